@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The detector and the frame code are SIMD-heavy; without a CPU target Swift
+// lowers FMA and wide vectors to library calls. `make` builds from source on
+// the machine that runs it, so `native` is the right target there.
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"], .when(configuration: .release))]
+
+let package = Package(
+    name: "fercam",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "fercam", targets: ["fercam"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Thin C-interop system modules, one per C library family.
+        .systemLibrary(name: "CSDL2", pkgConfig: "sdl2", providers: [.apt(["libsdl2-dev", "libsdl2-image-dev", "libsdl2-ttf-dev"])]),
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        .systemLibrary(name: "CV4L2", pkgConfig: "libv4l2", providers: [.apt(["libv4l-dev"])]),
+
+        // Plain value types for frames and images, and the Y4M / PNM formats.
+        .target(name: "Frames", swiftSettings: fast),
+        // Swift wrapper over SDL2, SDL2_image and SDL2_ttf: image decoding, windows, rendering.
+        .target(name: "SDLKit", dependencies: ["CSDL2", "Frames"]),
+        // OpenCV-compatible Haar cascade face detector.
+        .target(name: "FaceDetection", dependencies: ["Frames"], swiftSettings: fast),
+        // Swift wrapper over the oneDNN C API.
+        .target(name: "DNNLKit", dependencies: ["CDNNL"]),
+        // The ResNet+CBAM expression classifier: safetensors loading, preprocessing, inference.
+        .target(name: "ExpressionModel", dependencies: ["Frames", "DNNLKit"], swiftSettings: fast),
+        // Swift wrapper over libv4l2: camera capture behind a protocol.
+        .target(name: "V4L2Kit", dependencies: ["CV4L2", "Frames"]),
+        // Frame sources, per-frame analysis and JSON Lines output.
+        .target(name: "Pipeline", dependencies: ["Frames", "SDLKit", "FaceDetection", "ExpressionModel", "V4L2Kit"]),
+        // The live window.
+        .target(name: "LiveView", dependencies: ["Pipeline", "SDLKit", "Frames"]),
+        .executableTarget(name: "fercam", dependencies: [
+            "Pipeline", "LiveView", "FaceDetection", "ExpressionModel", "Frames", "SDLKit", "V4L2Kit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: fast),
+
+        .testTarget(name: "FramesTests", dependencies: ["Frames"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FaceDetectionTests", dependencies: ["FaceDetection", "Frames"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ExpressionModelTests", dependencies: ["ExpressionModel", "Frames"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "LiveView", "Frames", "SDLKit", "V4L2Kit"], resources: [.copy("Fixtures")]),
+    ]
+)

@@ -1,0 +1,148 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Frames
+
+/// A fault in a cascade file.
+public struct CascadeError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var reason: String
+    public var description: String { "\(path): \(reason)" }
+}
+
+/// A boosted Haar cascade in OpenCV's current XML format, as plain values.
+public struct HaarCascade: Sendable {
+    public struct Rectangle: Sendable {
+        public var x, y, width, height: Int
+        public var weight: Float
+    }
+    public struct Feature: Sendable {
+        public var rects: [Rectangle]   // two or three
+    }
+    /// An internal node; a child <= 0 names leaf -child, a child > 0 another node of the same tree.
+    public struct Node: Sendable {
+        public var left: Int
+        public var right: Int
+        public var feature: Int
+        public var threshold: Float
+    }
+    public struct Tree: Sendable {
+        public var nodes: [Node]
+        public var leaves: [Float]
+        public var isStump: Bool { nodes.count == 1 && nodes[0].left == 0 && nodes[0].right == -1 }
+    }
+    public struct Stage: Sendable {
+        public var threshold: Float
+        public var trees: [Tree]
+    }
+
+    public var windowWidth: Int
+    public var windowHeight: Int
+    public var stages: [Stage]
+    public var features: [Feature]
+
+    public static let defaultPath = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
+
+    public init(path: String) throws(CascadeError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let hint = errno == ENOENT && path.hasPrefix("/usr/share/opencv4") ? " (install Debian's opencv-data: `make deps`)" : ""
+            throw CascadeError(path: path, reason: "cannot open cascade: \(systemErrorMessage(errno))\(hint)")
+        }
+        defer { close(fd) }
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 { throw CascadeError(path: path, reason: "read failed: \(systemErrorMessage(errno))") }
+            if n == 0 { break }
+            data.append(contentsOf: chunk[0..<n])
+        }
+        try self.init(xml: data, path: path)
+    }
+
+    public init(xml: [UInt8], path: String) throws(CascadeError) {
+        func fail(_ reason: String) -> CascadeError { CascadeError(path: path, reason: reason) }
+        let root: XMLElement
+        do { root = try MiniXMLParser.parse(xml) } catch {
+            throw fail("malformed XML at byte \(error.offset): \(error.reason)")
+        }
+        guard let cascade = root.child("cascade") ?? (root.name == "cascade" ? root : nil) else {
+            throw fail("no <cascade> element: not an OpenCV cascade file")
+        }
+        if cascade.attributes["type_id"] == "opencv-haar-classifier" || cascade.child("stageType") == nil {
+            throw fail("old-style cascade format is not supported; use a cascade in the current 'opencv-cascade-classifier' format")
+        }
+        guard cascade.child("stageType")?.text.trimmed == "BOOST" else { throw fail("unsupported stage type (only BOOST)") }
+        guard cascade.child("featureType")?.text.trimmed == "HAAR" else {
+            throw fail("unsupported feature type '\(cascade.child("featureType")?.text.trimmed ?? "")' (only HAAR; LBP and HOG cascades are not supported)")
+        }
+        guard let w = Int(cascade.child("width")?.text.trimmed ?? ""), let h = Int(cascade.child("height")?.text.trimmed ?? ""),
+              (1...256).contains(w), (1...256).contains(h) else { throw fail("missing or bad window <width>/<height>") }
+        windowWidth = w
+        windowHeight = h
+
+        guard let featureList = cascade.child("features")?.children, !featureList.isEmpty else { throw fail("no <features>") }
+        features = []
+        for (index, element) in featureList.enumerated() {
+            if element.child("tilted")?.text.trimmed == "1" { throw fail("feature \(index) is tilted; tilted Haar features are not supported") }
+            guard let rects = element.child("rects")?.children, (2...3).contains(rects.count) else { throw fail("feature \(index) needs 2 or 3 rects") }
+            var parsed: [Rectangle] = []
+            for rect in rects {
+                let numbers = rect.text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" })
+                guard numbers.count == 5, let x = Int(numbers[0]), let y = Int(numbers[1]), let rw = Int(numbers[2]), let rh = Int(numbers[3]),
+                      let weight = Double(numbers[4].hasSuffix(".") ? numbers[4] + "0" : numbers[4]) else {
+                    throw fail("feature \(index): bad rect '\(rect.text.trimmed)'")
+                }
+                guard x >= 0, y >= 0, rw > 0, rh > 0, x + rw <= w, y + rh <= h else { throw fail("feature \(index): rect outside the \(w)x\(h) window") }
+                parsed.append(Rectangle(x: x, y: y, width: rw, height: rh, weight: Float(weight)))
+            }
+            features.append(Feature(rects: parsed))
+        }
+
+        guard let stageList = cascade.child("stages")?.children, !stageList.isEmpty else { throw fail("no <stages>") }
+        stages = []
+        for (s, element) in stageList.enumerated() {
+            guard let threshold = Double(element.child("stageThreshold")?.text.trimmed ?? "") else { throw fail("stage \(s): missing <stageThreshold>") }
+            var trees: [Tree] = []
+            for (t, weak) in (element.child("weakClassifiers")?.children ?? []).enumerated() {
+                let nodeNumbers = (weak.child("internalNodes")?.text ?? "").split(whereSeparator: { $0.isWhitespace })
+                let leafNumbers = (weak.child("leafValues")?.text ?? "").split(whereSeparator: { $0.isWhitespace })
+                guard !nodeNumbers.isEmpty, nodeNumbers.count % 4 == 0 else { throw fail("stage \(s) tree \(t): bad <internalNodes>") }
+                if nodeNumbers.count == 4 * 0 { throw fail("stage \(s) tree \(t): empty") }
+                var nodes: [Node] = []
+                for i in stride(from: 0, to: nodeNumbers.count, by: 4) {
+                    guard let l = Int(nodeNumbers[i]), let r = Int(nodeNumbers[i + 1]), let f = Int(nodeNumbers[i + 2]),
+                          let th = Double(nodeNumbers[i + 3]) else { throw fail("stage \(s) tree \(t): bad node") }
+                    guard (0..<features.count).contains(f) else { throw fail("stage \(s) tree \(t): feature \(f) does not exist") }
+                    nodes.append(Node(left: l, right: r, feature: f, threshold: Float(th)))
+                }
+                var leaves: [Float] = []
+                for text in leafNumbers {
+                    guard let v = Double(text) else { throw fail("stage \(s) tree \(t): bad leaf value '\(text)'") }
+                    leaves.append(Float(v))
+                }
+                for node in nodes {
+                    for child in [node.left, node.right] {
+                        guard child <= 0 ? -child < leaves.count : child < nodes.count else {
+                            throw fail("stage \(s) tree \(t): node child \(child) out of range")
+                        }
+                    }
+                }
+                trees.append(Tree(nodes: nodes, leaves: leaves))
+            }
+            guard !trees.isEmpty else { throw fail("stage \(s) has no weak classifiers") }
+            // OpenCV loosens every stage threshold by 1e-5 (in float) to absorb rounding.
+            stages.append(Stage(threshold: Float(threshold) - Float(1e-5), trees: trees))
+        }
+    }
+}
+
+extension String {
+    var trimmed: String {
+        var s = Substring(self)
+        while let c = s.first, c.isWhitespace { s.removeFirst() }
+        while let c = s.last, c.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,132 @@
+import Dispatch
+import Frames
+
+/// Parameters of a multi-scale scan, named as in OpenCV's `detectMultiScale`.
+public struct DetectionParameters: Sendable, Equatable {
+    public var scaleFactor: Double
+    public var minNeighbors: Int
+    public var minSize: (width: Int, height: Int)
+    /// (0, 0) means the whole image, as in OpenCV.
+    public var maxSize: (width: Int, height: Int)
+
+    public init(scaleFactor: Double = 1.1, minNeighbors: Int = 3, minSize: (Int, Int) = (0, 0), maxSize: (Int, Int) = (0, 0)) {
+        self.scaleFactor = scaleFactor
+        self.minNeighbors = minNeighbors
+        self.minSize = minSize
+        self.maxSize = maxSize
+    }
+
+    /// OpenCV's defaults: (1.1, 3, no minimum, no maximum).
+    public static let opencvDefaults = DetectionParameters()
+    /// fercam's live defaults: a face must be at least 60 px (about 1/8 of a 480-line
+    /// frame, the size of a person at a desk), which skips the costly small scales.
+    public static let live = DetectionParameters(scaleFactor: 1.1, minNeighbors: 5, minSize: (60, 60))
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.scaleFactor == b.scaleFactor && a.minNeighbors == b.minNeighbors && a.minSize == b.minSize && a.maxSize == b.maxSize
+    }
+}
+
+public struct DetectionParameterError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// OpenCV-identical Haar cascade detection (`CascadeClassifier::detectMultiScale`), evaluated
+/// sixteen windows at a time. Immutable after creation, so one detector may serve many threads.
+public struct HaarDetector: Sendable {
+    public let cascade: HaarCascade
+    let program: CompiledCascade
+
+    public init(cascade: HaarCascade) {
+        self.cascade = cascade
+        self.program = CompiledCascade(cascade)
+    }
+
+    public init(path: String = HaarCascade.defaultPath) throws(CascadeError) {
+        self.init(cascade: try HaarCascade(path: path))
+    }
+
+    /// The scales OpenCV scans for an image of this size.
+    public func scales(width: Int, height: Int, parameters p: DetectionParameters) -> [Float] {
+        let maxW = p.maxSize.width > 0 ? p.maxSize.width : width
+        let maxH = p.maxSize.height > 0 ? p.maxSize.height : height
+        var result: [Float] = []
+        var factor = 1.0
+        while true {
+            let ww = Int((Double(cascade.windowWidth) * factor).rounded(.toNearestOrEven))
+            let wh = Int((Double(cascade.windowHeight) * factor).rounded(.toNearestOrEven))
+            if ww > maxW || wh > maxH || ww > width || wh > height { break }
+            if ww >= p.minSize.width && wh >= p.minSize.height { result.append(Float(factor)) }
+            factor *= p.scaleFactor
+        }
+        return result
+    }
+
+    /// Raw candidate windows (what OpenCV groups), in scan order per scale.
+    public func candidates(in image: GrayImage, parameters: DetectionParameters, threads: Int = 1) -> [Rect] {
+        let levels = scales(width: image.width, height: image.height, parameters: parameters)
+        var perLevel = [[Rect]](repeating: [], count: levels.count)
+        if threads <= 1 || levels.count < 2 {
+            for (i, scale) in levels.enumerated() { perLevel[i] = scan(image, scale: scale) }
+        } else {
+            // Big (small-scale) levels first would serialise; interleave them over the workers instead.
+            let box = ResultBox(count: levels.count)
+            DispatchQueue.concurrentPerform(iterations: threads) { worker in
+                for i in stride(from: worker, to: levels.count, by: threads) { box.set(i, scan(image, scale: levels[i])) }
+            }
+            perLevel = box.values
+        }
+        return perLevel.flatMap { $0 }
+    }
+
+    /// Detected objects: candidates grouped as OpenCV's `groupRectangles(minNeighbors, 0.2)`, clipped to the image.
+    public func detect(in image: GrayImage, parameters: DetectionParameters = .live, threads: Int = 1) -> [Rect] {
+        let raw = candidates(in: image, parameters: parameters, threads: threads)
+        let grouped = parameters.minNeighbors > 0 ? RectangleGrouping.group(raw, minNeighbors: parameters.minNeighbors, eps: 0.2) : raw
+        let bounds = Rect(x: 0, y: 0, width: image.width, height: image.height)
+        return grouped.map { $0.intersection(bounds) }.filter { !$0.isEmpty }
+    }
+
+    func scan(_ image: GrayImage, scale: Float) -> [Rect] {
+        let levelWidth = Int((Float(image.width) / scale).rounded(.toNearestOrEven))
+        let levelHeight = Int((Float(image.height) / scale).rounded(.toNearestOrEven))
+        let step = scale >= 2 ? 1 : 2
+        let columns = levelWidth + 1 - cascade.windowWidth
+        let rows = levelHeight + 1 - cascade.windowHeight
+        guard columns > 0, rows > 0 else { return [] }
+        let level = ExactBilinear.resize(image, width: levelWidth, height: levelHeight)
+        let integral = PhasedIntegral(level, step: step, lanesPerRow: (columns + step - 1) / step, window: cascade.windowWidth)
+        let windowSide = Int((Float(cascade.windowWidth) * scale).rounded(.toNearestOrEven))
+        let windowTall = Int((Float(cascade.windowHeight) * scale).rounded(.toNearestOrEven))
+        var found: [Rect] = []
+        program.scan(integral, rows: rows, step: step) { x, y in
+            found.append(Rect(x: Int((Float(x) * scale).rounded(.toNearestOrEven)), y: Int((Float(y) * scale).rounded(.toNearestOrEven)),
+                              width: windowSide, height: windowTall))
+        }
+        return found
+    }
+}
+
+/// Collects per-level results from worker threads; each index is written by exactly one worker.
+final class ResultBox: @unchecked Sendable {
+    private(set) var values: [[Rect]]
+    private let lock = NSLockish()
+    init(count: Int) { values = [[Rect]](repeating: [], count: count) }
+    func set(_ index: Int, _ value: [Rect]) { lock.withLock { values[index] = value } }
+}
+
+/// A minimal mutex over pthreads (Foundation's NSLock would pull Foundation into the hot module).
+final class NSLockish: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    func withLock<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return body()
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

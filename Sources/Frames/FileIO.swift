@@ -1,0 +1,138 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Buffered reading from a file descriptor that counts the bytes consumed, for streaming
+/// parsers that must report where a fault is. Not thread-safe: one reader per thread.
+public final class ByteReader {
+    public let name: String
+    private let fd: Int32
+    private let ownsDescriptor: Bool
+    private var buffer: [UInt8]
+    private var start = 0
+    private var end = 0
+    public private(set) var offset = 0
+    private var atEOF = false
+
+    public init(fileDescriptor: Int32, name: String, ownsDescriptor: Bool, bufferSize: Int = 1 << 20) {
+        self.fd = fileDescriptor
+        self.name = name
+        self.ownsDescriptor = ownsDescriptor
+        self.buffer = [UInt8](repeating: 0, count: bufferSize)
+    }
+
+    public convenience init(path: String) throws(FrameFormatError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FrameFormatError(source: path, reason: systemErrorMessage(errno)) }
+        self.init(fileDescriptor: fd, name: path, ownsDescriptor: true)
+    }
+
+    deinit { if ownsDescriptor { close(fd) } }
+
+    private func fill() throws(FrameFormatError) {
+        if start > 0 && start == end { start = 0; end = 0 }
+        if end == buffer.count && start > 0 {
+            buffer.replaceSubrange(0..<(end - start), with: buffer[start..<end])
+            end -= start
+            start = 0
+        }
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + end, $0.count - end) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw FrameFormatError(source: name, byteOffset: offset, reason: "read failed: \(systemErrorMessage(errno))") }
+            if n == 0 { atEOF = true }
+            end += n
+            return
+        }
+    }
+
+    /// True when no byte is left.
+    public func isAtEnd() throws(FrameFormatError) -> Bool {
+        if start < end { return false }
+        if atEOF { return true }
+        try fill()
+        return start == end
+    }
+
+    /// A line without its `\n`; nil at end of input; throws when no newline comes within `limit` bytes.
+    public func readLine(limit: Int) throws(FrameFormatError) -> [UInt8]? {
+        var line: [UInt8] = []
+        while true {
+            if start == end {
+                if atEOF { return line.isEmpty ? nil : line }
+                try fill()
+                continue
+            }
+            if let nl = buffer[start..<end].firstIndex(of: UInt8(ascii: "\n")) {
+                line.append(contentsOf: buffer[start..<nl])
+                offset += nl + 1 - start
+                start = nl + 1
+                return line
+            }
+            line.append(contentsOf: buffer[start..<end])
+            offset += end - start
+            start = end
+            if line.count > limit { return line }
+            if atEOF { return line }
+        }
+    }
+
+    /// Reads up to `count` bytes into `destination` at `at`; returns how many arrived before end of input.
+    public func read(into destination: inout [UInt8], at: Int, count: Int) throws(FrameFormatError) -> Int {
+        var got = 0
+        while got < count {
+            if start == end {
+                if atEOF { break }
+                try fill()
+                continue
+            }
+            let n = min(count - got, end - start)
+            destination.withUnsafeMutableBufferPointer { dst in
+                buffer.withUnsafeBufferPointer { src in
+                    (dst.baseAddress! + at + got).update(from: src.baseAddress! + start, count: n)
+                }
+            }
+            start += n
+            got += n
+            offset += n
+        }
+        return got
+    }
+}
+
+/// Unbuffered writes, so that what was written survives a crash or a signal.
+public final class ByteWriter {
+    public let name: String
+    private let fd: Int32
+    private let ownsDescriptor: Bool
+
+    public init(fileDescriptor: Int32, name: String, ownsDescriptor: Bool) {
+        self.fd = fileDescriptor
+        self.name = name
+        self.ownsDescriptor = ownsDescriptor
+    }
+
+    public convenience init(path: String) throws(FrameFormatError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FrameFormatError(source: path, reason: "cannot create: \(systemErrorMessage(errno))") }
+        self.init(fileDescriptor: fd, name: path, ownsDescriptor: true)
+    }
+
+    deinit { if ownsDescriptor { close(fd) } }
+
+    public func write(_ bytes: [UInt8]) throws(FrameFormatError) {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { throw FrameFormatError(source: name, reason: "write failed: \(systemErrorMessage(errno))") }
+            done += n
+        }
+    }
+}
+
+public func systemErrorMessage(_ code: Int32) -> String {
+    String(cString: strerror(code))
+}

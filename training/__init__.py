@@ -1,0 +1,1 @@
+"""Training and export of fercam's ResNet+CBAM expression model."""
