@@ -42,9 +42,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
 
-        .testTarget(name: "FramesTests", dependencies: ["Frames"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FaceDetectionTests", dependencies: ["FaceDetection", "Frames"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ExpressionModelTests", dependencies: ["ExpressionModel", "Frames"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "LiveView", "Frames", "SDLKit", "V4L2Kit"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FramesTests", dependencies: ["Frames"]),
+        .testTarget(name: "FaceDetectionTests", dependencies: ["FaceDetection", "Frames", "Pipeline"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "FaceDetection", "Frames"]),
     ]
 )

@@ -130,3 +130,4 @@ final class NSLockish: @unchecked Sendable {
 #if canImport(Glibc)
 import Glibc
 #endif
+

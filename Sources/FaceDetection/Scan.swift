@@ -92,6 +92,9 @@ struct CompiledCascade: Sendable {
     let nodeLeft: [Int32]
     let nodeRight: [Int32]
     let leaves: [Float]
+    /// For stump stages: the two leaves of node n (value below / not below the threshold).
+    let stumpBelow: [Float]
+    let stumpAbove: [Float]
 
     init(_ cascade: HaarCascade) {
         window = (cascade.windowWidth, cascade.windowHeight)
@@ -127,6 +130,13 @@ struct CompiledCascade: Sendable {
         self.nodeLeft = nodeLeft
         self.nodeRight = nodeRight
         self.leaves = leaves
+        var below = [Float](repeating: 0, count: nodeFeature.count), above = below
+        for t in trees where t.nodeCount == 1 {
+            below[t.nodeStart] = leaves[t.leafStart]
+            above[t.nodeStart] = leaves[t.leafStart + 1]
+        }
+        stumpBelow = below
+        stumpAbove = above
     }
 
     /// Calls `emit(x, y)` for each window of the level that passes every stage, in OpenCV's visiting order.
@@ -140,8 +150,10 @@ struct CompiledCascade: Sendable {
             for (c, corner) in shape.corners.enumerated() { offsets[f * 12 + c] = integral.offset(x: corner.x, y: corner.y) }
             for (r, w) in shape.weights.enumerated() { weights[f * 3 + r] = w }
         }
-        let norm = [integral.offset(x: 1, y: 1), integral.offset(x: 23, y: 1), integral.offset(x: 1, y: 23), integral.offset(x: 23, y: 23)]
-        let normArea = 484.0
+        // OpenCV normalises by the variance of the window less a one-pixel border.
+        let (w, h) = window
+        let norm = [integral.offset(x: 1, y: 1), integral.offset(x: w - 1, y: 1), integral.offset(x: 1, y: h - 1), integral.offset(x: w - 1, y: h - 1)]
+        let normArea = Double((w - 2) * (h - 2))
 
         integral.sums.withUnsafeBufferPointer { sumsBuffer in
         integral.squares.withUnsafeBufferPointer { squaresBuffer in
@@ -151,6 +163,10 @@ struct CompiledCascade: Sendable {
         nodeFeature.withUnsafeBufferPointer { nodeFeature in
         nodeThreshold.withUnsafeBufferPointer { nodeThreshold in
         leaves.withUnsafeBufferPointer { leaves in
+        stumpBelow.withUnsafeBufferPointer { stumpBelow in
+        stumpAbove.withUnsafeBufferPointer { stumpAbove in
+        stages.withUnsafeBufferPointer { stages in
+        trees.withUnsafeBufferPointer { trees in
             let sums = UnsafeRawPointer(sumsBuffer.baseAddress!)
             let squares = UnsafeRawPointer(squaresBuffer.baseAddress!)
 
@@ -176,12 +192,10 @@ struct CompiledCascade: Sendable {
                 if stage.allStumps {
                     for n in stage.nodeStart..<(stage.nodeStart + stage.nodeCount) {
                         let value = featureValue(Int(nodeFeature[n]), base, vnf)
-                        let t = trees[stage.treeStart + n - stage.nodeStart]
-                        total += LaneFloats(repeating: leaves[t.leafStart + 1])
-                            .replacing(with: leaves[t.leafStart], where: value .< nodeThreshold[n])
+                        total += LaneFloats(repeating: stumpAbove[n]).replacing(with: stumpBelow[n], where: value .< nodeThreshold[n])
                     }
                 } else {
-                    for t in trees[stage.treeStart..<(stage.treeStart + stage.treeCount)] { total += treeValue(t, base, vnf) }
+                    for i in stage.treeStart..<(stage.treeStart + stage.treeCount) { total += treeValue(trees[i], base, vnf) }
                 }
                 return total
             }
@@ -198,7 +212,8 @@ struct CompiledCascade: Sendable {
             // One window, one stage, exactly as OpenCV: Double sum in tree order.
             func stagePassesExactly(_ stage: Stage, _ at: Int, _ vnf: Float) -> Bool {
                 var total = 0.0
-                for t in trees[stage.treeStart..<(stage.treeStart + stage.treeCount)] {
+                for i in stage.treeStart..<(stage.treeStart + stage.treeCount) {
+                    let t = trees[i]
                     var node = 0
                     while true {
                         let n = t.nodeStart + node
@@ -278,9 +293,21 @@ struct CompiledCascade: Sendable {
                     }
                     nextVisit = j0 + lane
                     if any(alive) {
-                        for stage in stages.dropFirst() {
-                            alive = stagePasses(stage, base, vnf, alive)
-                            if !any(alive) { break }
+                        var s = 1
+                        // Vectors pay for all sixteen lanes; once few windows survive, finish them one by one.
+                        while s < stages.count && any(alive) {
+                            var survivors = 0
+                            for l in 0..<laneCount where alive[l] { survivors += 1 }
+                            if survivors <= 3 { break }
+                            alive = stagePasses(stages[s], base, vnf, alive)
+                            s += 1
+                        }
+                        if s < stages.count {
+                            for l in 0..<laneCount where alive[l] {
+                                var stage = s
+                                while stage < stages.count && stagePassesExactly(stages[stage], base + l, vnf[l]) { stage += 1 }
+                                alive[l] = stage == stages.count
+                            }
                         }
                         for l in 0..<laneCount where alive[l] { emit((j0 + l) * step, y) }
                     }
@@ -288,7 +315,7 @@ struct CompiledCascade: Sendable {
                 }
                 y += step
             }
-        }}}}}}}}
+        }}}}}}}}}}}}
     }
 }
 

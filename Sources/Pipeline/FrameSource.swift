@@ -1,0 +1,114 @@
+import Frames
+import SDLKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One frame as it enters the pipeline.
+public struct SourceFrame: Sendable {
+    public var index: Int
+    /// Presentation time in seconds (frame index over frame rate; 0 for still images).
+    public var pts: Double
+    /// The stream's name, or the image's path for still images.
+    public var source: String
+    public var frame: YUVFrame
+}
+
+/// Anything that yields frames in order: files, pipes, cameras.
+public protocol FrameSource {
+    /// Frames per second the source runs at, when it has one.
+    var frameRate: Double? { get }
+    /// The next frame, nil at the end; throws on a fault, after every good frame before it was returned.
+    mutating func next() throws -> SourceFrame?
+}
+
+/// A fault reading input, with the location in its message.
+public struct InputError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Frames from a Y4M file or from standard input (`-`).
+public struct Y4MSource: FrameSource {
+    let reader: Y4MReader
+    let name: String
+
+    public init(path: String) throws {
+        if path == "-" {
+            reader = try Y4MReader(reader: ByteReader(fileDescriptor: 0, name: "stdin", ownsDescriptor: false))
+            name = "stdin"
+        } else {
+            reader = try Y4MReader(path: path)
+            name = path
+        }
+    }
+
+    public var header: Y4MHeader { reader.header }
+    public var frameRate: Double? { reader.header.frameRate.value }
+
+    public mutating func next() throws -> SourceFrame? {
+        let index = reader.framesRead
+        guard let frame = try reader.next() else { return nil }
+        return SourceFrame(index: index, pts: Double(index) / reader.header.frameRate.value, source: name, frame: frame)
+    }
+}
+
+/// Still images: one file, or every image of a directory in name order.
+public struct ImageSource: FrameSource {
+    public static let extensions: Set<String> = ["jpg", "jpeg", "png", "pgm", "ppm", "pnm", "bmp", "tga", "tif", "tiff", "webp"]
+    let paths: [String]
+    var position = 0
+
+    public init(path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw InputError("\(path): \(systemErrorMessage(errno))") }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            guard let dir = opendir(path) else { throw InputError("\(path): \(systemErrorMessage(errno))") }
+            defer { closedir(dir) }
+            var names: [String] = []
+            while let entry = readdir(dir) {
+                let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+                if let dot = name.lastIndex(of: "."), Self.extensions.contains(name[name.index(after: dot)...].lowercased()) { names.append(name) }
+            }
+            guard !names.isEmpty else { throw InputError("\(path): no images in this directory (looked for \(Self.extensions.sorted().joined(separator: ", ")))") }
+            let base = path.hasSuffix("/") ? path : path + "/"
+            paths = names.sorted().map { base + $0 }
+        } else {
+            paths = [path]
+        }
+    }
+
+    public var frameRate: Double? { nil }
+
+    public mutating func next() throws -> SourceFrame? {
+        guard position < paths.count else { return nil }
+        let path = paths[position]
+        defer { position += 1 }
+        return SourceFrame(index: position, pts: 0, source: path, frame: YUVFrame(rgb: try Self.load(path)))
+    }
+
+    /// Decodes one image: Netpbm natively, everything else through SDL2_image.
+    public static func load(_ path: String) throws -> RGBImage {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".pgm") || lower.hasSuffix(".ppm") || lower.hasSuffix(".pnm") {
+            let reader = try ByteReader(path: path)
+            var data: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n = try reader.read(into: &chunk, at: 0, count: chunk.count)
+                data += chunk[0..<n]
+                if n < chunk.count { break }
+            }
+            switch try PNM.decode(data, source: path) {
+            case .rgb(let rgb): return rgb
+            case .gray(let g): return RGBImage(width: g.width, height: g.height, pixels: g.pixels.flatMap { [$0, $0, $0] })
+            }
+        }
+        return try ImageDecoder.decodeRGB(path: path)
+    }
+
+    /// Decodes one image straight to grey (exact for PGM, BT.601 luma otherwise).
+    public static func loadGray(_ path: String) throws -> GrayImage {
+        try load(path).grayscale()
+    }
+}

@@ -1,0 +1,41 @@
+import FaceDetection
+import XCTest
+
+final class CascadeErrorTests: XCTestCase {
+    func parse(_ xml: String) -> String {
+        do {
+            _ = try HaarCascade(xml: Array(xml.utf8), path: "test.xml")
+            return "parsed"
+        } catch { return error.description }
+    }
+
+    func testMissingFileNamesThePath() {
+        XCTAssertThrowsError(try HaarCascade(path: "/nonexistent/cascade.xml")) { error in
+            XCTAssertEqual("\(error)", "/nonexistent/cascade.xml: cannot open cascade: No such file or directory")
+        }
+    }
+
+    func testMalformedAndUnsupportedCascades() {
+        XCTAssertTrue(parse("<opencv_storage><cascade>").hasPrefix("test.xml: malformed XML"))
+        XCTAssertEqual(parse("<opencv_storage><other/></opencv_storage>"), "test.xml: no <cascade> element: not an OpenCV cascade file")
+        XCTAssertTrue(parse("<opencv_storage><cascade type_id=\"opencv-haar-classifier\"></cascade></opencv_storage>").contains("old-style"))
+        XCTAssertTrue(parse("<opencv_storage><cascade><stageType>BOOST</stageType><featureType>LBP</featureType></cascade></opencv_storage>")
+            .contains("unsupported feature type 'LBP'"))
+        let truncated = """
+        <opencv_storage><cascade><stageType>BOOST</stageType><featureType>HAAR</featureType><height>24</height><width>24</width>
+        <stages><_><stageThreshold>-1</stageThreshold><weakClassifiers><_><internalNodes>0 -1 5 0.1</internalNodes>
+        <leafValues>1 -1</leafValues></_></weakClassifiers></_></stages>
+        <features><_><rects><_>0 0 4 4 -1.</_><_>0 0 2 4 2.</_></rects></_></features></cascade></opencv_storage>
+        """
+        XCTAssertEqual(parse(truncated), "test.xml: stage 0 tree 0: feature 5 does not exist")
+    }
+
+    func testDebianCascadesLoad() throws {
+        let path = HaarCascade.defaultPath
+        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("\(path) missing: install opencv-data") }
+        let cascade = try HaarCascade(path: path)
+        XCTAssertEqual(cascade.stages.count, 25)
+        XCTAssertEqual(cascade.stages.reduce(0) { $0 + $1.trees.count }, 2913)
+        XCTAssertEqual(cascade.windowWidth, 24)
+    }
+}
