@@ -1,0 +1,72 @@
+# fercam: `make run` and `make test` are all a newcomer needs (Debian 12).
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+APT_PACKAGES := opencv-data ffmpeg libsdl2-dev libsdl2-image-dev libsdl2-ttf-dev fonts-dejavu-core \
+                libdnnl-dev libv4l-dev pkg-config python3-venv
+SHARED ?= $(abspath ../shared)
+FACES := $(SHARED)/data/faces
+BIN := .build/release/fercam
+REF_VENV := .venv-ref
+TRAIN_VENV := .venv-train
+PY_REF := $(REF_VENV)/bin/python
+
+.PHONY: deps build run test bench reference-setup golden train-setup train export clean install-udev
+
+## Install the Debian packages that are missing (non-interactive; sudo only when not root).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	swift build -c release --product fercam
+
+## Live view from the camera; without one, fercam explains how to replay a file (exit 3 is that case).
+run: build
+	@$(BIN) $(ARGS); rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 3 ]
+
+## Everything under test. The Haar parity test needs the grey images OpenCV saw, written by the reference script.
+test: deps
+	@if [ -d "$(FACES)" ]; then $(MAKE) --no-print-directory reference-setup && \
+	  $(PY_REF) scripts/reference/haar_golden.py --faces "$(FACES)" --gray-out .cache/faces-gray; \
+	else echo "note: $(FACES) is absent; tests that need the shared data will be skipped"; fi
+	swift test -c release
+
+$(REF_VENV)/.installed: scripts/reference/requirements.txt
+	python3 -m venv $(REF_VENV)
+	$(REF_VENV)/bin/pip install -q --disable-pip-version-check -r scripts/reference/requirements.txt
+	touch $@
+
+reference-setup: deps $(REF_VENV)/.installed
+
+## Regenerate the committed parity fixture from OpenCV 4.x.
+golden: reference-setup
+	$(PY_REF) scripts/reference/haar_golden.py --faces "$(FACES)" --gray-out .cache/faces-gray \
+	  --fixture Tests/FaceDetectionTests/Fixtures/haar_golden.json
+
+## Detector speed against OpenCV on the same frames, in one run (see docs/benchmarks.md).
+bench: build reference-setup
+	$(PY_REF) scripts/reference/bench_detect.py --faces "$(FACES)" --fercam $(BIN) --json .cache/bench-detect.json
+
+$(TRAIN_VENV)/.installed: training/requirements.txt
+	python3 -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/pip install -q --disable-pip-version-check -r training/requirements.txt
+	touch $@
+
+train-setup: $(TRAIN_VENV)/.installed
+
+## Train the expression model from ../shared/data/fer2013 (checkpoints in training/runs/main; add RESUME=1 to continue).
+train: train-setup
+	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --out training/runs/main $(if $(RESUME),--resume)
+
+## Export the best checkpoint to assets/ (safetensors + ONNX), the model card figures and the test fixtures.
+export: train-setup
+	$(TRAIN_VENV)/bin/python -m training.export --checkpoint training/runs/main/best.pt --data "$(SHARED)/data/fer2013"
+
+clean:
+	rm -rf .build .cache
