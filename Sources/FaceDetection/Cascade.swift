@@ -78,7 +78,7 @@ public struct HaarCascade: Sendable {
             throw fail("unsupported feature type '\(cascade.child("featureType")?.text.trimmed ?? "")' (only HAAR; LBP and HOG cascades are not supported)")
         }
         guard let w = Int(cascade.child("width")?.text.trimmed ?? ""), let h = Int(cascade.child("height")?.text.trimmed ?? ""),
-              (1...256).contains(w), (1...256).contains(h) else { throw fail("missing or bad window <width>/<height>") }
+              (1...128).contains(w), (1...128).contains(h) else { throw fail("missing or bad window <width>/<height> (1 to 128 pixels)") }
         windowWidth = w
         windowHeight = h
 

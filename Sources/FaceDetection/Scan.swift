@@ -176,7 +176,10 @@ struct CompiledCascade: Sendable {
             @inline(__always) func rectSum(_ base: Int, _ o: Int) -> LaneFloats {
                 let s = load(sums, base + Int(offsets[o])) &- load(sums, base + Int(offsets[o + 1]))
                     &- load(sums, base + Int(offsets[o + 2])) &+ load(sums, base + Int(offsets[o + 3]))
-                return LaneFloats(s)
+                // Exact Int -> Float for 0 <= s < 2^23 (a rect of a 24x24 window sums to at most 146880):
+                // the generic SIMD conversion is not specialised and runs lane by lane.
+                let bits = unsafeBitCast(s, to: SIMD16<UInt32>.self) | 0x4B00_0000
+                return unsafeBitCast(bits, to: LaneFloats.self) - 8_388_608
             }
             // One feature for sixteen windows, as OpenCV computes it: Float products and sums, no FMA.
             @inline(__always) func featureValue(_ f: Int, _ base: Int, _ vnf: LaneFloats) -> LaneFloats {
