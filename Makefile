@@ -67,6 +67,7 @@ train: train-setup
 ## Export the best checkpoint to assets/ (safetensors + ONNX), the model card figures and the test fixtures.
 export: train-setup
 	$(TRAIN_VENV)/bin/python -m training.export --checkpoint training/runs/main/best.pt --data "$(SHARED)/data/fer2013"
+	training/render_card.sh
 
 clean:
 	rm -rf .build .cache
