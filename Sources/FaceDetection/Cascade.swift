@@ -49,14 +49,9 @@ public struct HaarCascade: Sendable {
             let hint = errno == ENOENT && path.hasPrefix("/usr/share/opencv4") ? " (install Debian's opencv-data: `make deps`)" : ""
             throw CascadeError(path: path, reason: "cannot open cascade: \(systemErrorMessage(errno))\(hint)")
         }
-        defer { close(fd) }
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 { throw CascadeError(path: path, reason: "read failed: \(systemErrorMessage(errno))") }
-            if n == 0 { break }
-            data.append(contentsOf: chunk[0..<n])
+        let data: [UInt8]
+        do { data = try ByteReader(fileDescriptor: fd, name: path, ownsDescriptor: true).readToEnd() } catch {
+            throw CascadeError(path: path, reason: "cannot read cascade: \(error.reason)")
         }
         try self.init(xml: data, path: path)
     }
@@ -109,7 +104,6 @@ public struct HaarCascade: Sendable {
                 let nodeNumbers = (weak.child("internalNodes")?.text ?? "").split(whereSeparator: { $0.isWhitespace })
                 let leafNumbers = (weak.child("leafValues")?.text ?? "").split(whereSeparator: { $0.isWhitespace })
                 guard !nodeNumbers.isEmpty, nodeNumbers.count % 4 == 0 else { throw fail("stage \(s) tree \(t): bad <internalNodes>") }
-                if nodeNumbers.count == 4 * 0 { throw fail("stage \(s) tree \(t): empty") }
                 var nodes: [Node] = []
                 for i in stride(from: 0, to: nodeNumbers.count, by: 4) {
                     guard let l = Int(nodeNumbers[i]), let r = Int(nodeNumbers[i + 1]), let f = Int(nodeNumbers[i + 2]),

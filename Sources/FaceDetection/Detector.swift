@@ -130,4 +130,3 @@ final class NSLockish: @unchecked Sendable {
 #if canImport(Glibc)
 import Glibc
 #endif
-

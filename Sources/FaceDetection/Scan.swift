@@ -176,7 +176,7 @@ struct CompiledCascade: Sendable {
             @inline(__always) func rectSum(_ base: Int, _ o: Int) -> LaneFloats {
                 let s = load(sums, base + Int(offsets[o])) &- load(sums, base + Int(offsets[o + 1]))
                     &- load(sums, base + Int(offsets[o + 2])) &+ load(sums, base + Int(offsets[o + 3]))
-                // Exact Int -> Float for 0 <= s < 2^23 (a rect of a 24x24 window sums to at most 146880):
+                // Exact Int -> Float for 0 <= s < 2^23 (windows are at most 128x128, so a rect sums to at most 4,177,920):
                 // the generic SIMD conversion is not specialised and runs lane by lane.
                 let bits = unsafeBitCast(s, to: SIMD16<UInt32>.self) | 0x4B00_0000
                 return unsafeBitCast(bits, to: LaneFloats.self) - 8_388_608

@@ -79,6 +79,17 @@ public final class ByteReader {
         }
     }
 
+    /// Every byte left, for files read whole (cascades, Netpbm images).
+    public func readToEnd() throws(FrameFormatError) -> [UInt8] {
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = try read(into: &chunk, at: 0, count: chunk.count)
+            data += chunk[0..<n]
+            if n < chunk.count { return data }
+        }
+    }
+
     /// Reads up to `count` bytes into `destination` at `at`; returns how many arrived before end of input.
     public func read(into destination: inout [UInt8], at: Int, count: Int) throws(FrameFormatError) -> Int {
         var got = 0

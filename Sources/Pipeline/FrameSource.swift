@@ -89,26 +89,22 @@ public struct ImageSource: FrameSource {
 
     /// Decodes one image: Netpbm natively, everything else through SDL2_image.
     public static func load(_ path: String) throws -> RGBImage {
-        let lower = path.lowercased()
-        if lower.hasSuffix(".pgm") || lower.hasSuffix(".ppm") || lower.hasSuffix(".pnm") {
-            let reader = try ByteReader(path: path)
-            var data: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 1 << 16)
-            while true {
-                let n = try reader.read(into: &chunk, at: 0, count: chunk.count)
-                data += chunk[0..<n]
-                if n < chunk.count { break }
-            }
-            switch try PNM.decode(data, source: path) {
-            case .rgb(let rgb): return rgb
-            case .gray(let g): return RGBImage(width: g.width, height: g.height, pixels: g.pixels.flatMap { [$0, $0, $0] })
-            }
+        switch try netpbm(path) {
+        case .rgb(let rgb)?: return rgb
+        case .gray(let g)?: return RGBImage(width: g.width, height: g.height, pixels: g.pixels.flatMap { [$0, $0, $0] })
+        case nil: return try ImageDecoder.decodeRGB(path: path)
         }
-        return try ImageDecoder.decodeRGB(path: path)
     }
 
     /// Decodes one image straight to grey (exact for PGM, BT.601 luma otherwise).
     public static func loadGray(_ path: String) throws -> GrayImage {
-        try load(path).grayscale()
+        try netpbm(path)?.gray ?? ImageDecoder.decodeRGB(path: path).grayscale()
+    }
+
+    /// The decoded image when `path` names a Netpbm file, nil for other formats.
+    static func netpbm(_ path: String) throws -> PNM.Image? {
+        let lower = path.lowercased()
+        guard lower.hasSuffix(".pgm") || lower.hasSuffix(".ppm") || lower.hasSuffix(".pnm") else { return nil }
+        return try PNM.decode(ByteReader(path: path).readToEnd(), source: path)
     }
 }
