@@ -28,7 +28,7 @@ let package = Package(
         // OpenCV-compatible Haar cascade face detector.
         .target(name: "FaceDetection", dependencies: ["Frames"], swiftSettings: fast),
         // Swift wrapper over the oneDNN C API.
-        .target(name: "DNNLKit", dependencies: ["CDNNL"]),
+        .target(name: "DNNLKit", dependencies: ["CDNNL"], swiftSettings: fast),
         // The ResNet+CBAM expression classifier: safetensors loading, preprocessing, inference.
         .target(name: "ExpressionModel", dependencies: ["Frames", "DNNLKit"], swiftSettings: fast),
         // Swift wrapper over libv4l2: camera capture behind a protocol.
@@ -38,12 +38,13 @@ let package = Package(
         // The live window.
         .target(name: "LiveView", dependencies: ["Pipeline", "SDLKit", "Frames"]),
         .executableTarget(name: "fercam", dependencies: [
-            "Pipeline", "LiveView", "FaceDetection", "ExpressionModel", "Frames", "SDLKit", "V4L2Kit",
+            "Pipeline", "LiveView", "FaceDetection", "ExpressionModel", "DNNLKit", "Frames", "SDLKit", "V4L2Kit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
 
         .testTarget(name: "FramesTests", dependencies: ["Frames"]),
         .testTarget(name: "FaceDetectionTests", dependencies: ["FaceDetection", "Frames", "Pipeline"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ExpressionModelTests", dependencies: ["ExpressionModel", "DNNLKit", "Frames"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "FaceDetection", "Frames"]),
     ]
 )

@@ -21,7 +21,7 @@ class ModelConfig:
     in_channels: int = 1
     input_size: int = 48
     stem_width: int = 32
-    stage_widths: tuple[int, ...] = (48, 96, 192)
+    stage_widths: tuple[int, ...] = (32, 96, 192)
     stage_blocks: tuple[int, ...] = (1, 2, 2)
     cbam_reduction: int = 8
     cbam_kernel: int = 7

@@ -63,19 +63,24 @@ public struct ImageSource: FrameSource {
         var info = stat()
         guard stat(path, &info) == 0 else { throw InputError("\(path): \(systemErrorMessage(errno))") }
         if (info.st_mode & S_IFMT) == S_IFDIR {
-            guard let dir = opendir(path) else { throw InputError("\(path): \(systemErrorMessage(errno))") }
-            defer { closedir(dir) }
-            var names: [String] = []
-            while let entry = readdir(dir) {
-                let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-                if let dot = name.lastIndex(of: "."), Self.extensions.contains(name[name.index(after: dot)...].lowercased()) { names.append(name) }
-            }
-            guard !names.isEmpty else { throw InputError("\(path): no images in this directory (looked for \(Self.extensions.sorted().joined(separator: ", ")))") }
-            let base = path.hasSuffix("/") ? path : path + "/"
-            paths = names.sorted().map { base + $0 }
+            paths = try Self.imageFiles(in: path)
+            guard !paths.isEmpty else { throw InputError("\(path): no images in this directory (looked for \(Self.extensions.sorted().joined(separator: ", ")))") }
         } else {
             paths = [path]
         }
+    }
+
+    /// The image files directly inside `directory`, in name order.
+    public static func imageFiles(in directory: String) throws -> [String] {
+        guard let dir = opendir(directory) else { throw InputError("\(directory): \(systemErrorMessage(errno))") }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+            if let dot = name.lastIndex(of: "."), extensions.contains(name[name.index(after: dot)...].lowercased()) { names.append(name) }
+        }
+        let base = directory.hasSuffix("/") ? directory : directory + "/"
+        return names.sorted().map { base + $0 }
     }
 
     public var frameRate: Double? { nil }

@@ -1,15 +1,32 @@
 /// The headless output: one JSON object per frame (see docs/output-format.md).
 public enum JSONLines {
     /// Encodes one frame. Without timings the line depends only on the input, so replays are byte-identical.
-    public static func encode(_ analysis: FrameAnalysis, includeTimings: Bool) -> String {
+    /// `includeAttention` adds each face's last-stage CBAM spatial attention as rows of numbers.
+    public static func encode(_ analysis: FrameAnalysis, includeTimings: Bool, includeAttention: Bool = false) -> String {
         var line = "{\"frame\":\(analysis.index),\"pts\":\(number(analysis.pts, decimals: 6)),\"source\":\(string(analysis.source))"
         line += ",\"width\":\(analysis.width),\"height\":\(analysis.height),\"faces\":["
-        line += analysis.faces.map { "{\"box\":[\($0.x),\($0.y),\($0.width),\($0.height)]}" }.joined(separator: ",")
+        line += analysis.faces.map { encode($0, classNames: analysis.classNames, includeAttention: includeAttention) }.joined(separator: ",")
         line += "]"
         if includeTimings {
             line += ",\"ms\":{" + analysis.milliseconds.map { "\(string($0.stage)):\(number($0.value, decimals: 3))" }.joined(separator: ",") + "}"
         }
         return line + "}"
+    }
+
+    static func encode(_ face: DetectedFace, classNames: [String], includeAttention: Bool) -> String {
+        let b = face.box
+        var object = "{\"box\":[\(b.x),\(b.y),\(b.width),\(b.height)]"
+        if let e = face.expression {
+            object += ",\"label\":\(string(e.label)),\"score\":\(number(Double(e.score), decimals: 4)),\"scores\":{"
+            object += zip(classNames, e.scores).map { "\(string($0)):\(number(Double($1), decimals: 4))" }.joined(separator: ",") + "}"
+            if includeAttention {
+                let map = e.output.lastAttention
+                object += ",\"attention\":[" + (0..<map.height).map { y in
+                    "[" + (0..<map.width).map { x in number(Double(map[x, y]), decimals: 3) }.joined(separator: ",") + "]"
+                }.joined(separator: ",") + "]"
+            }
+        }
+        return object + "}"
     }
 
     /// A JSON string literal.

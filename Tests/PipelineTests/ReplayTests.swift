@@ -14,7 +14,7 @@ final class ReplayTests: XCTestCase {
     }
 
     /// A short Y4M stream made of shared face photographs (grey, padded to 640x480).
-    func makeStream(frames: Int) throws -> String {
+    static func makeStream(frames: Int) throws -> String {
         guard FileManager.default.fileExists(atPath: Self.facesRoot) else {
             throw XCTSkip("\(Self.facesRoot) is absent: replay tests need ../shared/data/faces")
         }
@@ -40,7 +40,7 @@ final class ReplayTests: XCTestCase {
     }
 
     func testReplayIsByteIdenticalWithoutTimings() throws {
-        let file = try makeStream(frames: 4)
+        let file = try Self.makeStream(frames: 4)
         defer { try? FileManager.default.removeItem(atPath: file) }
         let first = try replay(file, timings: false), second = try replay(file, timings: false)
         XCTAssertNil(first.error)
@@ -61,7 +61,7 @@ final class ReplayTests: XCTestCase {
     }
 
     func testTruncatedStreamEmitsEveryGoodFrameThenFails() throws {
-        let file = try makeStream(frames: 3)
+        let file = try Self.makeStream(frames: 3)
         defer { try? FileManager.default.removeItem(atPath: file) }
         let handle = try FileHandle(forUpdating: URL(fileURLWithPath: file))
         let size = try handle.seekToEnd()

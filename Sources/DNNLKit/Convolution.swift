@@ -1,0 +1,150 @@
+import CDNNL
+
+/// Geometry of a 2-D convolution over a batch of NHWC images.
+public struct ConvolutionShape: Sendable, Hashable {
+    public var batch: Int
+    public var inputChannels: Int
+    public var outputChannels: Int
+    public var height: Int
+    public var width: Int
+    public var kernel: Int
+    public var stride: Int
+    public var padding: Int
+
+    public init(batch: Int, inputChannels: Int, outputChannels: Int, height: Int, width: Int, kernel: Int, stride: Int, padding: Int) {
+        self.batch = batch
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.height = height
+        self.width = width
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+    }
+
+    public var outputHeight: Int { (height + 2 * padding - kernel) / stride + 1 }
+    public var outputWidth: Int { (width + 2 * padding - kernel) / stride + 1 }
+    public var inputCount: Int { batch * height * width * inputChannels }
+    public var outputCount: Int { batch * outputHeight * outputWidth * outputChannels }
+}
+
+/// What a convolution does to its result before storing it, in order.
+public enum PostOp: Sendable, Hashable {
+    /// Adds what the destination already holds (a residual connection).
+    case addDestination
+    case relu
+}
+
+/// One convolution primitive with its weights and bias, for NHWC fp32 tensors.
+///
+/// Weights come in PyTorch's OIHW order and are reordered once into the
+/// layout oneDNN picks for this CPU. With `.bf16`, the input is rounded to
+/// bfloat16 on the way in and the result is fp32. Threading rule: as its `Engine`.
+public final class Convolution: @unchecked Sendable {
+    public let shape: ConvolutionShape
+    public let precision: Precision
+    private let engine: Engine
+    private let primitive: dnnl_primitive_t
+    private let source: BoundMemory
+    private let destination: BoundMemory
+    private let weights: BoundMemory
+    private let bias: BoundMemory
+    private let biasValues: [Float]
+    private var staging: [UInt16]
+
+    public init(engine: Engine, shape: ConvolutionShape, weights oihw: [Float], bias biasValues: [Float], postOps: [PostOp], precision: Precision) throws(DNNLError) {
+        let s = shape
+        precondition(oihw.count == s.outputChannels * s.inputChannels * s.kernel * s.kernel, "weights do not match the shape")
+        precondition(biasValues.count == s.outputChannels, "bias does not match the shape")
+        self.shape = shape
+        self.precision = precision
+        self.engine = engine
+        let compute = precision == .bf16 ? dnnl_bf16 : dnnl_f32
+        let what = "a \(s.kernel)x\(s.kernel) convolution \(s.inputChannels)->\(s.outputChannels) at \(s.width)x\(s.height)"
+
+        var sourceMD = try descriptor([s.batch, s.inputChannels, s.height, s.width], compute, dnnl_nhwc)
+        var destinationMD = try descriptor([s.batch, s.outputChannels, s.outputHeight, s.outputWidth], dnnl_f32, dnnl_nhwc)
+        var anyWeightsMD = try descriptor([s.outputChannels, s.inputChannels, s.kernel, s.kernel], compute, dnnl_format_tag_any)
+        var biasMD = try descriptor([s.outputChannels], dnnl_f32, dnnl_a)
+        let strides: [Int64] = [Int64(s.stride), Int64(s.stride)]
+        let padding: [Int64] = [Int64(s.padding), Int64(s.padding)]
+        var desc = dnnl_convolution_desc_t()
+        try check(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct, &sourceMD, &anyWeightsMD,
+                                                     &biasMD, &destinationMD, strides, padding, padding), "describing \(what)")
+
+        var attr: dnnl_primitive_attr_t?
+        try check(dnnl_primitive_attr_create(&attr), "creating attributes")
+        defer { dnnl_primitive_attr_destroy(attr) }
+        var ops: dnnl_post_ops_t?
+        try check(dnnl_post_ops_create(&ops), "creating post-ops")
+        defer { dnnl_post_ops_destroy(ops) }
+        for op in postOps {
+            switch op {
+            case .addDestination: try check(dnnl_post_ops_append_sum(ops, 1), "adding a residual sum")
+            case .relu: try check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, 0, 0), "adding a ReLU")
+            }
+        }
+        try check(dnnl_primitive_attr_set_post_ops(attr, ops), "attaching post-ops")
+
+        var pd: dnnl_primitive_desc_t?
+        let planned = withUnsafePointer(to: &desc) { dnnl_primitive_desc_create(&pd, UnsafeRawPointer($0), attr, engine.engine, nil) }
+        try check(planned, "planning \(what)")
+        defer { dnnl_primitive_desc_destroy(pd) }
+        var primitive: dnnl_primitive_t?
+        try check(dnnl_primitive_create(&primitive, pd), "creating \(what)")
+        self.primitive = primitive!
+
+        source = try BoundMemory(sourceMD, engine: engine, allocate: false, what: what)
+        destination = try BoundMemory(destinationMD, engine: engine, allocate: false, what: what)
+        bias = try BoundMemory(biasMD, engine: engine, allocate: false, what: what)
+        let chosenWeights = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)!.pointee
+        let weights = try BoundMemory(chosenWeights, engine: engine, allocate: true, what: what)
+        self.weights = weights
+        let plainWeightsMD = try descriptor([s.outputChannels, s.inputChannels, s.kernel, s.kernel], dnnl_f32, dnnl_oihw)
+        let failure: DNNLError? = oihw.withUnsafeBytes { raw in
+            do throws(DNNLError) { try reorder(raw.baseAddress!, from: plainWeightsMD, into: weights, engine: engine, what: "the weights of \(what)") } catch { return error }
+            return nil
+        }
+        if let failure { throw failure }
+        self.biasValues = biasValues
+        staging = precision == .bf16 ? [UInt16](repeating: 0, count: s.inputCount) : []
+    }
+
+    deinit { dnnl_primitive_destroy(primitive) }
+
+    /// Convolves `input` (NHWC, `shape.inputCount` values) into `output` (NHWC, `shape.outputCount`).
+    /// With `.addDestination`, `output` must hold the values to add.
+    public func run(_ input: [Float], into output: inout [Float]) {
+        precondition(input.count >= shape.inputCount && output.count >= shape.outputCount, "tensor sizes do not match the convolution")
+        output.withUnsafeMutableBytes { out in
+            destination.bind(out.baseAddress!)
+            biasValues.withUnsafeBytes { b in
+                bias.bind(b.baseAddress!)
+                if precision == .bf16 {
+                    staging.withUnsafeMutableBufferPointer { stage in
+                        input.withUnsafeBufferPointer { roundToBFloat16($0, into: stage) }
+                        source.bind(UnsafeRawPointer(stage.baseAddress!))
+                        execute(primitive, on: engine, [(Argument.source, source.memory), (Argument.weights, weights.memory),
+                                                        (Argument.bias, bias.memory), (Argument.destination, destination.memory)])
+                    }
+                } else {
+                    input.withUnsafeBytes { raw in
+                        source.bind(raw.baseAddress!)
+                        execute(primitive, on: engine, [(Argument.source, source.memory), (Argument.weights, weights.memory),
+                                                        (Argument.bias, bias.memory), (Argument.destination, destination.memory)])
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Round-to-nearest-even fp32 -> bfloat16 (NaN is not expected in activations).
+@inline(__always)
+func roundToBFloat16(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<UInt16>) {
+    for i in 0..<output.count {
+        let bits = input[i].bitPattern
+        let rounded = bits &+ 0x7FFF &+ ((bits >> 16) & 1)
+        output[i] = UInt16(truncatingIfNeeded: rounded >> 16)
+    }
+}

@@ -1,0 +1,142 @@
+import CDNNL
+
+/// A oneDNN call that failed, with the operation it was doing.
+public struct DNNLError: Error, CustomStringConvertible, Sendable {
+    public let operation: String
+    public let status: String
+
+    public var description: String { "oneDNN: \(operation) failed (\(status))" }
+}
+
+func check(_ status: dnnl_status_t, _ operation: @autoclosure () -> String) throws(DNNLError) {
+    guard status != dnnl_success else { return }
+    let name: String
+    switch status {
+    case dnnl_out_of_memory: name = "out of memory"
+    case dnnl_invalid_arguments: name = "invalid arguments"
+    case dnnl_unimplemented: name = "no implementation for these shapes and data types on this CPU"
+    case dnnl_runtime_error: name = "runtime error"
+    default: name = "status \(status.rawValue)"
+    }
+    throw DNNLError(operation: operation(), status: name)
+}
+
+/// Arithmetic the convolutions run in. Activations between layers stay fp32 either way.
+public enum Precision: String, Sendable, CaseIterable {
+    case fp32
+    /// bfloat16 inputs and weights with fp32 accumulation (AMX or AVX-512 BF16).
+    case bf16
+}
+
+/// The CPU engine and an in-order stream.
+///
+/// Threading rule: primitives built on one `Engine` execute on its single
+/// stream, so an engine and everything built on it must be used from one
+/// thread at a time. Use one engine per thread for parallel inference.
+public final class Engine: @unchecked Sendable {
+    let engine: dnnl_engine_t
+    let stream: dnnl_stream_t
+
+    public init() throws(DNNLError) {
+        var engine: dnnl_engine_t?
+        try check(dnnl_engine_create(&engine, dnnl_cpu, 0), "creating the CPU engine")
+        var stream: dnnl_stream_t?
+        let status = dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue)
+        if status != dnnl_success { dnnl_engine_destroy(engine) }
+        try check(status, "creating a stream")
+        self.engine = engine!
+        self.stream = stream!
+    }
+
+    deinit {
+        dnnl_stream_destroy(stream)
+        dnnl_engine_destroy(engine)
+    }
+
+    /// Sets how many OpenMP threads oneDNN uses for calls made from the current thread.
+    public static func setThreadCount(_ count: Int) {
+        omp_set_num_threads(Int32(max(1, count)))
+    }
+
+    /// The instruction set oneDNN dispatches to on this CPU, e.g. "avx512_core_amx".
+    public static var instructionSet: String {
+        switch dnnl_get_effective_cpu_isa() {
+        case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx"
+        case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16"
+        case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni"
+        case dnnl_cpu_isa_avx512_core: return "avx512_core"
+        case dnnl_cpu_isa_avx2: return "avx2"
+        case dnnl_cpu_isa_avx: return "avx"
+        case dnnl_cpu_isa_sse41: return "sse41"
+        case let other: return "isa 0x\(String(other.rawValue, radix: 16))"
+        }
+    }
+
+    /// Whether this CPU has native bfloat16 arithmetic (AVX-512 BF16 or AMX).
+    public static var supportsBF16: Bool {
+        let bf16 = dnnl_cpu_isa_avx512_core_bf16.rawValue
+        return dnnl_get_effective_cpu_isa().rawValue & bf16 == bf16
+    }
+
+    func wait() { dnnl_stream_wait(stream) }
+}
+
+/// Argument slots of `dnnl_primitive_execute` (the C macros alias each other, which Swift does not import).
+enum Argument {
+    static let source: Int32 = 1
+    static let destination: Int32 = 17
+    static let weights: Int32 = 33
+    static let bias: Int32 = 41
+}
+
+/// A memory descriptor plus an object whose data pointer is set at each call.
+final class BoundMemory {
+    var descriptor: dnnl_memory_desc_t
+    let memory: dnnl_memory_t
+
+    /// `allocate`: oneDNN owns the buffer (used for reordered weights); otherwise the caller binds one per call.
+    init(_ descriptor: dnnl_memory_desc_t, engine: Engine, allocate: Bool, what: String) throws(DNNLError) {
+        self.descriptor = descriptor
+        var memory: dnnl_memory_t?
+        // DNNL_MEMORY_ALLOCATE is ((void *)-1); DNNL_MEMORY_NONE is NULL.
+        let handle = allocate ? UnsafeMutableRawPointer(bitPattern: UInt(bitPattern: -1)) : nil
+        try check(dnnl_memory_create(&memory, &self.descriptor, engine.engine, handle), "creating memory for \(what)")
+        self.memory = memory!
+    }
+
+    deinit { dnnl_memory_destroy(memory) }
+
+    func bind(_ pointer: UnsafeRawPointer) {
+        dnnl_memory_set_data_handle(memory, UnsafeMutableRawPointer(mutating: pointer))
+    }
+}
+
+func descriptor(_ dims: [Int], _ type: dnnl_data_type_t, _ tag: dnnl_format_tag_t) throws(DNNLError) -> dnnl_memory_desc_t {
+    var md = dnnl_memory_desc_t()
+    let shape = dims.map { Int64($0) }
+    try check(dnnl_memory_desc_init_by_tag(&md, Int32(dims.count), shape, type, tag), "describing a \(dims) tensor")
+    return md
+}
+
+/// Runs `primitive` once with the given arguments and waits for it.
+func execute(_ primitive: dnnl_primitive_t, on engine: Engine, _ arguments: [(Int32, dnnl_memory_t)]) {
+    let args = arguments.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1) }
+    args.withUnsafeBufferPointer { buffer in
+        _ = dnnl_primitive_execute(primitive, engine.stream, Int32(buffer.count), buffer.baseAddress)
+    }
+    engine.wait()
+}
+
+/// Copies `source` (laid out as `from`) into oneDNN-owned `destination` (laid out as `to`).
+func reorder(_ source: UnsafeRawPointer, from: dnnl_memory_desc_t, into destination: BoundMemory, engine: Engine, what: String) throws(DNNLError) {
+    let sourceMemory = try BoundMemory(from, engine: engine, allocate: false, what: what)
+    sourceMemory.bind(source)
+    var pd: dnnl_primitive_desc_t?
+    var src = from
+    try check(dnnl_reorder_primitive_desc_create(&pd, &src, engine.engine, &destination.descriptor, engine.engine, nil), "planning the reorder of \(what)")
+    defer { dnnl_primitive_desc_destroy(pd) }
+    var primitive: dnnl_primitive_t?
+    try check(dnnl_primitive_create(&primitive, pd), "creating the reorder of \(what)")
+    defer { dnnl_primitive_destroy(primitive) }
+    execute(primitive!, on: engine, [(Argument.source, sourceMemory.memory), (Argument.destination, destination.memory)])
+}

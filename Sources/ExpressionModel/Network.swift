@@ -1,0 +1,260 @@
+import DNNLKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A spatial attention map: one weight in 0...1 per feature-map position, row-major.
+public struct AttentionMap: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var values: [Float]
+
+    public init(width: Int, height: Int, values: [Float]) {
+        self.width = width
+        self.height = height
+        self.values = values
+    }
+
+    public subscript(x: Int, y: Int) -> Float { values[y * width + x] }
+}
+
+/// What the network says about one face.
+public struct NetworkOutput: Sendable {
+    public var logits: [Float]
+    /// Softmax of the logits.
+    public var probabilities: [Float]
+    /// CBAM spatial attention after the stem (input resolution).
+    public var stemAttention: AttentionMap
+    /// CBAM spatial attention after the last stage (the map that gates what the classifier sees).
+    public var lastAttention: AttentionMap
+}
+
+/// The oneDNN primitives and activation buffers for one batch size.
+final class BatchPlan {
+    struct Block {
+        var conv1: Convolution
+        var conv2: Convolution
+        var shortcut: Convolution?
+    }
+
+    let batch: Int
+    let stem: Convolution
+    let blocks: [Block]
+    var current: [Float]
+    var scratch: [Float]
+    var skip: [Float]
+
+    init(batch: Int, weights: ModelWeights, description d: ModelDescription, engine: Engine, precision: Precision) throws(DNNLError) {
+        self.batch = batch
+        func make(_ c: FoldedConvolution, size: Int, _ postOps: [PostOp]) throws(DNNLError) -> Convolution {
+            let shape = ConvolutionShape(batch: batch, inputChannels: c.inputChannels, outputChannels: c.outputChannels, height: size,
+                                         width: size, kernel: c.kernel, stride: c.stride, padding: c.padding)
+            // The stem sees one input channel; bf16 buys nothing there and costs a rounding of the input.
+            return try Convolution(engine: engine, shape: shape, weights: c.weights, bias: c.bias, postOps: postOps,
+                                   precision: c.inputChannels == 1 ? .fp32 : precision)
+        }
+        stem = try make(weights.stem, size: d.inputSize, [.relu])
+        var size = d.inputSize
+        var blocks: [Block] = []
+        for block in weights.blocks {
+            let conv1 = try make(block.conv1, size: size, [.relu])
+            let outSize = conv1.shape.outputHeight
+            blocks.append(Block(conv1: conv1, conv2: try make(block.conv2, size: outSize, [.addDestination, .relu]),
+                                shortcut: try block.shortcut.map { (s) throws(DNNLError) in try make(s, size: size, []) }))
+            size = outSize
+        }
+        self.blocks = blocks
+        let largest = batch * d.inputSize * d.inputSize * max(d.stemWidth, d.inputChannels, d.stageWidths.max()!)
+        current = [Float](repeating: 0, count: largest)
+        scratch = current
+        skip = current
+    }
+}
+
+/// The ResNet+CBAM network on oneDNN. Convolutions (batch norm folded, ReLU and the
+/// residual add fused as post-ops) run in oneDNN; the CBAM gates, pooling and the
+/// classifier head are small and run here on NHWC buffers.
+///
+/// Threading rule: one thread at a time (it owns an `Engine` and reuses buffers).
+public final class Network: @unchecked Sendable {
+    public let description: ModelDescription
+    public let precision: Precision
+    public static let maximumBatch = 16
+    let weights: ModelWeights
+    private let engine: Engine
+    private var plans: [Int: BatchPlan] = [:]
+
+    init(description: ModelDescription, weights: ModelWeights, precision: Precision) throws(DNNLError) {
+        self.description = description
+        self.weights = weights
+        self.precision = precision
+        engine = try Engine()
+    }
+
+    private func plan(batch: Int) throws(DNNLError) -> BatchPlan {
+        if let plan = plans[batch] { return plan }
+        let plan = try BatchPlan(batch: batch, weights: weights, description: description, engine: engine, precision: precision)
+        plans[batch] = plan
+        return plan
+    }
+
+    /// Runs the network on normalised inputs (each `inputSize`² values, row-major), in batches.
+    public func run(_ inputs: [[Float]]) throws(DNNLError) -> [NetworkOutput] {
+        var outputs: [NetworkOutput] = []
+        outputs.reserveCapacity(inputs.count)
+        var start = 0
+        while start < inputs.count {
+            let count = min(Self.maximumBatch, inputs.count - start)
+            outputs += try runBatch(inputs[start..<(start + count)])
+            start += count
+        }
+        return outputs
+    }
+
+    private func runBatch(_ inputs: ArraySlice<[Float]>) throws(DNNLError) -> [NetworkOutput] {
+        let d = description
+        let plan = try plan(batch: inputs.count)
+        let pixels = d.inputSize * d.inputSize
+        var input = [Float](repeating: 0, count: inputs.count * pixels)
+        for (i, face) in inputs.enumerated() {
+            precondition(face.count == pixels, "a face must have \(pixels) values")
+            input.replaceSubrange((i * pixels)..<((i + 1) * pixels), with: face)
+        }
+        plan.stem.run(input, into: &plan.current)
+        var size = d.inputSize
+        let stemMaps = applyCBAM(weights.stemAttention, to: &plan.current, batch: plan.batch, size: size)
+        for block in plan.blocks {
+            block.conv1.run(plan.current, into: &plan.scratch)
+            if let shortcut = block.shortcut {
+                shortcut.run(plan.current, into: &plan.skip)
+                block.conv2.run(plan.scratch, into: &plan.skip)
+                swap(&plan.current, &plan.skip)
+            } else {
+                block.conv2.run(plan.scratch, into: &plan.current)
+            }
+            size = block.conv1.shape.outputHeight
+        }
+        let lastMaps = applyCBAM(weights.lastAttention, to: &plan.current, batch: plan.batch, size: size)
+        let logits = classify(plan.current, batch: plan.batch, pixels: size * size)
+        return (0..<plan.batch).map { i in
+            NetworkOutput(logits: logits[i], probabilities: softmax(logits[i]), stemAttention: stemMaps[i], lastAttention: lastMaps[i])
+        }
+    }
+
+    /// Global average pooling, then the linear layer (dropout is the identity at inference).
+    private func classify(_ features: [Float], batch: Int, pixels: Int) -> [[Float]] {
+        let channels = weights.lastAttention.channels
+        return (0..<batch).map { image in
+            var pooled = [Float](repeating: 0, count: channels)
+            features.withUnsafeBufferPointer { x in
+                let base = image * pixels * channels
+                for p in 0..<pixels { for c in 0..<channels { pooled[c] += x[base + p * channels + c] } }
+            }
+            let inverse = 1 / Float(pixels)
+            return (0..<d.classCount).map { k in
+                var sum: Float = 0
+                for c in 0..<channels { sum += weights.classifier[k * channels + c] * pooled[c] * inverse }
+                return sum + weights.classifierBias[k]
+            }
+        }
+    }
+
+    private var d: ModelDescription { description }
+}
+
+@inline(__always) func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
+
+func softmax(_ logits: [Float]) -> [Float] {
+    let top = logits.max() ?? 0
+    let exps = logits.map { expf($0 - top) }
+    let total = exps.reduce(0, +)
+    return exps.map { $0 / total }
+}
+
+/// CBAM on a batch of NHWC maps, in place: x *= channelGate, then x *= spatialGate.
+/// Returns each image's spatial gate.
+func applyCBAM(_ w: CBAMWeights, to tensor: inout [Float], batch: Int, size: Int) -> [AttentionMap] {
+    let channels = w.channels
+    let pixels = size * size
+    var maps: [AttentionMap] = []
+    var avg = [Float](repeating: 0, count: channels)
+    var peak = [Float](repeating: 0, count: channels)
+    var gate = [Float](repeating: 0, count: channels)
+    var pooled = [Float](repeating: 0, count: 2 * pixels) // mean map, then max map
+    var attention = [Float](repeating: 0, count: pixels)
+    tensor.withUnsafeMutableBufferPointer { x in
+        for image in 0..<batch {
+            let base = image * pixels * channels
+            // Channel gate: average and max over positions, shared MLP, sigmoid.
+            for c in 0..<channels { avg[c] = 0; peak[c] = -.infinity }
+            for p in 0..<pixels {
+                let row = base + p * channels
+                for c in 0..<channels {
+                    let v = x[row + c]
+                    avg[c] += v
+                    peak[c] = max(peak[c], v)
+                }
+            }
+            for c in 0..<channels { avg[c] /= Float(pixels) }
+            for c in 0..<channels { gate[c] = 2 * w.fc2Bias[c] }
+            for h in 0..<w.hidden {
+                var a = w.fc1Bias[h], m = w.fc1Bias[h]
+                for c in 0..<channels {
+                    a += w.fc1[h * channels + c] * avg[c]
+                    m += w.fc1[h * channels + c] * peak[c]
+                }
+                let hidden = max(a, 0) + max(m, 0)
+                for c in 0..<channels { gate[c] += w.fc2[c * w.hidden + h] * hidden }
+            }
+            for c in 0..<channels { gate[c] = sigmoid(gate[c]) }
+            // Apply it, and pool across channels for the spatial gate.
+            for p in 0..<pixels {
+                let row = base + p * channels
+                var sum: Float = 0, top = -Float.infinity
+                for c in 0..<channels {
+                    let v = x[row + c] * gate[c]
+                    x[row + c] = v
+                    sum += v
+                    top = max(top, v)
+                }
+                pooled[p] = sum / Float(channels)
+                pooled[pixels + p] = top
+            }
+            // Spatial gate: k x k convolution with zero padding over the two maps.
+            spatialConvolution(pooled, weights: w.spatial, kernel: w.kernel, size: size, bias: w.spatialBias, into: &attention)
+            for p in 0..<pixels {
+                let row = base + p * channels
+                let a = attention[p]
+                for c in 0..<channels { x[row + c] *= a }
+            }
+            maps.append(AttentionMap(width: size, height: size, values: attention))
+        }
+    }
+    return maps
+}
+
+func spatialConvolution(_ maps: [Float], weights: [Float], kernel k: Int, size: Int, bias: Float, into out: inout [Float]) {
+    let r = k / 2
+    let pixels = size * size
+    maps.withUnsafeBufferPointer { m in
+        weights.withUnsafeBufferPointer { w in
+            out.withUnsafeMutableBufferPointer { o in
+                for y in 0..<size {
+                    let dy0 = max(0, r - y), dy1 = min(k, size + r - y)
+                    for x in 0..<size {
+                        let dx0 = max(0, r - x), dx1 = min(k, size + r - x)
+                        var sum = bias
+                        for map in 0..<2 {
+                            for dy in dy0..<dy1 {
+                                let row = map * pixels + (y + dy - r) * size + (x - r)
+                                let wrow = (map * k + dy) * k
+                                for dx in dx0..<dx1 { sum += w[wrow + dx] * m[row + dx] }
+                            }
+                        }
+                        o[y * size + x] = sigmoid(sum)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import DNNLKit
+import ExpressionModel
+import FaceDetection
+import Frames
+import Pipeline
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Benchmarks (see docs/benchmarks.md).", subcommands: [BenchDetect.self, BenchModel.self])
+}
+
+struct BenchDetect: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "detect",
+        abstract: "Time detection on every image of a directory; prints the median per frame as JSON.")
+
+    @Argument(help: "Directory of frames (e.g. 640x480 PGMs written by scripts/reference/bench_detect.py).")
+    var frames: String
+    @Option(help: "Passes over the frames; the median pass is reported.")
+    var repeats: Int = 5
+    @OptionGroup var detector: DetectorOptions
+
+    func run() throws {
+        let haar = try withContext { try detector.makeDetector() }
+        let parameters = detector.parameters()
+        var source = try withContext { try ImageSource(path: frames) }
+        var images: [GrayImage] = []
+        while let frame = try withContext({ try source.next() }) { images.append(frame.frame.luma) }
+        var perFrame: [Double] = []
+        var faces = 0
+        for _ in 0..<max(1, repeats) {
+            let start = monotonicSeconds()
+            faces = images.reduce(0) { $0 + haar.detect(in: $1, parameters: parameters, threads: detector.threads).count }
+            perFrame.append((monotonicSeconds() - start) * 1000 / Double(images.count))
+        }
+        perFrame.sort()
+        print("{\"frames\":\(images.count),\"threads\":\(detector.threads),\"faces\":\(faces),\"median_ms_per_frame\":\(JSONLines.number(perFrame[perFrame.count / 2], decimals: 3)),\"runs_ms_per_frame\":[\(perFrame.map { JSONLines.number($0, decimals: 3) }.joined(separator: ","))]}")
+    }
+}
+
+struct BenchModel: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "model",
+        abstract: "Per-face latency of the expression model; one JSON line per (precision, batch).")
+
+    @Option(name: .customLong("batch"), help: "Batch sizes to time (repeat the flag).")
+    var batches: [Int] = [1, 8]
+    @Option(name: .customLong("precisions"), parsing: .upToNextOption, help: "Precisions to time (default: fp32, and bf16 where the CPU has it).")
+    var precisions: [Precision] = []
+    @Option(help: "oneDNN threads.")
+    var threads: Int = 1
+    @Option(help: "Timed calls per configuration; the median is reported.")
+    var repeats: Int = 300
+    @OptionGroup var modelOptions: ModelOptions
+
+    func run() throws {
+        Engine.setThreadCount(threads)
+        let chosen = precisions.isEmpty ? (Engine.supportsBF16 ? [.fp32, .bf16] : [.fp32]) : precisions
+        for precision in chosen {
+            let classifier = try withContext { try ExpressionClassifier(path: modelOptions.modelPath, precision: precision) }
+            let size = classifier.description.inputSize
+            // Deterministic face-like noise; the network's cost does not depend on the pixels.
+            var state: UInt32 = 12345
+            let face = GrayImage(width: size, height: size, pixels: (0..<(size * size)).map { _ in
+                state = state &* 1_103_515_245 &+ 12345
+                return UInt8(truncatingIfNeeded: state >> 16)
+            })
+            for batch in batches where batch > 0 {
+                let faces = Array(repeating: face, count: batch)
+                for _ in 0..<20 { _ = try withContext { try classifier.classify(faces: faces) } }
+                var times: [Double] = []
+                for _ in 0..<max(1, repeats) {
+                    let start = monotonicSeconds()
+                    _ = try withContext { try classifier.classify(faces: faces) }
+                    times.append((monotonicSeconds() - start) * 1000 / Double(batch))
+                }
+                times.sort()
+                print("{\"engine\":\"fercam-onednn\",\"isa\":\(JSONLines.string(Engine.instructionSet)),\"precision\":\"\(precision.rawValue)\",\"batch\":\(batch),\"threads\":\(threads),\"median_ms_per_face\":\(JSONLines.number(times[times.count / 2], decimals: 4)),\"p10_ms_per_face\":\(JSONLines.number(times[times.count / 10], decimals: 4))}")
+            }
+        }
+    }
+}

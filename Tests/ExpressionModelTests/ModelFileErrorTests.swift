@@ -1,0 +1,89 @@
+import ExpressionModel
+import Foundation
+import XCTest
+
+/// Every way a model file can be wrong gets an error naming the file (and the tensor).
+final class ModelFileErrorTests: XCTestCase {
+    let modelPath = ModelParityTests.root.appendingPathComponent("assets/fercam-resnet-cbam.safetensors").path
+    var temporary: URL!
+
+    override func setUpWithError() throws {
+        temporary = FileManager.default.temporaryDirectory.appendingPathComponent("fercam-model-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: temporary) }
+
+    func message(loading path: String) -> String {
+        do {
+            _ = try ExpressionClassifier(path: path)
+            return "loaded"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// Splits the real model into (header object, tensor bytes), to write altered copies.
+    func parts() throws -> ([String: Any], Data) {
+        let data = try Data(contentsOf: URL(fileURLWithPath: modelPath))
+        let length = Int(data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + length))) as? [String: Any])
+        return (header, data.subdata(in: (8 + length)..<data.count))
+    }
+
+    func write(_ header: [String: Any], _ body: Data, name: String) throws -> String {
+        let json = try JSONSerialization.data(withJSONObject: header)
+        var length = UInt64(json.count).littleEndian
+        var file = Data(bytes: &length, count: 8)
+        file += json + body
+        let url = temporary.appendingPathComponent(name)
+        try file.write(to: url)
+        return url.path
+    }
+
+    func testMissingFile() {
+        let path = temporary.appendingPathComponent("nope.safetensors").path
+        XCTAssertEqual(message(loading: path), "\(path): cannot open model: No such file or directory")
+    }
+
+    func testTruncatedFile() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: modelPath))
+        let url = temporary.appendingPathComponent("cut.safetensors")
+        try data.prefix(data.count - 1000).write(to: url)
+        let text = message(loading: url.path)
+        XCTAssertTrue(text.hasPrefix("\(url.path): truncated model file: tensor "), text)
+        try data.prefix(5).write(to: url)
+        XCTAssertEqual(message(loading: url.path), "\(url.path): truncated model file: 5 bytes, shorter than the 8-byte header length")
+    }
+
+    func testNotSafetensors() throws {
+        let url = temporary.appendingPathComponent("text.safetensors")
+        try Data("{\"hello\": 1}\n\n\n\n\n\n\n\n\n\n".utf8).write(to: url)
+        XCTAssertTrue(message(loading: url.path).contains("not a safetensors file") || message(loading: url.path).contains("truncated"))
+    }
+
+    func testMissingTensor() throws {
+        var (header, body) = try parts()
+        header["stages.1.0.conv2.weight"] = nil
+        let path = try write(header, body, name: "missing.safetensors")
+        XCTAssertEqual(message(loading: path), "\(path): tensor stages.1.0.conv2.weight is missing (does the file match this fercam version?)")
+    }
+
+    func testMismatchedArchitecture() throws {
+        var (header, body) = try parts()
+        var metadata = try XCTUnwrap(header["__metadata__"] as? [String: String])
+        var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(metadata["config"]!.utf8)) as? [String: Any])
+        config["stem_width"] = 8
+        metadata["config"] = String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)
+        header["__metadata__"] = metadata
+        let path = try write(header, body, name: "mismatch.safetensors")
+        XCTAssertTrue(message(loading: path).hasPrefix("\(path): tensor stem.0.weight has shape [32, 1, 3, 3], expected [8, 1, 3, 3]"), message(loading: path))
+    }
+
+    func testMissingMetadata() throws {
+        var (header, body) = try parts()
+        header["__metadata__"] = ["format": "fercam-resnet-cbam/1"]
+        let path = try write(header, body, name: "bare.safetensors")
+        XCTAssertEqual(message(loading: path), "\(path): metadata \"config\": missing")
+    }
+}
