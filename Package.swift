@@ -45,6 +45,7 @@ let package = Package(
         .testTarget(name: "FramesTests", dependencies: ["Frames"]),
         .testTarget(name: "FaceDetectionTests", dependencies: ["FaceDetection", "Frames", "Pipeline"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ExpressionModelTests", dependencies: ["ExpressionModel", "DNNLKit", "Frames"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "V4L2KitTests", dependencies: ["V4L2Kit", "Frames"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "FaceDetection", "Frames"]),
     ]
 )

@@ -24,3 +24,10 @@ static inline unsigned long fercam_VIDIOC_DQBUF(void) { return VIDIOC_DQBUF; }
 static inline unsigned long fercam_VIDIOC_STREAMON(void) { return VIDIOC_STREAMON; }
 static inline unsigned long fercam_VIDIOC_STREAMOFF(void) { return VIDIOC_STREAMOFF; }
 static inline unsigned int fercam_fourcc(char a, char b, char c, char d) { return v4l2_fourcc(a, b, c, d); }
+static inline unsigned long fercam_VIDIOC_G_PARM(void) { return VIDIOC_G_PARM; }
+static inline int fercam_v4l2_close(int fd) { return v4l2_close(fd); }
+static inline void *fercam_v4l2_mmap(size_t length, int fd, long offset) {
+    return v4l2_mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, offset);
+}
+static inline int fercam_v4l2_munmap(void *start, size_t length) { return v4l2_munmap(start, length); }
+static inline int fercam_map_failed(void *pointer) { return pointer == MAP_FAILED; }

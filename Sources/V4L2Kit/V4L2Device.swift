@@ -1,0 +1,233 @@
+import CV4L2
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `CaptureDevice` over libv4l2: one ioctl per method, nothing more. libv4l2 converts
+/// camera formats (MJPEG, Bayer, ...) to YU12 and emulates the ones it can produce.
+///
+/// Threading rule: one thread at a time.
+public final class V4L2Device: CaptureDevice {
+    public let path: String
+    private var fd: Int32
+    private var mappings: [(start: UnsafeMutableRawPointer, length: Int)] = []
+
+    public init(path: String) throws(DeviceFailure) {
+        self.path = path
+        fd = fercam_v4l2_open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw DeviceFailure(operation: "opening the device", code: errno) }
+    }
+
+    deinit { close() }
+
+    private func ioctl<T>(_ request: UInt, _ value: inout T, _ operation: String) throws(DeviceFailure) {
+        var result: Int32
+        repeat { result = fercam_v4l2_ioctl(fd, request, &value) } while result < 0 && errno == EINTR
+        if result < 0 { throw DeviceFailure(operation: operation, code: errno) }
+    }
+
+    private static func text<T>(_ tuple: T) -> String {
+        withUnsafeBytes(of: tuple) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+
+    public func queryCapabilities() throws(DeviceFailure) -> DeviceCapabilities {
+        var cap = v4l2_capability()
+        try ioctl(fercam_VIDIOC_QUERYCAP(), &cap, "VIDIOC_QUERYCAP")
+        let caps = (cap.capabilities & UInt32(V4L2_CAP_DEVICE_CAPS)) != 0 ? cap.device_caps : cap.capabilities
+        return DeviceCapabilities(card: Self.text(cap.card), driver: Self.text(cap.driver), bus: Self.text(cap.bus_info),
+                                  canCapture: caps & UInt32(V4L2_CAP_VIDEO_CAPTURE) != 0, canStream: caps & UInt32(V4L2_CAP_STREAMING) != 0)
+    }
+
+    public func enumerateFormats() throws(DeviceFailure) -> [FormatDescription] {
+        var formats: [FormatDescription] = []
+        for index in 0..<64 {
+            var desc = v4l2_fmtdesc()
+            desc.index = UInt32(index)
+            desc.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+            do { try ioctl(fercam_VIDIOC_ENUM_FMT(), &desc, "VIDIOC_ENUM_FMT") } catch { if error.code == EINVAL { break } else { throw error } }
+            formats.append(FormatDescription(fourcc: FourCC(code: desc.pixelformat), name: Self.text(desc.description),
+                                             emulated: desc.flags & UInt32(V4L2_FMT_FLAG_EMULATED) != 0))
+        }
+        return formats
+    }
+
+    public func enumerateSizes(_ format: FourCC) throws(DeviceFailure) -> [FrameSize] {
+        var sizes: [FrameSize] = []
+        for index in 0..<256 {
+            var size = v4l2_frmsizeenum()
+            size.index = UInt32(index)
+            size.pixel_format = format.code
+            do { try ioctl(fercam_VIDIOC_ENUM_FRAMESIZES(), &size, "VIDIOC_ENUM_FRAMESIZES") } catch { if error.code == EINVAL { break } else { throw error } }
+            // Stepwise and continuous ranges accept any size in range: report none, so that S_FMT decides.
+            guard size.type == V4L2_FRMSIZE_TYPE_DISCRETE.rawValue else { return [] }
+            sizes.append(FrameSize(width: Int(size.discrete.width), height: Int(size.discrete.height)))
+        }
+        return sizes
+    }
+
+    public func enumerateIntervals(_ format: FourCC, size: FrameSize) throws(DeviceFailure) -> [FrameInterval] {
+        var intervals: [FrameInterval] = []
+        for index in 0..<64 {
+            var ival = v4l2_frmivalenum()
+            ival.index = UInt32(index)
+            ival.pixel_format = format.code
+            ival.width = UInt32(size.width)
+            ival.height = UInt32(size.height)
+            do { try ioctl(fercam_VIDIOC_ENUM_FRAMEINTERVALS(), &ival, "VIDIOC_ENUM_FRAMEINTERVALS") } catch { if error.code == EINVAL { break } else { throw error } }
+            guard ival.type == V4L2_FRMIVAL_TYPE_DISCRETE.rawValue else { break }
+            intervals.append(FrameInterval(numerator: Int(ival.discrete.numerator), denominator: Int(ival.discrete.denominator)))
+        }
+        return intervals
+    }
+
+    public func setFormat(_ format: FourCC, size: FrameSize) throws(DeviceFailure) -> PixelFormat {
+        var f = v4l2_format()
+        f.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+        f.fmt.pix.width = UInt32(size.width)
+        f.fmt.pix.height = UInt32(size.height)
+        f.fmt.pix.pixelformat = format.code
+        f.fmt.pix.field = V4L2_FIELD_NONE.rawValue
+        try ioctl(fercam_VIDIOC_S_FMT(), &f, "VIDIOC_S_FMT")
+        return PixelFormat(fourcc: FourCC(code: f.fmt.pix.pixelformat), size: FrameSize(width: Int(f.fmt.pix.width), height: Int(f.fmt.pix.height)),
+                           bytesPerLine: Int(f.fmt.pix.bytesperline), imageBytes: Int(f.fmt.pix.sizeimage))
+    }
+
+    public func setFrameInterval(_ interval: FrameInterval) throws(DeviceFailure) -> FrameInterval? {
+        var parm = v4l2_streamparm()
+        parm.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+        try ioctl(fercam_VIDIOC_G_PARM(), &parm, "VIDIOC_G_PARM")
+        guard parm.parm.capture.capability & UInt32(V4L2_CAP_TIMEPERFRAME) != 0 else { return nil }
+        parm.parm.capture.timeperframe.numerator = UInt32(interval.numerator)
+        parm.parm.capture.timeperframe.denominator = UInt32(interval.denominator)
+        try ioctl(fercam_VIDIOC_S_PARM(), &parm, "VIDIOC_S_PARM")
+        let chosen = parm.parm.capture.timeperframe
+        return FrameInterval(numerator: Int(chosen.numerator), denominator: Int(chosen.denominator))
+    }
+
+    public func requestBuffers(_ count: Int) throws(DeviceFailure) -> Int {
+        var req = v4l2_requestbuffers()
+        req.count = UInt32(count)
+        req.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+        req.memory = V4L2_MEMORY_MMAP.rawValue
+        try ioctl(fercam_VIDIOC_REQBUFS(), &req, "VIDIOC_REQBUFS")
+        return Int(req.count)
+    }
+
+    public func mapBuffer(_ index: Int) throws(DeviceFailure) {
+        var buf = v4l2_buffer()
+        buf.index = UInt32(index)
+        buf.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+        buf.memory = V4L2_MEMORY_MMAP.rawValue
+        try ioctl(fercam_VIDIOC_QUERYBUF(), &buf, "VIDIOC_QUERYBUF")
+        let start = fercam_v4l2_mmap(Int(buf.length), fd, Int(buf.m.offset))
+        guard let start, fercam_map_failed(start) == 0 else { throw DeviceFailure(operation: "mapping buffer \(index)", code: errno) }
+        mappings.append((start, Int(buf.length)))
+    }
+
+    public func queueBuffer(_ index: Int) throws(DeviceFailure) {
+        var buf = v4l2_buffer()
+        buf.index = UInt32(index)
+        buf.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+        buf.memory = V4L2_MEMORY_MMAP.rawValue
+        try ioctl(fercam_VIDIOC_QBUF(), &buf, "VIDIOC_QBUF")
+    }
+
+    public func streamOn() throws(DeviceFailure) {
+        var type = Int32(V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue)
+        try ioctl(fercam_VIDIOC_STREAMON(), &type, "VIDIOC_STREAMON")
+    }
+
+    public func streamOff() throws(DeviceFailure) {
+        var type = Int32(V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue)
+        try ioctl(fercam_VIDIOC_STREAMOFF(), &type, "VIDIOC_STREAMOFF")
+    }
+
+    public func waitReadable(timeoutMilliseconds: Int) throws(DeviceFailure) -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        var result: Int32
+        repeat { result = poll(&p, 1, Int32(timeoutMilliseconds)) } while result < 0 && errno == EINTR
+        if result < 0 { throw DeviceFailure(operation: "waiting for a frame", code: errno) }
+        if p.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { throw DeviceFailure(operation: "waiting for a frame", code: ENODEV) }
+        return result > 0
+    }
+
+    public func dequeueBuffer() throws(DeviceFailure) -> DequeuedBuffer {
+        var buf = v4l2_buffer()
+        buf.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+        buf.memory = V4L2_MEMORY_MMAP.rawValue
+        try ioctl(fercam_VIDIOC_DQBUF(), &buf, "VIDIOC_DQBUF")
+        let stamp = Double(buf.timestamp.tv_sec) + Double(buf.timestamp.tv_usec) * 1e-6
+        return DequeuedBuffer(index: Int(buf.index), bytesUsed: Int(buf.bytesused), sequence: Int(buf.sequence), timestamp: stamp > 0 ? stamp : nil)
+    }
+
+    public func bufferBytes(_ index: Int, count: Int) -> [UInt8] {
+        guard index < mappings.count else { return [] }
+        let m = mappings[index]
+        return Array(UnsafeRawBufferPointer(start: m.start, count: min(count, m.length)))
+    }
+
+    public func releaseBuffers() {
+        for m in mappings { _ = fercam_v4l2_munmap(m.start, m.length) }
+        mappings.removeAll()
+        var req = v4l2_requestbuffers()
+        req.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+        req.memory = V4L2_MEMORY_MMAP.rawValue
+        if fd >= 0 { _ = fercam_v4l2_ioctl(fd, fercam_VIDIOC_REQBUFS(), &req) }
+    }
+
+    public func close() {
+        if fd >= 0 { _ = fercam_v4l2_close(fd) }
+        fd = -1
+    }
+}
+
+/// Every /dev/video* node with what it offers (for `fercam --list-devices`).
+public enum DeviceList {
+    public struct Entry: Sendable {
+        public var path: String
+        public var capabilities: DeviceCapabilities?
+        public var problem: String?
+        public var formats: [(format: FormatDescription, sizes: [(FrameSize, [FrameInterval])])]
+    }
+
+    public static func devicePaths() -> [String] {
+        guard let dir = opendir("/dev") else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+            if name.hasPrefix("video"), Int(name.dropFirst(5)) != nil { names.append(name) }
+        }
+        return names.sorted { Int($0.dropFirst(5))! < Int($1.dropFirst(5))! }.map { "/dev/" + $0 }
+    }
+
+    public static func describe(_ device: CaptureDevice) -> Entry {
+        var entry = Entry(path: device.path, capabilities: nil, problem: nil, formats: [])
+        do {
+            entry.capabilities = try device.queryCapabilities()
+            for format in try device.enumerateFormats() {
+                let sizes = try device.enumerateSizes(format.fourcc)
+                entry.formats.append((format, try sizes.map { (size) throws(DeviceFailure) in (size, try device.enumerateIntervals(format.fourcc, size: size)) }))
+            }
+        } catch {
+            entry.problem = CaptureError.from(error, path: device.path).description
+        }
+        return entry
+    }
+
+    public static func render(_ entry: Entry) -> String {
+        var lines: [String] = []
+        guard let caps = entry.capabilities else { return "\(entry.path): \(entry.problem ?? "unknown problem")" }
+        let role = caps.canCapture ? "capture" : "not a capture device"
+        lines.append("\(entry.path): \(caps.card) (driver \(caps.driver), bus \(caps.bus), \(role))")
+        for (format, sizes) in entry.formats {
+            lines.append("  \(format.fourcc) \(format.name)\(format.emulated ? " (converted by libv4l2)" : "")")
+            for (size, intervals) in sizes {
+                let rates = intervals.map { formatNumber($0.framesPerSecond) }.joined(separator: ", ")
+                lines.append("    \(size)" + (rates.isEmpty ? "" : " @ \(rates) fps"))
+            }
+        }
+        if let problem = entry.problem { lines.append("  \(problem)") }
+        return lines.joined(separator: "\n")
+    }
+}
