@@ -36,7 +36,7 @@ let package = Package(
         // Frame sources, per-frame analysis and JSON Lines output.
         .target(name: "Pipeline", dependencies: ["Frames", "SDLKit", "FaceDetection", "ExpressionModel", "V4L2Kit"]),
         // The live window.
-        .target(name: "LiveView", dependencies: ["Pipeline", "SDLKit", "Frames"]),
+        .target(name: "LiveView", dependencies: ["Pipeline", "SDLKit", "Frames", "ExpressionModel"]),
         .executableTarget(name: "fercam", dependencies: [
             "Pipeline", "LiveView", "FaceDetection", "ExpressionModel", "DNNLKit", "Frames", "SDLKit", "V4L2Kit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -46,6 +46,7 @@ let package = Package(
         .testTarget(name: "FaceDetectionTests", dependencies: ["FaceDetection", "Frames", "Pipeline"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ExpressionModelTests", dependencies: ["ExpressionModel", "DNNLKit", "Frames"], resources: [.copy("Fixtures")]),
         .testTarget(name: "V4L2KitTests", dependencies: ["V4L2Kit", "Frames"]),
+        .testTarget(name: "LiveViewTests", dependencies: ["LiveView", "SDLKit", "Pipeline", "ExpressionModel", "FaceDetection", "Frames"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "FaceDetection", "Frames"]),
     ]
 )

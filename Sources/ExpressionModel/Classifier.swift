@@ -8,6 +8,13 @@ public struct Expression: Sendable {
     /// Probabilities in the model's class order.
     public var scores: [Float]
     public var output: NetworkOutput
+
+    public init(label: String, score: Float, scores: [Float], output: NetworkOutput) {
+        self.label = label
+        self.score = score
+        self.scores = scores
+        self.output = output
+    }
 }
 
 /// Loads the model file and classifies face crops or detector boxes.

@@ -27,6 +27,13 @@ public struct NetworkOutput: Sendable {
     public var stemAttention: AttentionMap
     /// CBAM spatial attention after the last stage (the map that gates what the classifier sees).
     public var lastAttention: AttentionMap
+
+    public init(logits: [Float], probabilities: [Float], stemAttention: AttentionMap, lastAttention: AttentionMap) {
+        self.logits = logits
+        self.probabilities = probabilities
+        self.stemAttention = stemAttention
+        self.lastAttention = lastAttention
+    }
 }
 
 /// The oneDNN primitives and activation buffers for one batch size.

@@ -28,6 +28,18 @@ public struct FrameAnalysis: Sendable {
     public var classNames: [String]
     /// Stage timings in milliseconds, in the order they ran.
     public var milliseconds: [(stage: String, value: Double)]
+
+    public init(index: Int, pts: Double, source: String, width: Int, height: Int, faces: [DetectedFace], classNames: [String],
+                milliseconds: [(stage: String, value: Double)]) {
+        self.index = index
+        self.pts = pts
+        self.source = source
+        self.width = width
+        self.height = height
+        self.faces = faces
+        self.classNames = classNames
+        self.milliseconds = milliseconds
+    }
 }
 
 /// Detects faces in frames and, with a classifier, labels their expressions.

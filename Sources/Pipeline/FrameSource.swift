@@ -12,6 +12,13 @@ public struct SourceFrame: Sendable {
     /// The stream's name, or the image's path for still images.
     public var source: String
     public var frame: YUVFrame
+
+    public init(index: Int, pts: Double, source: String, frame: YUVFrame) {
+        self.index = index
+        self.pts = pts
+        self.source = source
+        self.frame = frame
+    }
 }
 
 /// Anything that yields frames in order: files, pipes, cameras.

@@ -42,7 +42,7 @@ public enum CaptureError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     /// Maps a failed ioctl to the error a user can act on.
-    static func from(_ failure: DeviceFailure, path: String) -> CaptureError {
+    public static func from(_ failure: DeviceFailure, path: String) -> CaptureError {
         switch failure.code {
         case ENOENT, ENXIO: return .noSuchDevice(path)
         case EACCES, EPERM: return .permissionDenied(path)

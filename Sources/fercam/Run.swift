@@ -2,19 +2,34 @@ import ArgumentParser
 import ExpressionModel
 import FaceDetection
 import Frames
+import LiveView
 import Pipeline
+import SDLKit
+import V4L2Kit
 #if canImport(Glibc)
 import Glibc
 #endif
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Analyse a camera, a Y4M stream (file or '-' for stdin), an image or a directory of images.")
+        abstract: "Show the camera (or a replayed file) with faces, expressions and attention; or print JSON Lines with --stdout.")
 
-    @Option(name: .long, help: "Y4M file, '-' for Y4M on stdin, an image, or a directory of images.")
+    @Option(name: .long, help: "Y4M file, '-' for Y4M on stdin, an image, or a directory of images (instead of the camera).")
     var input: String?
-    @Option(help: "V4L2 capture device for live use.")
+    @Option(help: "V4L2 capture device.")
     var device: String = "/dev/video0"
+    @Option(help: "Capture size, WIDTHxHEIGHT.")
+    var size: String = "640x480"
+    @Option(help: "Capture frame rate.")
+    var fps: Double = 30
+    @Flag(help: "List the V4L2 devices with their formats, sizes and frame rates, and exit.")
+    var listDevices = false
+    @Option(help: "Record what the camera (or input) delivers to this Y4M file; the r key in the window toggles it.")
+    var record: String?
+    @Flag(help: "Replay files as fast as possible instead of at their frame rate.")
+    var fast = false
+    @Flag(help: "Close the window when the input ends (default: keep showing the last frame until q).")
+    var exitAtEnd = false
     @Flag(help: "Print one JSON object per frame on stdout (JSON Lines) instead of opening a window.")
     var stdout = false
     @Flag(help: "Leave out the timing fields, so that replays of the same input are byte-identical.")
@@ -23,8 +38,21 @@ struct Run: ParsableCommand {
     var attention = false
     @Flag(help: "Only detect faces; do not load the expression model.")
     var noExpressions = false
+    @Option(help: ArgumentHelp("Stop after this many frames (window: displayed frames).", visibility: .hidden))
+    var frames: Int?
     @OptionGroup var detector: DetectorOptions
     @OptionGroup var modelOptions: ModelOptions
+
+    func validate() throws {
+        guard captureSize != nil else { throw ValidationError("--size must look like 640x480 (got \(size))") }
+        guard fps > 0, fps <= 1000 else { throw ValidationError("--fps must be between 0 and 1000") }
+    }
+
+    var captureSize: FrameSize? {
+        let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2, parts[0] > 0, parts[1] > 0, parts[0] <= 8192, parts[1] <= 8192 else { return nil }
+        return FrameSize(width: parts[0], height: parts[1])
+    }
 
     func makeAnalyser() throws -> FrameAnalyser {
         let haar = try withContext { try detector.makeDetector() }
@@ -33,25 +61,91 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        guard let input else {
-            // Live capture comes with the window; without a camera, say how to replay instead.
-            if access(device, F_OK) != 0 {
-                printError("no camera at \(device). Replay a recording instead:\n"
-                    + "  fercam --input clip.y4m --stdout\n"
-                    + "  ffmpeg -i clip.mp4 -f yuv4mpegpipe - | fercam --input - --stdout\n"
-                    + "  fercam --input photos/ --stdout")
-                throw ExitCode(3)
-            }
-            printError("live capture from \(device) is not available in this build yet; use --input FILE --stdout")
-            throw ExitCode(1)
+        if listDevices { return try listAllDevices() }
+        if input == nil && access(device, F_OK) != 0 {
+            printError("no camera at \(device) (see `fercam --list-devices`). Replay a recording instead:\n"
+                + "  fercam --input clip.y4m            (window)\n"
+                + "  fercam --input clip.y4m --stdout   (JSON Lines)\n"
+                + "  ffmpeg -i clip.mp4 -f yuv4mpegpipe - | fercam --input - --stdout\n"
+                + "  fercam --input photos/ --stdout")
+            throw ExitCode(3)
         }
-        let headless = HeadlessRun(analyser: try makeAnalyser(), includeTimings: !noTimings, includeAttention: attention)
+        let analyser = try makeAnalyser()
+        if stdout { try runHeadless(analyser) } else { try runWindow(analyser) }
+    }
+
+    func openInput() throws -> (source: any FrameSource, name: String, live: Bool) {
+        if let input { return (try withContext { try openSource(input) }, input == "-" ? "stdin" : input, false) }
+        let request = CaptureRequest(size: captureSize!, framesPerSecond: fps)
+        return (try withContext { try CameraSource(path: device, request: request) }, device, true)
+    }
+
+    func runHeadless(_ analyser: FrameAnalyser) throws {
+        let stop = StopSignal()
+        let headless = HeadlessRun(analyser: analyser, includeTimings: !noTimings, includeAttention: attention)
         let out = ByteWriter(fileDescriptor: 1, name: "stdout", ownsDescriptor: false)
-        let emit: (String) throws -> Void = { line in try out.write(Array((line + "\n").utf8)) }
+        var written = 0
+        let emit: (String) throws -> Void = { line in
+            try out.write(Array((line + "\n").utf8))
+            written += 1
+            if let frames, written >= frames { stop.requestStop() }
+        }
         try withContext {
-            var source = try openSource(input)
+            let opened = try openInput()
+            var source: any FrameSource = StoppableSource(opened.source, stop: stop)
+            if let record { source = RecordingSource(source, recorder: Recorder(path: record, frameRate: opened.source.frameRate)) }
             _ = try headless.run(&source, emit: emit)
         }
+        if let status = stop.exitStatus { throw ExitCode(status) }
+    }
+
+    func runWindow(_ analyser: FrameAnalyser) throws {
+        let display = try withContext { try Display() }
+        let opened = try openInput()
+        var source = opened.source
+        // Peek at the first frame for the window size, then hand it back in front of the rest.
+        guard let first = try withContext({ try source.next() }) else {
+            printError("\(opened.name): no frames")
+            throw ExitCode.failure
+        }
+        let options = LiveOptions(paced: !fast, recordPath: record, title: "fercam — \(opened.name)", frameLimit: frames, exitAtEnd: exitAtEnd)
+        let session = try withContext {
+            try LiveSession(display: display, analyser: analyser, sourceName: opened.name, isLive: opened.live,
+                            size: (first.frame.width, first.frame.height), options: options)
+        }
+        try withContext { try session.run(source: PrependedSource(first: first, rest: source)) }
+    }
+
+    func listAllDevices() throws {
+        let paths = DeviceList.devicePaths()
+        if paths.isEmpty {
+            print("no V4L2 devices (/dev/video*) on this machine")
+            return
+        }
+        for path in paths {
+            do {
+                let device = try V4L2Device(path: path)
+                print(DeviceList.render(DeviceList.describe(device)))
+            } catch {
+                print(CaptureError.from(error, path: path).description)
+            }
+        }
+    }
+}
+
+/// A frame already read, then the rest of the source.
+struct PrependedSource: FrameSource {
+    var first: SourceFrame?
+    var rest: any FrameSource
+
+    var frameRate: Double? { rest.frameRate }
+
+    mutating func next() throws -> SourceFrame? {
+        if let frame = first {
+            first = nil
+            return frame
+        }
+        return try rest.next()
     }
 }
 

@@ -1,0 +1,219 @@
+import ExpressionModel
+import Foundation
+import Frames
+import Pipeline
+import SDLKit
+
+/// How a live session runs.
+public struct LiveOptions: Sendable {
+    /// Pace files at their frame rate (cameras pace themselves); false plays as fast as possible.
+    public var paced = true
+    /// Start recording to this Y4M file at once; the r key records to it (or to a new name) too.
+    public var recordPath: String?
+    public var overlay = OverlayOptions()
+    public var title = "fercam"
+    /// Stop after this many displayed frames (for tests and screenshots); nil runs until quit.
+    public var frameLimit: Int?
+    /// Close when the input ends instead of showing its last frame until quit.
+    public var exitAtEnd = false
+
+    public init(paced: Bool = true, recordPath: String? = nil, overlay: OverlayOptions = OverlayOptions(), title: String = "fercam",
+                frameLimit: Int? = nil, exitAtEnd: Bool = false) {
+        self.exitAtEnd = exitAtEnd
+        self.paced = paced
+        self.recordPath = recordPath
+        self.overlay = overlay
+        self.title = title
+        self.frameLimit = frameLimit
+    }
+}
+
+/// A source and an analyser handed to the session's threads. The source moves to the
+/// capture thread, and the analyser to the analysis thread; neither is touched elsewhere.
+struct Transfer<T>: @unchecked Sendable { var value: T }
+
+/// The live window: capture, analysis and rendering on three threads joined by
+/// newest-wins slots, so a slow stage drops frames instead of adding latency.
+/// The frame on screen is always drawn together with its own analysis.
+public final class LiveSession {
+    let display: Display
+    let window: Window
+    let renderer: OverlayRenderer
+    let analyser: FrameAnalyser
+    let sourceName: String
+    let isLive: Bool
+    var options: LiveOptions
+    private let state = SessionState()
+    private let captured = LatestSlot<SourceFrame>()
+    private let analysed = LatestSlot<(SourceFrame, FrameAnalysis)>()
+    private var snapshots = 0
+
+    public init(display: Display, analyser: FrameAnalyser, sourceName: String, isLive: Bool, size: (width: Int, height: Int), options: LiveOptions) throws {
+        self.display = display
+        self.analyser = analyser
+        self.sourceName = sourceName
+        self.isLive = isLive
+        self.options = options
+        window = try Window(display: display, title: options.title, width: size.width, height: size.height)
+        renderer = try OverlayRenderer(window: window, cropping: analyser.classifier?.cropping ?? FaceCropping())
+        state.recordingWanted = options.recordPath != nil
+    }
+
+    /// Runs until the user quits, the frame limit is reached, or capture fails (thrown after cleanup).
+    public func run(source: any FrameSource) throws {
+        let captureDone = DispatchSemaphore(value: 0)
+        let analysisDone = DispatchSemaphore(value: 0)
+        let sourceBox = Transfer(value: source)
+        let analyserBox = Transfer(value: analyser)
+        let capture = Thread { [state, captured, options, isLive] in
+            Self.captureLoop(sourceBox.value, state: state, output: captured, options: options, isLive: isLive)
+            captured.close()
+            captureDone.signal()
+        }
+        capture.name = "fercam-capture"
+        let analysis = Thread { [state, captured, analysed] in
+            while let frame = captured.take() {
+                do { analysed.put((frame, try analyserBox.value.analyse(frame))) } catch {
+                    state.failure = error
+                    state.requestStop()
+                    break
+                }
+            }
+            analysed.close()
+            state.analysisFinished = true
+            analysisDone.signal()
+        }
+        analysis.name = "fercam-analysis"
+        capture.start()
+        analysis.start()
+        defer {
+            state.requestStop()
+            captured.close()
+            // A camera wakes within its timeout; a blocked stdin read may not, and the process may exit under it.
+            _ = captureDone.wait(timeout: .now() + 6)
+            _ = analysisDone.wait(timeout: .now() + 2)
+        }
+        try renderLoop()
+        if let failure = state.failure { throw failure }
+    }
+
+    private func renderLoop() throws {
+        var current: (SourceFrame, FrameAnalysis)?
+        var shown = 0
+        var rateWindow: [Double] = []
+        var dirty = true
+        while true {
+            for event in display.pollEvents() {
+                dirty = true
+                switch event {
+                case .quit, .key("q"), .key("escape"): return
+                case .key(" "): state.paused.toggle()
+                case .key("a"): options.overlay.attention.toggle()
+                case .key("b"): options.overlay.bars.toggle()
+                case .key("h"): options.overlay.help.toggle()
+                case .key("f"): window.toggleFullscreen()
+                case .key("r"): state.recordingWanted.toggle()
+                case .key("s"): try snapshot(current)
+                default: break
+                }
+            }
+            if state.failure != nil { return }
+            if let next = analysed.poll() {
+                current = next
+                shown += 1
+                dirty = true
+                let now = monotonicSeconds()
+                rateWindow.append(now)
+                rateWindow.removeAll { now - $0 > 2 }
+            }
+            if dirty, let (frame, analysis) = current {
+                try draw(frame, analysis, rate: rateWindow.count > 1 ? Double(rateWindow.count - 1) / (rateWindow.last! - rateWindow.first!) : 0)
+                window.present()
+                dirty = false
+                if let limit = options.frameLimit, shown >= limit { return }
+            }
+            if options.exitAtEnd && state.analysisFinished && !dirty {
+                // Show whatever the analysis published last, then leave.
+                if let last = analysed.poll() { current = last; dirty = true; continue }
+                return
+            }
+            display.waitForEvents(milliseconds: 4)
+        }
+    }
+
+    func hud(rate: Double, analysis: FrameAnalysis) -> HeadsUp {
+        var status: String?
+        if state.paused { status = "paused (space to resume)" }
+        if state.finished { status = "end of stream (q to quit)" }
+        if let notice = state.notice { status = notice }
+        return HeadsUp(source: sourceName, framesPerSecond: rate, milliseconds: analysis.milliseconds,
+                       dropped: captured.dropped + analysed.dropped, recording: state.recording, status: status)
+    }
+
+    private func draw(_ frame: SourceFrame, _ analysis: FrameAnalysis, rate: Double) throws {
+        try renderer.draw(frame: frame.frame, analysis: analysis, options: options.overlay, hud: hud(rate: rate, analysis: analysis))
+    }
+
+    /// Saves exactly what the window shows (overlay included) as a PNG in the working directory.
+    private func snapshot(_ current: (SourceFrame, FrameAnalysis)?) throws {
+        guard let (frame, analysis) = current else { return }
+        try draw(frame, analysis, rate: 0)
+        let image = try window.readPixels()
+        snapshots += 1
+        let path = uniquePath("fercam-snapshot", extension: "png")
+        do { try ImageDecoder.writePNG(image, path: path); state.notice = "saved \(path)" } catch { state.notice = "snapshot failed: \(error)" }
+    }
+
+    /// The capture thread: read, record, pace, publish. Every exit path drops the source (closing a camera).
+    static func captureLoop(_ initial: any FrameSource, state: SessionState, output: LatestSlot<SourceFrame>, options: LiveOptions, isLive: Bool) {
+        var source = initial
+        var recorder: Recorder?
+        var clock: (wall: Double, pts: Double)?
+        let interval = 1 / (source.frameRate ?? 1)
+        do {
+            while !state.stopRequested {
+                if state.paused && !isLive {
+                    usleep(10_000)
+                    clock = nil
+                    continue
+                }
+                guard let frame = try source.next() else { break }
+                if state.recordingWanted {
+                    if recorder == nil {
+                        let path = options.recordPath.map { FileManager.default.fileExists(atPath: $0) && state.recording != nil ? uniquePath("fercam-recording", extension: "y4m") : $0 }
+                            ?? uniquePath("fercam-recording", extension: "y4m")
+                        recorder = Recorder(path: path, frameRate: source.frameRate)
+                        state.recording = path
+                    }
+                    try recorder!.write(frame.frame)
+                } else if recorder != nil {
+                    recorder = nil
+                    state.recording = nil
+                }
+                if options.paced && !isLive {
+                    // Still images carry no time stamps: show one per second.
+                    let pts = source.frameRate == nil ? Double(frame.index) * interval : frame.pts
+                    if let c = clock {
+                        let wait = c.wall + (pts - c.pts) - monotonicSeconds()
+                        if wait > 0 { usleep(UInt32(min(wait, 5) * 1_000_000)) }
+                    } else {
+                        clock = (monotonicSeconds(), pts)
+                    }
+                }
+                if state.paused { continue } // a camera keeps streaming while paused; its frames are dropped
+                output.put(frame)
+            }
+        } catch {
+            state.failure = error
+            state.requestStop()
+        }
+        state.finished = true
+    }
+}
+
+/// `base-1.ext`, `base-2.ext`, ...: the first name not taken in the working directory.
+func uniquePath(_ base: String, extension ext: String) -> String {
+    var n = 1
+    while FileManager.default.fileExists(atPath: "\(base)-\(n).\(ext)") { n += 1 }
+    return "\(base)-\(n).\(ext)"
+}

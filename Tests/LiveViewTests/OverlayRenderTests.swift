@@ -1,0 +1,117 @@
+import ExpressionModel
+import FaceDetection
+import Foundation
+import Frames
+import LiveView
+import Pipeline
+import SDLKit
+import XCTest
+
+/// Renders offscreen (SDL_VIDEODRIVER=offscreen) and checks that the box, the label,
+/// the bars and the heat map land where the face is.
+final class OverlayRenderTests: XCTestCase {
+    static let classes = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+    let frameSize = (width: 640, height: 480)
+    let box = Rect(x: 200, y: 150, width: 120, height: 120)
+    let gray: UInt8 = 128
+
+    override func setUpWithError() throws {
+        setenv("SDL_VIDEODRIVER", "offscreen", 1)
+        guard FileManager.default.fileExists(atPath: OverlayRenderer.fontPath) else { throw XCTSkip("install fonts-dejavu-core") }
+    }
+
+    /// A face labelled happy, with attention hot in the top-left cell and cold elsewhere.
+    func analysis() -> FrameAnalysis {
+        var attention = [Float](repeating: 0.1, count: 36)
+        attention[0] = 0.9
+        let scores: [Float] = [0.05, 0.0, 0.05, 0.7, 0.1, 0.05, 0.05]
+        let output = NetworkOutput(logits: scores, probabilities: scores,
+                                   stemAttention: AttentionMap(width: 48, height: 48, values: Array(repeating: 0.5, count: 48 * 48)),
+                                   lastAttention: AttentionMap(width: 6, height: 6, values: attention))
+        let face = DetectedFace(box: box, expression: Expression(label: "happy", score: 0.7, scores: scores, output: output))
+        return FrameAnalysis(index: 0, pts: 0, source: "test", width: frameSize.width, height: frameSize.height, faces: [face],
+                             classNames: Self.classes, milliseconds: [("detect", 1), ("total", 2)])
+    }
+
+    func render(_ options: OverlayOptions) throws -> RGBImage {
+        let display = try Display()
+        XCTAssertEqual(display.driver, "offscreen")
+        let window = try Window(display: display, title: "test", width: frameSize.width, height: frameSize.height, hidden: true)
+        let renderer = try OverlayRenderer(window: window, cropping: FaceCropping(margin: 0.1))
+        let frame = YUVFrame(gray: GrayImage(width: frameSize.width, height: frameSize.height, fill: gray))
+        try renderer.draw(frame: frame, analysis: analysis(), options: options,
+                          hud: HeadsUp(source: "test", framesPerSecond: 30, milliseconds: [("detect", 1)]))
+        let image = try window.readPixels()
+        XCTAssertEqual(image.width, frameSize.width)
+        return image
+    }
+
+    func pixel(_ image: RGBImage, _ x: Int, _ y: Int) -> (r: Int, g: Int, b: Int) {
+        let i = (y * image.width + x) * 3
+        return (Int(image.pixels[i]), Int(image.pixels[i + 1]), Int(image.pixels[i + 2]))
+    }
+
+    func assertGray(_ p: (r: Int, g: Int, b: Int), _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertTrue([p.r, p.g, p.b].allSatisfy { abs($0 - Int(gray)) <= 3 }, "\(what): \(p)", file: file, line: line)
+    }
+
+    func testBoxLabelBarsAndHeatMapAreOnTheFace() throws {
+        let image = try render(OverlayOptions(attention: true, bars: true))
+        let happy = OverlayRenderer.color(for: "happy")
+        // The box: the tinted line just inside the detector rectangle, on all four sides.
+        for (x, y) in [(box.x + 2, box.y + 60), (box.x + box.width - 3, box.y + 60), (box.x + 60, box.y + box.height - 3)] {
+            let p = pixel(image, x, y)
+            XCTAssertEqual([p.r, p.g, p.b], [Int(happy.r), Int(happy.g), Int(happy.b)], "box edge at \(x),\(y)")
+        }
+        // The label sits above the box: a tinted tag with dark text inside it.
+        let tag = (box.y - 22)..<(box.y - 2)
+        let tagPixels = tag.flatMap { y in (box.x..<(box.x + 60)).map { pixel(image, $0, y) } }
+        XCTAssertGreaterThan(tagPixels.filter { $0.r == Int(happy.r) && $0.g == Int(happy.g) }.count, 200, "label background")
+        XCTAssertGreaterThan(tagPixels.filter { $0.r < 60 && $0.g < 60 && $0.b < 60 }.count, 20, "label text")
+        // Heat map over the model's crop (box widened by 10% a side, 6x6 cells of 24 px from 188,138):
+        // the hot top-left cell is red, a cold cell is blue-tinted grey.
+        let hot = pixel(image, 194, 144)
+        XCTAssertGreaterThan(hot.r, hot.b + 40, "hot corner \(hot)")
+        let cold = pixel(image, 260, 230)
+        XCTAssertGreaterThan(cold.b, cold.r + 15, "cold middle \(cold)")
+        // Bars: right of the box; the happy bar (70%) is drawn in its colour.
+        let barRow = (box.y...(box.y + 140)).first { y in
+            ((box.x + box.width + 8)..<frameSize.width).contains { x in let p = pixel(image, x, y); return p.r == Int(happy.r) && p.g == Int(happy.g) && p.b == Int(happy.b) }
+        }
+        XCTAssertNotNil(barRow, "a happy-coloured bar right of the face")
+        // Outside faces and panels the video is untouched (YUV to RGB may move grey by a level or two).
+        assertGray(pixel(image, 600, 450), "background")
+    }
+
+    func testTogglesRemoveHeatMapAndBars() throws {
+        let image = try render(OverlayOptions(attention: false, bars: false))
+        assertGray(pixel(image, 260, 230), "no heat map")
+        assertGray(pixel(image, box.x + box.width + 40, box.y + 30), "no bars")
+    }
+}
+
+/// The whole live session offscreen: replays a stream, records it, stops at a frame limit.
+final class LiveSessionTests: XCTestCase {
+    func testReplayWithRecordingWritesEveryFrameAsValidY4M() throws {
+        setenv("SDL_VIDEODRIVER", "offscreen", 1)
+        guard FileManager.default.fileExists(atPath: HaarCascade.defaultPath) else { throw XCTSkip("install opencv-data") }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fercam-live-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in.y4m").path
+        let writer = try Y4MWriter(path: input, header: Y4MHeader(width: 160, height: 120, frameRate: Ratio(30, 1)))
+        for i in 0..<5 { try writer.write(YUVFrame(gray: GrayImage(width: 160, height: 120, fill: UInt8(40 * i)))) }
+        let recording = dir.appendingPathComponent("rec.y4m").path
+
+        let display = try Display()
+        let analyser = FrameAnalyser(detector: try HaarDetector(), parameters: .live)
+        let session = try LiveSession(display: display, analyser: analyser, sourceName: "in.y4m", isLive: false, size: (160, 120),
+                                      options: LiveOptions(paced: false, recordPath: recording, exitAtEnd: true))
+        try session.run(source: try Y4MSource(path: input))
+
+        let reader = try Y4MReader(path: recording)
+        var lumas: [UInt8] = []
+        while let frame = try reader.next() { lumas.append(frame.luma.pixels[0]) }
+        XCTAssertEqual(lumas, [0, 40, 80, 120, 160], "every delivered frame recorded, in order")
+    }
+}
