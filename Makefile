@@ -12,7 +12,7 @@ REF_VENV := .venv-ref
 TRAIN_VENV := .venv-train
 PY_REF := $(REF_VENV)/bin/python
 
-.PHONY: deps build run test bench reference-setup golden train-setup train export clean install-udev
+.PHONY: deps build run test bench bench-detect bench-model screenshot reference-setup golden train-setup train export clean install-udev
 
 ## Install the Debian packages that are missing (non-interactive; sudo only when not root).
 deps:
@@ -49,9 +49,28 @@ golden: reference-setup
 	$(PY_REF) scripts/reference/haar_golden.py --faces "$(FACES)" --gray-out .cache/faces-gray \
 	  --fixture Tests/FaceDetectionTests/Fixtures/haar_golden.json
 
-## Detector speed against OpenCV on the same frames, in one run (see docs/benchmarks.md).
-bench: build reference-setup
+## Speed against the references, in one run each (see docs/benchmarks.md).
+bench: bench-detect bench-model
+
+## Detector: OpenCV detectMultiScale vs fercam on the same frames.
+bench-detect: build reference-setup
 	$(PY_REF) scripts/reference/bench_detect.py --faces "$(FACES)" --fercam $(BIN) --json .cache/bench-detect.json
+
+## Expression model: PyTorch and ONNX Runtime vs fercam's oneDNN engine, one thread.
+bench-model: build train-setup
+	$(TRAIN_VENV)/bin/python scripts/reference/bench_model.py --fercam $(BIN) --json .cache/bench-model.json
+
+## docs/screenshot.png: the real window under Xvfb, replaying a stream made from ../shared/data/faces.
+screenshot: build
+	@missing=""; for p in xvfb imagemagick; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; fi
+	scripts/screenshot.sh "$(FACES)" docs/screenshot.png
+
+## Camera access for the logged-in user and stable /dev/fercam/* names (see README).
+install-udev:
+	$(SUDO) install -m 644 udev/70-fercam-camera.rules /etc/udev/rules.d/70-fercam-camera.rules
+	$(SUDO) udevadm control --reload-rules
+	$(SUDO) udevadm trigger --subsystem-match=video4linux
 
 $(TRAIN_VENV)/.installed: training/requirements.txt
 	python3 -m venv $(TRAIN_VENV)

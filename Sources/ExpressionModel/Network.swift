@@ -105,6 +105,11 @@ public final class Network: @unchecked Sendable {
         return plan
     }
 
+    /// Builds the oneDNN primitives for these batch sizes now, so that the first frames with that many faces are not slow.
+    public func prepare(batchSizes: ClosedRange<Int>) throws(DNNLError) {
+        for size in batchSizes where size <= Self.maximumBatch { _ = try plan(batch: size) }
+    }
+
     /// Runs the network on normalised inputs (each `inputSize`² values, row-major), in batches.
     public func run(_ inputs: [[Float]]) throws(DNNLError) -> [NetworkOutput] {
         var outputs: [NetworkOutput] = []

@@ -120,6 +120,7 @@ public final class LiveSession {
             if state.failure != nil { return }
             if let next = analysed.poll() {
                 current = next
+                smooth(next.1.milliseconds)
                 shown += 1
                 dirty = true
                 let now = monotonicSeconds()
@@ -141,12 +142,23 @@ public final class LiveSession {
         }
     }
 
+    /// Stage times smoothed over recent frames, so that the HUD is readable.
+    private var smoothed: [(stage: String, value: Double)] = []
+
+    func smooth(_ latest: [(stage: String, value: Double)]) {
+        guard smoothed.map(\.stage) == latest.map(\.stage) else {
+            smoothed = latest
+            return
+        }
+        smoothed = zip(smoothed, latest).map { ($0.stage, 0.9 * $0.value + 0.1 * $1.value) }
+    }
+
     func hud(rate: Double, analysis: FrameAnalysis) -> HeadsUp {
         var status: String?
         if state.paused { status = "paused (space to resume)" }
         if state.finished { status = "end of stream (q to quit)" }
         if let notice = state.notice { status = notice }
-        return HeadsUp(source: sourceName, framesPerSecond: rate, milliseconds: analysis.milliseconds,
+        return HeadsUp(source: sourceName, framesPerSecond: rate, milliseconds: smoothed,
                        dropped: captured.dropped + analysed.dropped, recording: state.recording, status: status)
     }
 

@@ -79,7 +79,10 @@ public final class OverlayRenderer {
             if options.attention {
                 for face in analysis.faces { if let e = face.expression { drawAttention(e.output.lastAttention, box: face.box) } }
             }
-            for face in analysis.faces { drawFace(face, classNames: analysis.classNames, frameWidth: frame.width, bars: options.bars) }
+            let boxes = analysis.faces.map(\.box)
+            for face in analysis.faces {
+                drawFace(face, classNames: analysis.classNames, frameSize: (frame.width, frame.height), faceBoxes: boxes, bars: options.bars)
+            }
         }
         drawHUD(hud)
         if options.help { drawHelp(width: frame.width, height: frame.height) }
@@ -116,7 +119,7 @@ public final class OverlayRenderer {
         return Color(UInt8(a.0 + (b.0 - a.0) * f), UInt8(a.1 + (b.1 - a.1) * f), UInt8(a.2 + (b.2 - a.2) * f))
     }
 
-    func drawFace(_ face: DetectedFace, classNames: [String], frameWidth: Int, bars: Bool) {
+    func drawFace(_ face: DetectedFace, classNames: [String], frameSize: (width: Int, height: Int), faceBoxes: [Rect], bars: Bool) {
         let box = face.box
         let tint = face.expression.map { Self.color(for: $0.label) } ?? Color(0, 220, 255)
         window.outline(box, Color(0, 0, 0, 160), thickness: 5)
@@ -133,16 +136,21 @@ public final class OverlayRenderer {
         let barWidth = 90
         let panelWidth = nameWidth + barWidth + 52
         let panelHeight = rowHeight * classNames.count + 8
-        // Right of the face if it fits, else left of it, else below it; never over the face itself.
-        var x = box.x + box.width + 8, y = max(0, box.y)
-        if x + panelWidth > frameWidth {
-            if box.x - panelWidth - 8 >= 0 {
-                x = box.x - panelWidth - 8
-            } else {
-                x = max(0, min(box.x, frameWidth - panelWidth))
-                y = box.y + box.height + 8
-            }
+        // Right of the face, else left, below or above it: the first place inside the frame that
+        // covers no face; if every place does, the one covering the least face area.
+        let candidates = [
+            Rect(x: box.x + box.width + 8, y: box.y, width: panelWidth, height: panelHeight),
+            Rect(x: box.x - panelWidth - 8, y: box.y, width: panelWidth, height: panelHeight),
+            Rect(x: box.x, y: box.y + box.height + 8, width: panelWidth, height: panelHeight),
+            Rect(x: box.x, y: box.y - panelHeight - 8, width: panelWidth, height: panelHeight),
+        ].map { r in
+            Rect(x: min(max(0, r.x), max(0, frameSize.width - r.width)), y: min(max(0, r.y), max(0, frameSize.height - r.height)),
+                 width: r.width, height: r.height)
         }
+        let panel = candidates.min { a, b in
+            faceBoxes.reduce(0) { $0 + a.intersection($1).area } < faceBoxes.reduce(0) { $0 + b.intersection($1).area }
+        }!
+        let x = panel.x, y = panel.y
         window.fill(Rect(x: x, y: y, width: panelWidth, height: panelHeight), Color(0, 0, 0, 170))
         for (i, (name, p)) in zip(classNames, e.scores).enumerated() {
             let rowY = y + 4 + i * rowHeight

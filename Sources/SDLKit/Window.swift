@@ -1,5 +1,8 @@
 import CSDL2
 import Frames
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A failed SDL call, with SDL's own explanation.
 public struct SDLError: Error, CustomStringConvertible, Sendable {
@@ -32,7 +35,16 @@ public enum InputEvent: Sendable, Equatable {
 public final class Display {
     public init() throws(SDLError) {
         // SDL turns SIGINT/SIGTERM into SDL_QUIT, which the event loop handles like q.
-        guard SDL_Init(SDL_INIT_VIDEO) == 0 else { throw .last("initialising video") }
+        guard SDL_Init(SDL_INIT_VIDEO) == 0 else {
+            throw SDLError(operation: "opening a window", reason: "\(String(cString: SDL_GetError())) (no display? use --stdout for JSON Lines)")
+        }
+        // Without a display SDL may fall back to a driver that shows nothing; only accept that when asked for.
+        let driver = SDL_GetCurrentVideoDriver().map { String(cString: $0) } ?? ""
+        let requested = getenv("SDL_VIDEODRIVER").map { String(cString: $0) } ?? ""
+        if (driver == "offscreen" || driver == "dummy" || driver == "evdev") && requested != driver {
+            SDL_Quit()
+            throw SDLError(operation: "opening a window", reason: "no display (SDL found only its \(driver) driver); use --stdout for JSON Lines, or run under X11 or Wayland")
+        }
         guard TTF_Init() == 0 else {
             SDL_Quit()
             throw .last("initialising SDL_ttf")

@@ -101,6 +101,7 @@ struct Run: ParsableCommand {
 
     func runWindow(_ analyser: FrameAnalyser) throws {
         let display = try withContext { try Display() }
+        try withContext { try analyser.classifier?.network.prepare(batchSizes: 1...4) }
         let opened = try openInput()
         var source = opened.source
         // Peek at the first frame for the window size, then hand it back in front of the rest.
@@ -109,8 +110,9 @@ struct Run: ParsableCommand {
             throw ExitCode.failure
         }
         let options = LiveOptions(paced: !fast, recordPath: record, title: "fercam — \(opened.name)", frameLimit: frames, exitAtEnd: exitAtEnd)
+        let shortName = opened.live ? opened.name : String(opened.name.split(separator: "/").last ?? Substring(opened.name))
         let session = try withContext {
-            try LiveSession(display: display, analyser: analyser, sourceName: opened.name, isLive: opened.live,
+            try LiveSession(display: display, analyser: analyser, sourceName: shortName, isLive: opened.live,
                             size: (first.frame.width, first.frame.height), options: options)
         }
         try withContext { try session.run(source: PrependedSource(first: first, rest: source)) }
