@@ -139,6 +139,9 @@ struct CompiledCascade: Sendable {
         stumpAbove = above
     }
 
+    /// Below this many live lanes a vector stage costs more than finishing the windows one by one.
+    static let scalarFinishLanes = 1
+
     /// Calls `emit(x, y)` for each window of the level that passes every stage, in OpenCV's visiting order.
     func scan(_ integral: PhasedIntegral, rows: Int, step: Int, emit: (Int, Int) -> Void) {
         // Corner offsets for this level's plane geometry, 12 per feature (unused slots stay 0).
@@ -167,6 +170,8 @@ struct CompiledCascade: Sendable {
         stumpAbove.withUnsafeBufferPointer { stumpAbove in
         stages.withUnsafeBufferPointer { stages in
         trees.withUnsafeBufferPointer { trees in
+            let magicBits = SIMD16<UInt32>(repeating: 0x4B00_0000)
+            let magicFloat = LaneFloats(repeating: 8_388_608)
             let sums = UnsafeRawPointer(sumsBuffer.baseAddress!)
             let squares = UnsafeRawPointer(squaresBuffer.baseAddress!)
 
@@ -178,14 +183,14 @@ struct CompiledCascade: Sendable {
                     &- load(sums, base + Int(offsets[o + 2])) &+ load(sums, base + Int(offsets[o + 3]))
                 // Exact Int -> Float for 0 <= s < 2^23 (windows are at most 128x128, so a rect sums to at most 4,177,920):
                 // the generic SIMD conversion is not specialised and runs lane by lane.
-                let bits = unsafeBitCast(s, to: SIMD16<UInt32>.self) | 0x4B00_0000
-                return unsafeBitCast(bits, to: LaneFloats.self) - 8_388_608
+                let bits = unsafeBitCast(s, to: SIMD16<UInt32>.self) | magicBits
+                return unsafeBitCast(bits, to: LaneFloats.self) - magicFloat
             }
             // One feature for sixteen windows, as OpenCV computes it: Float products and sums, no FMA.
             @inline(__always) func featureValue(_ f: Int, _ base: Int, _ vnf: LaneFloats) -> LaneFloats {
                 let o = f * 12, w = f * 3
-                var value = weights[w] * rectSum(base, o) + weights[w + 1] * rectSum(base, o + 4)
-                if rectCounts[f] == 3 { value = value + weights[w + 2] * rectSum(base, o + 8) }
+                var value = LaneFloats(repeating: weights[w]) * rectSum(base, o) + LaneFloats(repeating: weights[w + 1]) * rectSum(base, o + 4)
+                if rectCounts[f] == 3 { value = value + LaneFloats(repeating: weights[w + 2]) * rectSum(base, o + 8) }
                 return value * vnf
             }
             // The stage sum in Float for sixteen windows. OpenCV sums in Double; where the Float sum is
@@ -195,7 +200,8 @@ struct CompiledCascade: Sendable {
                 if stage.allStumps {
                     for n in stage.nodeStart..<(stage.nodeStart + stage.nodeCount) {
                         let value = featureValue(Int(nodeFeature[n]), base, vnf)
-                        total += LaneFloats(repeating: stumpAbove[n]).replacing(with: stumpBelow[n], where: value .< nodeThreshold[n])
+                        total += LaneFloats(repeating: stumpAbove[n]).replacing(with: LaneFloats(repeating: stumpBelow[n]),
+                                                                                where: value .< LaneFloats(repeating: nodeThreshold[n]))
                     }
                 } else {
                     for i in stage.treeStart..<(stage.treeStart + stage.treeCount) { total += treeValue(trees[i], base, vnf) }
@@ -227,10 +233,33 @@ struct CompiledCascade: Sendable {
                 }
                 return !(total < stage.threshold)
             }
+            // One window, one stage, in Float; redone exactly only when the sum is within rounding of the threshold.
+            func stagePassesScalar(_ stage: Stage, _ at: Int, _ vnf: Float) -> Bool {
+                var total: Float = 0
+                if stage.allStumps {
+                    for n in stage.nodeStart..<(stage.nodeStart + stage.nodeCount) {
+                        total += scalarFeature(Int(nodeFeature[n]), at, vnf) < nodeThreshold[n] ? stumpBelow[n] : stumpAbove[n]
+                    }
+                } else {
+                    for i in stage.treeStart..<(stage.treeStart + stage.treeCount) {
+                        let t = trees[i]
+                        var node = 0
+                        while true {
+                            let n = t.nodeStart + node
+                            let child = scalarFeature(Int(nodeFeature[n]), at, vnf) < nodeThreshold[n] ? nodeLeft[n] : nodeRight[n]
+                            if child <= 0 { total += leaves[t.leafStart - Int(child)]; break }
+                            node = Int(child)
+                        }
+                    }
+                }
+                if total >= stage.thresholdFloat + stage.floatErrorBound { return true }
+                if total < stage.thresholdFloat - stage.floatErrorBound { return false }
+                return stagePassesExactly(stage, at, vnf)
+            }
             func stagePasses(_ stage: Stage, _ base: Int, _ vnf: LaneFloats, _ candidates: LaneMask) -> LaneMask {
                 let sum = stageSumFloat(stage, base, vnf)
-                var passes = candidates .& (sum .>= stage.thresholdFloat + stage.floatErrorBound)
-                let unsure = candidates .& (sum .>= stage.thresholdFloat - stage.floatErrorBound) .& .!passes
+                var passes = candidates .& (sum .>= LaneFloats(repeating: stage.thresholdFloat + stage.floatErrorBound))
+                let unsure = candidates .& (sum .>= LaneFloats(repeating: stage.thresholdFloat - stage.floatErrorBound)) .& .!passes
                 if any(unsure) {
                     for l in 0..<laneCount where unsure[l] { passes[l] = stagePassesExactly(stage, base + l, vnf[l]) }
                 }
@@ -301,14 +330,14 @@ struct CompiledCascade: Sendable {
                         while s < stages.count && any(alive) {
                             var survivors = 0
                             for l in 0..<laneCount where alive[l] { survivors += 1 }
-                            if survivors <= 3 { break }
+                            if survivors <= Self.scalarFinishLanes { break }
                             alive = stagePasses(stages[s], base, vnf, alive)
                             s += 1
                         }
                         if s < stages.count {
                             for l in 0..<laneCount where alive[l] {
                                 var stage = s
-                                while stage < stages.count && stagePassesExactly(stages[stage], base + l, vnf[l]) { stage += 1 }
+                                while stage < stages.count && stagePassesScalar(stages[stage], base + l, vnf[l]) { stage += 1 }
                                 alive[l] = stage == stages.count
                             }
                         }
@@ -324,5 +353,6 @@ struct CompiledCascade: Sendable {
 
 extension SIMDMask where Storage == SIMD16<Int64> {
     /// The same lanes as a mask over 32-bit lanes (masks of Double comparisons are 64-bit).
+    @inline(__always)
     var asInt32: LaneMask { SIMD16<Int32>(truncatingIfNeeded: SIMD16<Int64>(repeating: 0).replacing(with: -1, where: self)) .!= 0 }
 }
