@@ -115,3 +115,48 @@ final class LiveSessionTests: XCTestCase {
         XCTAssertEqual(lumas, [0, 40, 80, 120, 160], "every delivered frame recorded, in order")
     }
 }
+
+/// A real replay: photographs through the detector and the model, rendered offscreen.
+final class ReplayRenderTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+    static let faces = root.appendingPathComponent("../shared/data/faces/caltech1999").standardized.path
+
+    func testOverlayLandsOnTheDetectedFaces() throws {
+        setenv("SDL_VIDEODRIVER", "offscreen", 1)
+        guard FileManager.default.fileExists(atPath: Self.faces) else { throw XCTSkip("\(Self.faces) is absent: needs ../shared/data/faces") }
+        guard FileManager.default.fileExists(atPath: OverlayRenderer.fontPath) else { throw XCTSkip("install fonts-dejavu-core") }
+        let classifier = try ExpressionClassifier(path: Self.root.appendingPathComponent("assets/fercam-resnet-cbam.safetensors").path)
+        let analyser = FrameAnalyser(detector: try HaarDetector(), parameters: .live, classifier: classifier)
+        let display = try Display()
+        for number in [1, 5, 9] {
+            // The photograph (448x296) on a 640x480 grey canvas, as a 4:2:0 frame, like a replayed recording.
+            let photo = try ImageSource.loadGray(Self.faces + String(format: "/image_%04d.jpg", number))
+            var canvas = GrayImage(width: 640, height: 480, fill: 100)
+            for y in 0..<photo.height { for x in 0..<photo.width { canvas[x + 96, y + 92] = photo[x, y] } }
+            let frame = SourceFrame(index: 0, pts: 0, source: "test", frame: YUVFrame(gray: canvas))
+            let analysis = try analyser.analyse(frame)
+            let face = try XCTUnwrap(analysis.faces.max { $0.box.area < $1.box.area }, "image \(number): no face")
+            let expression = try XCTUnwrap(face.expression)
+            let window = try Window(display: display, title: "test", width: 640, height: 480, hidden: true)
+            let renderer = try OverlayRenderer(window: window, cropping: classifier.cropping)
+            func render(_ options: OverlayOptions) throws -> RGBImage {
+                try renderer.draw(frame: frame.frame, analysis: analysis, options: options, hud: HeadsUp(source: "test"))
+                return try window.readPixels()
+            }
+            let shown = try render(OverlayOptions(attention: true, bars: false))
+            let plain = try render(OverlayOptions(attention: false, bars: false))
+            func rgb(_ image: RGBImage, _ x: Int, _ y: Int) -> [Int] { (0..<3).map { Int(image.pixels[(y * image.width + x) * 3 + $0]) } }
+            let tint = OverlayRenderer.color(for: expression.label)
+            let b = face.box
+            // The box edge in the label's colour, on the detected face.
+            XCTAssertEqual(rgb(shown, b.x + 2, b.y + b.height / 2), [Int(tint.r), Int(tint.g), Int(tint.b)], "image \(number) box")
+            // The label tag above (or inside the top of) the box carries the label's colour.
+            let tagY = b.y >= 24 ? b.y - 10 : b.y + 10
+            XCTAssertEqual(rgb(shown, b.x + 3, tagY), [Int(tint.r), Int(tint.g), Int(tint.b)], "image \(number) label tag")
+            // The heat map changes pixels inside the face and nowhere far from it.
+            let inside = (b.y + b.height / 4..<b.y + 3 * b.height / 4).filter { y in rgb(shown, b.x + b.width / 2, y) != rgb(plain, b.x + b.width / 2, y) }
+            XCTAssertGreaterThan(inside.count, b.height / 3, "image \(number) heat map over the face")
+            XCTAssertEqual(rgb(shown, 630, 470), rgb(plain, 630, 470), "image \(number) corner untouched")
+        }
+    }
+}
