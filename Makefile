@@ -28,7 +28,9 @@ build: deps
 
 ## Live view from the camera; without one, fercam explains how to replay a file (exit 3 is that case).
 run: build
-	@$(BIN) $(ARGS); rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 3 ]
+	@$(BIN) $(ARGS); rc=$$?; \
+	if [ $$rc -eq 3 ]; then echo 'fercam is $(BIN); through make: make run ARGS="--input clip.y4m"'; fi; \
+	[ $$rc -eq 0 ] || [ $$rc -eq 3 ]
 
 ## Everything under test. The Haar parity test needs the grey images OpenCV saw, written by the reference script.
 test: deps
