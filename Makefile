@@ -12,7 +12,7 @@ REF_VENV := .venv-ref
 TRAIN_VENV := .venv-train
 PY_REF := $(REF_VENV)/bin/python
 
-.PHONY: deps build run test bench bench-detect bench-model screenshot reference-setup golden train-setup train export clean install-udev
+.PHONY: deps build run test train-smoke bench bench-detect bench-model screenshot reference-setup golden train-setup train export clean install-udev
 
 ## Install the Debian packages that are missing (non-interactive; sudo only when not root).
 deps:
@@ -84,6 +84,10 @@ train-setup: $(TRAIN_VENV)/.installed
 ## Train the expression model from ../shared/data/fer2013 (checkpoints in training/runs/main; add RESUME=1 to continue).
 train: train-setup
 	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --out training/runs/main $(if $(RESUME),--resume)
+
+## A one-epoch run on 1,024 faces into .cache/train-smoke: checks the training code end to end (not part of `make test`).
+train-smoke: train-setup
+	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --out .cache/train-smoke --epochs 1 --subset 1024
 
 ## Export the best checkpoint to assets/ (safetensors + ONNX), the model card figures and the test fixtures.
 export: train-setup
