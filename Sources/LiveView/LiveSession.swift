@@ -46,7 +46,6 @@ public final class LiveSession {
     private let state = SessionState()
     private let captured = LatestSlot<SourceFrame>()
     private let analysed = LatestSlot<(SourceFrame, FrameAnalysis)>()
-    private var snapshots = 0
 
     public init(display: Display, analyser: FrameAnalyser, sourceName: String, isLive: Bool, size: (width: Int, height: Int), options: LiveOptions) throws {
         self.display = display
@@ -171,7 +170,6 @@ public final class LiveSession {
         guard let (frame, analysis) = current else { return }
         try draw(frame, analysis, rate: 0)
         let image = try window.readPixels()
-        snapshots += 1
         let path = uniquePath("fercam-snapshot", extension: "png")
         do { try ImageDecoder.writePNG(image, path: path); state.notice = "saved \(path)" } catch { state.notice = "snapshot failed: \(error)" }
     }
@@ -180,6 +178,7 @@ public final class LiveSession {
     static func captureLoop(_ initial: any FrameSource, state: SessionState, output: LatestSlot<SourceFrame>, options: LiveOptions, isLive: Bool) {
         var source = initial
         var recorder: Recorder?
+        var recordPathUsed = false
         var clock: (wall: Double, pts: Double)?
         let interval = 1 / (source.frameRate ?? 1)
         do {
@@ -192,8 +191,14 @@ public final class LiveSession {
                 guard let frame = try source.next() else { break }
                 if state.recordingWanted {
                     if recorder == nil {
-                        let path = options.recordPath.map { FileManager.default.fileExists(atPath: $0) && state.recording != nil ? uniquePath("fercam-recording", extension: "y4m") : $0 }
-                            ?? uniquePath("fercam-recording", extension: "y4m")
+                        // --record names the first recording; later ones (r pressed again) get fresh names.
+                        let path: String
+                        if let given = options.recordPath, !recordPathUsed {
+                            path = given
+                            recordPathUsed = true
+                        } else {
+                            path = uniquePath("fercam-recording", extension: "y4m")
+                        }
                         recorder = Recorder(path: path, frameRate: source.frameRate)
                         state.recording = path
                     }

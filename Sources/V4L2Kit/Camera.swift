@@ -110,7 +110,6 @@ public final class Camera {
         func attempt<T>(_ body: () throws(DeviceFailure) -> T) throws(CaptureError) -> T {
             do { return try body() } catch { throw CaptureError.from(error, path: path) }
         }
-        var started = false
         do throws(CaptureError) {
             let caps = try attempt { () throws(DeviceFailure) in try device.queryCapabilities() }
             guard caps.canCapture else { throw CaptureError.notACaptureDevice(path, card: caps.card) }
@@ -151,10 +150,9 @@ public final class Camera {
                 }
                 try device.streamOn()
             }
-            started = true
         } catch {
-            // self is not fully initialised here, so clean up through the device itself.
-            if started { try? device.streamOff() }
+            // self is not fully initialised here, so clean up through the device itself
+            // (streaming never started: streamOn is the last step that can fail).
             device.releaseBuffers()
             device.close()
             throw error

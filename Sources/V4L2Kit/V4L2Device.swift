@@ -26,6 +26,15 @@ public final class V4L2Device: CaptureDevice {
         if result < 0 { throw DeviceFailure(operation: operation, code: errno) }
     }
 
+    /// One step of a VIDIOC_ENUM_* walk: false once the index is past the end (EINVAL).
+    private func enumerate<T>(_ request: UInt, _ value: inout T, _ operation: String) throws(DeviceFailure) -> Bool {
+        do { try ioctl(request, &value, operation) } catch {
+            if error.code == EINVAL { return false }
+            throw error
+        }
+        return true
+    }
+
     private static func text<T>(_ tuple: T) -> String {
         withUnsafeBytes(of: tuple) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
     }
@@ -44,7 +53,7 @@ public final class V4L2Device: CaptureDevice {
             var desc = v4l2_fmtdesc()
             desc.index = UInt32(index)
             desc.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
-            do { try ioctl(fercam_VIDIOC_ENUM_FMT(), &desc, "VIDIOC_ENUM_FMT") } catch { if error.code == EINVAL { break } else { throw error } }
+            guard try enumerate(fercam_VIDIOC_ENUM_FMT(), &desc, "VIDIOC_ENUM_FMT") else { break }
             formats.append(FormatDescription(fourcc: FourCC(code: desc.pixelformat), name: Self.text(desc.description),
                                              emulated: desc.flags & UInt32(V4L2_FMT_FLAG_EMULATED) != 0))
         }
@@ -57,7 +66,7 @@ public final class V4L2Device: CaptureDevice {
             var size = v4l2_frmsizeenum()
             size.index = UInt32(index)
             size.pixel_format = format.code
-            do { try ioctl(fercam_VIDIOC_ENUM_FRAMESIZES(), &size, "VIDIOC_ENUM_FRAMESIZES") } catch { if error.code == EINVAL { break } else { throw error } }
+            guard try enumerate(fercam_VIDIOC_ENUM_FRAMESIZES(), &size, "VIDIOC_ENUM_FRAMESIZES") else { break }
             // Stepwise and continuous ranges accept any size in range: report none, so that S_FMT decides.
             guard size.type == V4L2_FRMSIZE_TYPE_DISCRETE.rawValue else { return [] }
             sizes.append(FrameSize(width: Int(size.discrete.width), height: Int(size.discrete.height)))
@@ -73,7 +82,7 @@ public final class V4L2Device: CaptureDevice {
             ival.pixel_format = format.code
             ival.width = UInt32(size.width)
             ival.height = UInt32(size.height)
-            do { try ioctl(fercam_VIDIOC_ENUM_FRAMEINTERVALS(), &ival, "VIDIOC_ENUM_FRAMEINTERVALS") } catch { if error.code == EINVAL { break } else { throw error } }
+            guard try enumerate(fercam_VIDIOC_ENUM_FRAMEINTERVALS(), &ival, "VIDIOC_ENUM_FRAMEINTERVALS") else { break }
             guard ival.type == V4L2_FRMIVAL_TYPE_DISCRETE.rawValue else { break }
             intervals.append(FrameInterval(numerator: Int(ival.discrete.numerator), denominator: Int(ival.discrete.denominator)))
         }
