@@ -147,3 +147,15 @@ public final class ByteWriter {
 public func systemErrorMessage(_ code: Int32) -> String {
     String(cString: strerror(code))
 }
+
+/// The entry names of a directory (without "." and ".."), unsorted; nil with `errno` set when it cannot be read.
+public func directoryEntryNames(_ path: String) -> [String]? {
+    guard let dir = opendir(path) else { return nil }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}

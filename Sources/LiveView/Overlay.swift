@@ -164,8 +164,8 @@ public final class OverlayRenderer {
     }
 
     func drawHUD(_ hud: HeadsUp) {
-        var lines = ["\(hud.source)  \(formatRate(hud.framesPerSecond)) fps"]
-        let stages = hud.milliseconds.map { "\($0.stage) \(formatMilliseconds($0.value))" }.joined(separator: "  ")
+        var lines = ["\(hud.source)  \(JSONLines.number(hud.framesPerSecond, decimals: 1)) fps"]
+        let stages = hud.milliseconds.map { "\($0.stage) \(JSONLines.number($0.value, decimals: 1))" }.joined(separator: "  ")
         if !stages.isEmpty { lines.append(stages + " ms" + (hud.dropped > 0 ? "  dropped \(hud.dropped)" : "")) }
         if let recording = hud.recording { lines.append("● REC \(recording)") }
         if let status = hud.status { lines.append(status) }
@@ -195,5 +195,3 @@ public final class OverlayRenderer {
     }
 }
 
-func formatRate(_ value: Double) -> String { String(Int((value * 10).rounded()) / 10) + "." + String(Int((value * 10).rounded()) % 10) }
-func formatMilliseconds(_ value: Double) -> String { formatRate(value) }

@@ -79,12 +79,10 @@ public struct ImageSource: FrameSource {
 
     /// The image files directly inside `directory`, in name order.
     public static func imageFiles(in directory: String) throws -> [String] {
-        guard let dir = opendir(directory) else { throw InputError("\(directory): \(systemErrorMessage(errno))") }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-            if let dot = name.lastIndex(of: "."), extensions.contains(name[name.index(after: dot)...].lowercased()) { names.append(name) }
+        guard let entries = directoryEntryNames(directory) else { throw InputError("\(directory): \(systemErrorMessage(errno))") }
+        let names = entries.filter { name in
+            guard let dot = name.lastIndex(of: ".") else { return false }
+            return extensions.contains(name[name.index(after: dot)...].lowercased())
         }
         let base = directory.hasSuffix("/") ? directory : directory + "/"
         return names.sorted().map { base + $0 }

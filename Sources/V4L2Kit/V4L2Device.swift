@@ -1,4 +1,5 @@
 import CV4L2
+import Frames
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,6 +34,15 @@ public final class V4L2Device: CaptureDevice {
             throw error
         }
         return true
+    }
+
+    /// A v4l2_buffer for memory-mapped capture buffer `index`.
+    private static func captureBuffer(_ index: Int = 0) -> v4l2_buffer {
+        var buf = v4l2_buffer()
+        buf.index = UInt32(index)
+        buf.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+        buf.memory = V4L2_MEMORY_MMAP.rawValue
+        return buf
     }
 
     private static func text<T>(_ tuple: T) -> String {
@@ -123,10 +133,7 @@ public final class V4L2Device: CaptureDevice {
     }
 
     public func mapBuffer(_ index: Int) throws(DeviceFailure) {
-        var buf = v4l2_buffer()
-        buf.index = UInt32(index)
-        buf.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
-        buf.memory = V4L2_MEMORY_MMAP.rawValue
+        var buf = Self.captureBuffer(index)
         try ioctl(fercam_VIDIOC_QUERYBUF(), &buf, "VIDIOC_QUERYBUF")
         let start = fercam_v4l2_mmap(Int(buf.length), fd, Int(buf.m.offset))
         guard let start, fercam_map_failed(start) == 0 else { throw DeviceFailure(operation: "mapping buffer \(index)", code: errno) }
@@ -134,10 +141,7 @@ public final class V4L2Device: CaptureDevice {
     }
 
     public func queueBuffer(_ index: Int) throws(DeviceFailure) {
-        var buf = v4l2_buffer()
-        buf.index = UInt32(index)
-        buf.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
-        buf.memory = V4L2_MEMORY_MMAP.rawValue
+        var buf = Self.captureBuffer(index)
         try ioctl(fercam_VIDIOC_QBUF(), &buf, "VIDIOC_QBUF")
     }
 
@@ -161,9 +165,7 @@ public final class V4L2Device: CaptureDevice {
     }
 
     public func dequeueBuffer() throws(DeviceFailure) -> DequeuedBuffer {
-        var buf = v4l2_buffer()
-        buf.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
-        buf.memory = V4L2_MEMORY_MMAP.rawValue
+        var buf = Self.captureBuffer()
         try ioctl(fercam_VIDIOC_DQBUF(), &buf, "VIDIOC_DQBUF")
         let stamp = Double(buf.timestamp.tv_sec) + Double(buf.timestamp.tv_usec) * 1e-6
         return DequeuedBuffer(index: Int(buf.index), bytesUsed: Int(buf.bytesused), sequence: Int(buf.sequence), timestamp: stamp > 0 ? stamp : nil)
@@ -200,13 +202,7 @@ public enum DeviceList {
     }
 
     public static func devicePaths() -> [String] {
-        guard let dir = opendir("/dev") else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-            if name.hasPrefix("video"), Int(name.dropFirst(5)) != nil { names.append(name) }
-        }
+        let names = (directoryEntryNames("/dev") ?? []).filter { $0.hasPrefix("video") && Int($0.dropFirst(5)) != nil }
         return names.sorted { Int($0.dropFirst(5))! < Int($1.dropFirst(5))! }.map { "/dev/" + $0 }
     }
 

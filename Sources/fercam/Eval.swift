@@ -1,6 +1,5 @@
 import ArgumentParser
 import ExpressionModel
-import FaceDetection
 import Frames
 import Pipeline
 
