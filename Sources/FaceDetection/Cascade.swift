@@ -90,8 +90,12 @@ public struct HaarCascade: Sendable {
                     throw fail("feature \(index): bad rect '\(rect.text.trimmed)'")
                 }
                 guard x >= 0, y >= 0, rw > 0, rh > 0, x + rw <= w, y + rh <= h else { throw fail("feature \(index): rect outside the \(w)x\(h) window") }
+                // Features are summed in exact integer arithmetic; every OpenCV Haar cascade uses weights -1, 2, 3 or 9.
+                guard weight == weight.rounded(), abs(weight) <= 64 else { throw fail("feature \(index): weight \(numbers[4]) is not a small integer") }
                 parsed.append(Rectangle(x: x, y: y, width: rw, height: rh, weight: Float(weight)))
             }
+            let largest = parsed.reduce(0) { $0 + Int(abs($1.weight)) * $1.width * $1.height * 255 }
+            guard largest < 1 << 22 else { throw fail("feature \(index): rects too large for exact evaluation (weighted area \(largest / 255) pixels)") }
             features.append(Feature(rects: parsed))
         }
 

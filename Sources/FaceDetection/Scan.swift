@@ -66,10 +66,6 @@ struct PhasedIntegral {
 
 /// The cascade flattened for scanning: features as corner lists, trees as flat arrays.
 struct CompiledCascade: Sendable {
-    struct FeatureShape: Sendable {
-        var corners: [(x: Int, y: Int)]   // 4 per rect: top-left, top-right, bottom-left, bottom-right
-        var weights: [Float]
-    }
     struct Stage: Sendable {
         var threshold: Double
         var thresholdFloat: Float
@@ -84,7 +80,14 @@ struct CompiledCascade: Sendable {
     }
 
     let window: (width: Int, height: Int)
-    let shapes: [FeatureShape]
+    /// Per feature, `featureStride` words: 12 corner offsets (filled in per level; 4 per rect: top-left, top-right,
+    /// bottom-left, bottom-right), 3 integer weights (0 for a missing third rect) and the rect count. With the
+    /// cascade's bound on weighted area (see HaarCascade) every weighted sum of rect sums stays below 2^22 in
+    /// magnitude, so Int32 arithmetic gives exactly OpenCV's Float result.
+    let featureTemplate: [Int32]
+    /// The window coordinates of those 12 corners per feature (unused slots 0).
+    let cornerX: [Int32]
+    let cornerY: [Int32]
     let stages: [Stage]
     let trees: [Tree]
     let nodeFeature: [Int32]
@@ -98,11 +101,22 @@ struct CompiledCascade: Sendable {
 
     init(_ cascade: HaarCascade) {
         window = (cascade.windowWidth, cascade.windowHeight)
-        shapes = cascade.features.map { feature in
-            FeatureShape(corners: feature.rects.flatMap { r in
-                [(r.x, r.y), (r.x + r.width, r.y), (r.x, r.y + r.height), (r.x + r.width, r.y + r.height)]
-            }, weights: feature.rects.map(\.weight))
+        var template = [Int32](repeating: 0, count: cascade.features.count * Self.featureStride)
+        var cornerX = [Int32](repeating: 0, count: cascade.features.count * 12), cornerY = cornerX
+        for (f, feature) in cascade.features.enumerated() {
+            for (i, r) in feature.rects.enumerated() {
+                let c = f * 12 + i * 4
+                for (k, (x, y)) in [(r.x, r.y), (r.x + r.width, r.y), (r.x, r.y + r.height), (r.x + r.width, r.y + r.height)].enumerated() {
+                    cornerX[c + k] = Int32(x)
+                    cornerY[c + k] = Int32(y)
+                }
+                template[f * Self.featureStride + 12 + i] = Int32(r.weight)
+            }
+            template[f * Self.featureStride + 15] = Int32(feature.rects.count)
         }
+        featureTemplate = template
+        self.cornerX = cornerX
+        self.cornerY = cornerY
         var stages: [Stage] = [], trees: [Tree] = []
         var nodeFeature: [Int32] = [], nodeThreshold: [Float] = [], nodeLeft: [Int32] = [], nodeRight: [Int32] = [], leaves: [Float] = []
         for stage in cascade.stages {
@@ -139,19 +153,20 @@ struct CompiledCascade: Sendable {
         stumpAbove = above
     }
 
-    /// Below this many live lanes a vector stage costs more than finishing the windows one by one.
-    static let scalarFinishLanes = 1
+    /// Int32 words per feature in a level's feature table.
+    static let featureStride = 16
 
     /// Calls `emit(x, y)` for each window of the level that passes every stage, in OpenCV's visiting order.
     func scan(_ integral: PhasedIntegral, rows: Int, step: Int, emit: (Int, Int) -> Void) {
-        // Corner offsets for this level's plane geometry, 12 per feature (unused slots stay 0).
-        var offsets = [Int32](repeating: 0, count: shapes.count * 12)
-        var rectCounts = [Int32](repeating: 0, count: shapes.count)
-        var weights = [Float](repeating: 0, count: shapes.count * 3)
-        for (f, shape) in shapes.enumerated() {
-            rectCounts[f] = Int32(shape.weights.count)
-            for (c, corner) in shape.corners.enumerated() { offsets[f * 12 + c] = integral.offset(x: corner.x, y: corner.y) }
-            for (r, w) in shape.weights.enumerated() { weights[f * 3 + r] = w }
+        // The feature table for this level's plane geometry.
+        var features = featureTemplate
+        features.withUnsafeMutableBufferPointer { table in
+            let halve: Int32 = integral.step == 2 ? 1 : 0
+            let planeWidth = Int32(integral.planeWidth), planeSize = Int32(integral.planeSize)
+            for corner in 0..<cornerX.count {
+                let x = cornerX[corner]
+                table[corner / 12 * Self.featureStride + corner % 12] = (x & halve) * planeSize + cornerY[corner] * planeWidth + (x >> halve)
+            }
         }
         // OpenCV normalises by the variance of the window less a one-pixel border.
         let (w, h) = window
@@ -160,9 +175,7 @@ struct CompiledCascade: Sendable {
 
         integral.sums.withUnsafeBufferPointer { sumsBuffer in
         integral.squares.withUnsafeBufferPointer { squaresBuffer in
-        offsets.withUnsafeBufferPointer { offsets in
-        weights.withUnsafeBufferPointer { weights in
-        rectCounts.withUnsafeBufferPointer { rectCounts in
+        features.withUnsafeBufferPointer { featureBuffer in
         nodeFeature.withUnsafeBufferPointer { nodeFeature in
         nodeThreshold.withUnsafeBufferPointer { nodeThreshold in
         leaves.withUnsafeBufferPointer { leaves in
@@ -170,28 +183,25 @@ struct CompiledCascade: Sendable {
         stumpAbove.withUnsafeBufferPointer { stumpAbove in
         stages.withUnsafeBufferPointer { stages in
         trees.withUnsafeBufferPointer { trees in
-            let magicBits = SIMD16<UInt32>(repeating: 0x4B00_0000)
-            let magicFloat = LaneFloats(repeating: 8_388_608)
+            let features = featureBuffer.baseAddress!
             let sums = UnsafeRawPointer(sumsBuffer.baseAddress!)
             let squares = UnsafeRawPointer(squaresBuffer.baseAddress!)
 
             @inline(__always) func load(_ base: UnsafeRawPointer, _ index: Int) -> Lanes {
                 base.loadUnaligned(fromByteOffset: index * 4, as: Lanes.self)
             }
-            @inline(__always) func rectSum(_ base: Int, _ o: Int) -> LaneFloats {
-                let s = load(sums, base + Int(offsets[o])) &- load(sums, base + Int(offsets[o + 1]))
-                    &- load(sums, base + Int(offsets[o + 2])) &+ load(sums, base + Int(offsets[o + 3]))
-                // Exact Int -> Float for 0 <= s < 2^23 (windows are at most 128x128, so a rect sums to at most 4,177,920):
-                // the generic SIMD conversion is not specialised and runs lane by lane.
-                let bits = unsafeBitCast(s, to: SIMD16<UInt32>.self) | magicBits
-                return unsafeBitCast(bits, to: LaneFloats.self) - magicFloat
-            }
-            // One feature for sixteen windows, as OpenCV computes it: Float products and sums, no FMA.
+            // One feature for sixteen windows. The weighted sum is exact in Int32 (see FeatureShape), so it equals
+            // OpenCV's Float products and sums; one conversion and the normalising product follow, as in OpenCV.
             @inline(__always) func featureValue(_ f: Int, _ base: Int, _ vnf: LaneFloats) -> LaneFloats {
-                let o = f * 12, w = f * 3
-                var value = LaneFloats(repeating: weights[w]) * rectSum(base, o) + LaneFloats(repeating: weights[w + 1]) * rectSum(base, o + 4)
-                if rectCounts[f] == 3 { value = value + LaneFloats(repeating: weights[w + 2]) * rectSum(base, o + 8) }
-                return value * vnf
+                let r = features + f * Self.featureStride
+                @inline(__always) func rect(_ k: Int) -> Lanes {
+                    load(sums, base + Int(r[k])) &- load(sums, base + Int(r[k + 1])) &- load(sums, base + Int(r[k + 2])) &+ load(sums, base + Int(r[k + 3]))
+                }
+                var value = rect(0) &* Lanes(repeating: r[12]) &+ rect(4) &* Lanes(repeating: r[13])
+                if r[15] == 3 { value &+= rect(8) &* Lanes(repeating: r[14]) }
+                // Exact Int32 -> Float for |v| < 2^22 (the generic SIMD conversion is not specialised and runs lane by lane).
+                let float = unsafeBitCast(value &+ Lanes(repeating: 0x4B40_0000), to: LaneFloats.self) - LaneFloats(repeating: 12_582_912)
+                return float * vnf
             }
             // The stage sum in Float for sixteen windows. OpenCV sums in Double; where the Float sum is
             // too close to the threshold for its rounding error to be ruled out, the lane is redone exactly.
@@ -209,14 +219,12 @@ struct CompiledCascade: Sendable {
                 return total
             }
             @inline(__always) func scalarFeature(_ f: Int, _ at: Int, _ vnf: Float) -> Float {
-                @inline(__always) func rect(_ o: Int) -> Float {
-                    let p = sums.assumingMemoryBound(to: Int32.self)
-                    return Float(p[at + Int(offsets[o])] &- p[at + Int(offsets[o + 1])] &- p[at + Int(offsets[o + 2])] &+ p[at + Int(offsets[o + 3])])
-                }
-                let o = f * 12, w = f * 3
-                var value = weights[w] * rect(o) + weights[w + 1] * rect(o + 4)
-                if rectCounts[f] == 3 { value = value + weights[w + 2] * rect(o + 8) }
-                return value * vnf
+                let r = features + f * Self.featureStride
+                let p = sums.assumingMemoryBound(to: Int32.self) + at
+                @inline(__always) func rect(_ k: Int) -> Int32 { p[Int(r[k])] &- p[Int(r[k + 1])] &- p[Int(r[k + 2])] &+ p[Int(r[k + 3])] }
+                // Branch-free: a missing third rect has weight 0 and corners at the window origin.
+                let value = rect(0) &* r[12] &+ rect(4) &* r[13] &+ rect(8) &* r[14]
+                return Float(value) * vnf
             }
             // One window, one stage, exactly as OpenCV: Double sum in tree order.
             func stagePassesExactly(_ stage: Stage, _ at: Int, _ vnf: Float) -> Bool {
@@ -233,35 +241,15 @@ struct CompiledCascade: Sendable {
                 }
                 return !(total < stage.threshold)
             }
-            // One window, one stage, in Float; redone exactly only when the sum is within rounding of the threshold.
-            func stagePassesScalar(_ stage: Stage, _ at: Int, _ vnf: Float) -> Bool {
-                var total: Float = 0
-                if stage.allStumps {
-                    for n in stage.nodeStart..<(stage.nodeStart + stage.nodeCount) {
-                        total += scalarFeature(Int(nodeFeature[n]), at, vnf) < nodeThreshold[n] ? stumpBelow[n] : stumpAbove[n]
-                    }
-                } else {
-                    for i in stage.treeStart..<(stage.treeStart + stage.treeCount) {
-                        let t = trees[i]
-                        var node = 0
-                        while true {
-                            let n = t.nodeStart + node
-                            let child = scalarFeature(Int(nodeFeature[n]), at, vnf) < nodeThreshold[n] ? nodeLeft[n] : nodeRight[n]
-                            if child <= 0 { total += leaves[t.leafStart - Int(child)]; break }
-                            node = Int(child)
-                        }
-                    }
-                }
-                if total >= stage.thresholdFloat + stage.floatErrorBound { return true }
-                if total < stage.thresholdFloat - stage.floatErrorBound { return false }
-                return stagePassesExactly(stage, at, vnf)
-            }
             func stagePasses(_ stage: Stage, _ base: Int, _ vnf: LaneFloats, _ candidates: LaneMask) -> LaneMask {
                 let sum = stageSumFloat(stage, base, vnf)
                 var passes = candidates .& (sum .>= LaneFloats(repeating: stage.thresholdFloat + stage.floatErrorBound))
                 let unsure = candidates .& (sum .>= LaneFloats(repeating: stage.thresholdFloat - stage.floatErrorBound)) .& .!passes
-                if any(unsure) {
-                    for l in 0..<laneCount where unsure[l] { passes[l] = stagePassesExactly(stage, base + l, vnf[l]) }
+                var unsureLanes = laneBits(unsure)
+                while unsureLanes != 0 {
+                    let l = unsureLanes.trailingZeroBitCount
+                    passes[l] = stagePassesExactly(stage, base + l, vnf[l])
+                    unsureLanes &= unsureLanes - 1
                 }
                 return passes
             }
@@ -269,30 +257,29 @@ struct CompiledCascade: Sendable {
             func treeValue(_ t: Tree, _ base: Int, _ vnf: LaneFloats) -> LaneFloats {
                 var goesLeft: [LaneMask] = []
                 for n in t.nodeStart..<(t.nodeStart + t.nodeCount) {
-                    goesLeft.append(featureValue(Int(nodeFeature[n]), base, vnf) .< nodeThreshold[n])
+                    goesLeft.append(featureValue(Int(nodeFeature[n]), base, vnf) .< LaneFloats(repeating: nodeThreshold[n]))
                 }
                 var index = Lanes(repeating: 0)
                 var active = LaneMask(repeating: true)
                 for _ in 0..<t.nodeCount {
                     var next = index
                     for local in 0..<t.nodeCount {
-                        let here = active .& (index .== Int32(local))
+                        let here = active .& (index .== Lanes(repeating: Int32(local)))
                         let child = Lanes(repeating: nodeRight[t.nodeStart + local])
                             .replacing(with: nodeLeft[t.nodeStart + local], where: goesLeft[local])
                         next.replace(with: child, where: here)
                     }
                     index = next
-                    active = index .> 0
+                    active = index .> Lanes(repeating: 0)
                     if !any(active) { break }
                 }
                 var value = LaneFloats(repeating: 0)
                 for leaf in 0..<(t.nodeCount + 1) where t.leafStart + leaf < leaves.count {
-                    value.replace(with: leaves[t.leafStart + leaf], where: index .== Int32(-leaf))
+                    value.replace(with: leaves[t.leafStart + leaf], where: index .== Lanes(repeating: Int32(-leaf)))
                 }
                 return value
             }
 
-            let laneIndex = Lanes(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
             let lanesPerRow = integral.lanesPerRow
             var y = 0
             while y < rows {
@@ -300,59 +287,73 @@ struct CompiledCascade: Sendable {
                 var j0 = 0
                 while j0 < lanesPerRow {
                     let base = y * integral.planeWidth + j0
-                    let inRow = (laneIndex &+ Int32(j0)) .< Int32(lanesPerRow)
+                    // OpenCV (HaarEvaluator::setWindow): nf = area * sum(x^2) - sum(x)^2 in Double, vnf = Float(1 / sqrt(nf)),
+                    // and a window is scanned only if nf > 0 and area * vnf < 0.1. Lane loops, because the generic
+                    // SIMD conversions and square root run lane by lane through library calls.
                     let s = load(sums, base + Int(norm[0])) &- load(sums, base + Int(norm[1])) &- load(sums, base + Int(norm[2])) &+ load(sums, base + Int(norm[3]))
-                    let q = LaneDoubles(SIMD16<UInt32>(truncatingIfNeeded: load(squares, base + Int(norm[0])) &- load(squares, base + Int(norm[1]))
-                        &- load(squares, base + Int(norm[2])) &+ load(squares, base + Int(norm[3]))))
-                    let sd = LaneDoubles(s)
-                    let nf = normArea * q - sd * sd
-                    let positive = nf .> 0
-                    let inverse = LaneDoubles(repeating: 1) / nf.squareRoot()
-                    var vnf = LaneFloats(inverse)
-                    vnf.replace(with: 1, where: .!positive.asInt32)
-                    let varianceOK = (positive .& (normArea * LaneDoubles(vnf) .< 0.1)).asInt32 .& inRow
+                    let q = load(squares, base + Int(norm[0])) &- load(squares, base + Int(norm[1])) &- load(squares, base + Int(norm[2])) &+ load(squares, base + Int(norm[3]))
+                    var nf = LaneDoubles(), vnf = LaneFloats()
+                    for l in 0..<laneCount { nf[l] = normArea * Double(UInt32(bitPattern: q[l])) - Double(s[l]) * Double(s[l]) }
+                    for l in 0..<laneCount { vnf[l] = Float(1 / Swift.max(nf[l], 1).squareRoot()) }   // nf is a whole number
+                    let positive = nf .> LaneDoubles(repeating: 0)
+                    let bitsOK = laneBits(positive) & laneBits(LaneDoubles(repeating: normArea) * LaneDoubles(vnf) .< LaneDoubles(repeating: 0.1))
+                    vnf.replace(with: LaneFloats(repeating: 1), where: .!maskOf(laneBits(positive)))
+                    let lanesLeft = lanesPerRow - j0
+                    let varianceBits = lanesLeft < laneCount ? bitsOK & ((1 << lanesLeft) - 1) : bitsOK
+                    let varianceOK = maskOf(varianceBits)
                     var passed0 = LaneMask(repeating: false)
-                    if any(varianceOK) {
+                    if varianceBits != 0 {
                         passed0 = stagePasses(stages[0], base, vnf, varianceOK)
                     }
-                    // Replay OpenCV's visiting order over this group of windows.
-                    var alive = LaneMask(repeating: false)
+                    // Replay OpenCV's visiting order over this group of windows (branch-free: lanes are bits).
+                    let passedBits = laneBits(passed0)
+                    var aliveBits: UInt32 = 0
                     var lane = nextVisit - j0
-                    while lane < laneCount && j0 + lane < lanesPerRow {
-                        if !varianceOK[lane] { lane += 1 }
-                        else if !passed0[lane] { lane += 2 }
-                        else { alive[lane] = true; lane += 1 }
+                    while lane < laneCount {
+                        let ok = (varianceBits >> lane) & 1, passed = (passedBits >> lane) & 1
+                        aliveBits |= (ok & passed) << lane
+                        lane += 1 + Int(ok & ~passed)
                     }
                     nextVisit = j0 + lane
-                    if any(alive) {
-                        var s = 1
-                        // Vectors pay for all sixteen lanes; once few windows survive, finish them one by one.
-                        while s < stages.count && any(alive) {
-                            var survivors = 0
-                            for l in 0..<laneCount where alive[l] { survivors += 1 }
-                            if survivors <= Self.scalarFinishLanes { break }
-                            alive = stagePasses(stages[s], base, vnf, alive)
-                            s += 1
-                        }
-                        if s < stages.count {
-                            for l in 0..<laneCount where alive[l] {
-                                var stage = s
-                                while stage < stages.count && stagePassesScalar(stages[stage], base + l, vnf[l]) { stage += 1 }
-                                alive[l] = stage == stages.count
-                            }
-                        }
-                        for l in 0..<laneCount where alive[l] { emit((j0 + l) * step, y) }
+                    // Deeper stages run on all sixteen lanes while any is alive: with contiguous loads a vector
+                    // costs about what one window finished on its own does.
+                    var stage = 1
+                    var alive = maskOf(aliveBits)
+                    while aliveBits != 0 && stage < stages.count {
+                        alive = stagePasses(stages[stage], base, vnf, alive)
+                        aliveBits = laneBits(alive)
+                        stage += 1
+                    }
+                    while aliveBits != 0 {
+                        emit((j0 + aliveBits.trailingZeroBitCount) * step, y)
+                        aliveBits &= aliveBits - 1
                     }
                     j0 += laneCount
                 }
                 y += step
             }
-        }}}}}}}}}}}}
+        }}}}}}}}}}
     }
 }
 
-extension SIMDMask where Storage == SIMD16<Int64> {
-    /// The same lanes as a mask over 32-bit lanes (masks of Double comparisons are 64-bit).
-    @inline(__always)
-    var asInt32: LaneMask { SIMD16<Int32>(truncatingIfNeeded: SIMD16<Int64>(repeating: 0).replacing(with: -1, where: self)) .!= 0 }
+/// Bit l set for lane l.
+let laneBit = Lanes(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
+
+/// The mask of a Double comparison as bits (bit l for lane l).
+@inline(__always)
+func laneBits(_ mask: SIMDMask<SIMD16<Int64>>) -> UInt32 {
+    UInt32(truncatingIfNeeded: (unsafeBitCast(mask, to: SIMD16<Int64>.self) & laneBit64).wrappedSum())
+}
+let laneBit64 = SIMD16<Int64>(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
+
+/// The mask as bits (bit l for lane l), for cheap scalar tests and loops over live lanes.
+@inline(__always)
+func laneBits(_ mask: LaneMask) -> UInt32 {
+    UInt32(truncatingIfNeeded: (unsafeBitCast(mask, to: Lanes.self) & laneBit).wrappedSum())
+}
+
+/// The lanes whose bits are set. (Comparisons against a scalar are generic and run lane by lane; vector ones do not.)
+@inline(__always)
+func maskOf(_ bits: UInt32) -> LaneMask {
+    Lanes(repeating: Int32(bitPattern: bits)) & laneBit .!= Lanes(repeating: 0)
 }
