@@ -84,7 +84,7 @@ struct CompiledCascade: Sendable {
     /// bottom-left, bottom-right), 3 integer weights (0 for a missing third rect) and the rect count. With the
     /// cascade's bound on weighted area (see HaarCascade) every weighted sum of rect sums stays below 2^22 in
     /// magnitude, so Int32 arithmetic gives exactly OpenCV's Float result.
-    let featureTemplate: [Int32]
+    let featureTemplate: [Int]
     /// The window coordinates of those 12 corners per feature (unused slots 0).
     let cornerX: [Int32]
     let cornerY: [Int32]
@@ -101,7 +101,7 @@ struct CompiledCascade: Sendable {
 
     init(_ cascade: HaarCascade) {
         window = (cascade.windowWidth, cascade.windowHeight)
-        var template = [Int32](repeating: 0, count: cascade.features.count * Self.featureStride)
+        var template = [Int](repeating: 0, count: cascade.features.count * Self.featureStride)
         var cornerX = [Int32](repeating: 0, count: cascade.features.count * 12), cornerY = cornerX
         for (f, feature) in cascade.features.enumerated() {
             for (i, r) in feature.rects.enumerated() {
@@ -110,9 +110,9 @@ struct CompiledCascade: Sendable {
                     cornerX[c + k] = Int32(x)
                     cornerY[c + k] = Int32(y)
                 }
-                template[f * Self.featureStride + 12 + i] = Int32(r.weight)
+                template[f * Self.featureStride + 12 + i] = Int(r.weight)
             }
-            template[f * Self.featureStride + 15] = Int32(feature.rects.count)
+            template[f * Self.featureStride + 15] = feature.rects.count
         }
         featureTemplate = template
         self.cornerX = cornerX
@@ -161,11 +161,12 @@ struct CompiledCascade: Sendable {
         // The feature table for this level's plane geometry.
         var features = featureTemplate
         features.withUnsafeMutableBufferPointer { table in
-            let halve: Int32 = integral.step == 2 ? 1 : 0
-            let planeWidth = Int32(integral.planeWidth), planeSize = Int32(integral.planeSize)
+            let halve = integral.step == 2 ? 1 : 0
+            let planeWidth = integral.planeWidth, planeSize = integral.planeSize
             for corner in 0..<cornerX.count {
-                let x = cornerX[corner]
-                table[corner / 12 * Self.featureStride + corner % 12] = (x & halve) * planeSize + cornerY[corner] * planeWidth + (x >> halve)
+                let x = Int(cornerX[corner])
+                // Byte offsets, ready to add to a window's address.
+                table[corner / 12 * Self.featureStride + corner % 12] = 4 * ((x & halve) * planeSize + Int(cornerY[corner]) * planeWidth + (x >> halve))
             }
         }
         // OpenCV normalises by the variance of the window less a one-pixel border.
@@ -194,11 +195,11 @@ struct CompiledCascade: Sendable {
             // OpenCV's Float products and sums; one conversion and the normalising product follow, as in OpenCV.
             @inline(__always) func featureValue(_ f: Int, _ base: Int, _ vnf: LaneFloats) -> LaneFloats {
                 let r = features + f * Self.featureStride
-                @inline(__always) func rect(_ k: Int) -> Lanes {
-                    load(sums, base + Int(r[k])) &- load(sums, base + Int(r[k + 1])) &- load(sums, base + Int(r[k + 2])) &+ load(sums, base + Int(r[k + 3]))
-                }
-                var value = rect(0) &* Lanes(repeating: r[12]) &+ rect(4) &* Lanes(repeating: r[13])
-                if r[15] == 3 { value &+= rect(8) &* Lanes(repeating: r[14]) }
+                let window = sums + 4 * base
+                @inline(__always) func at(_ k: Int) -> Lanes { window.loadUnaligned(fromByteOffset: r[k], as: Lanes.self) }
+                @inline(__always) func rect(_ k: Int) -> Lanes { at(k) &- at(k + 1) &- at(k + 2) &+ at(k + 3) }
+                var value = rect(0) &* Lanes(repeating: Int32(truncatingIfNeeded: r[12])) &+ rect(4) &* Lanes(repeating: Int32(truncatingIfNeeded: r[13]))
+                if r[15] == 3 { value &+= rect(8) &* Lanes(repeating: Int32(truncatingIfNeeded: r[14])) }
                 // Exact Int32 -> Float for |v| < 2^22 (the generic SIMD conversion is not specialised and runs lane by lane).
                 let float = unsafeBitCast(value &+ Lanes(repeating: 0x4B40_0000), to: LaneFloats.self) - LaneFloats(repeating: 12_582_912)
                 return float * vnf
@@ -220,11 +221,12 @@ struct CompiledCascade: Sendable {
             }
             @inline(__always) func scalarFeature(_ f: Int, _ at: Int, _ vnf: Float) -> Float {
                 let r = features + f * Self.featureStride
-                let p = sums.assumingMemoryBound(to: Int32.self) + at
-                @inline(__always) func rect(_ k: Int) -> Int32 { p[Int(r[k])] &- p[Int(r[k + 1])] &- p[Int(r[k + 2])] &+ p[Int(r[k + 3])] }
+                let window = sums + 4 * at
+                @inline(__always) func corner(_ k: Int) -> Int32 { window.load(fromByteOffset: r[k], as: Int32.self) }
+                @inline(__always) func rect(_ k: Int) -> Int32 { corner(k) &- corner(k + 1) &- corner(k + 2) &+ corner(k + 3) }
                 // Branch-free: a missing third rect has weight 0 and corners at the window origin.
-                let value = rect(0) &* r[12] &+ rect(4) &* r[13] &+ rect(8) &* r[14]
-                return Float(value) * vnf
+                let value = Int(rect(0)) * r[12] + Int(rect(4)) * r[13] + Int(rect(8)) * r[14]
+                return Float(Int32(truncatingIfNeeded: value)) * vnf
             }
             // One window, one stage, exactly as OpenCV: Double sum in tree order.
             func stagePassesExactly(_ stage: Stage, _ at: Int, _ vnf: Float) -> Bool {
