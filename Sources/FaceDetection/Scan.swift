@@ -28,32 +28,26 @@ struct PhasedIntegral {
         planeSize = planeWidth * height
         var sums = [Int32](repeating: 0, count: planeSize * step)
         var squares = [UInt32](repeating: 0, count: planeSize * step)
-        var rowSum = [Int32](repeating: 0, count: width)
-        var rowSquare = [UInt32](repeating: 0, count: width)
-        var aboveSum = [Int32](repeating: 0, count: width)
-        var aboveSquare = [UInt32](repeating: 0, count: width)
         let planeWidth = self.planeWidth, planeSize = self.planeSize
+        let halve = step == 2 ? 1 : 0
         image.pixels.withUnsafeBufferPointer { px in
+        sums.withUnsafeMutableBufferPointer { sums in
+        squares.withUnsafeMutableBufferPointer { squares in
+            // Integral row 0 and column 0 stay zero; each point adds its row's running sum to the point above.
             for y in 1..<height {
                 var s: Int32 = 0
                 var q: UInt32 = 0
-                let src = (y - 1) * image.width
+                let src = (y - 1) * image.width, row = y * planeWidth
                 for x in 1..<width {
                     let v = px[src + x - 1]
                     s &+= Int32(v)
                     q &+= UInt32(v) * UInt32(v)
-                    rowSum[x] = aboveSum[x] &+ s
-                    rowSquare[x] = aboveSquare[x] &+ q
+                    let index = (x & halve) * planeSize + row + (x >> halve)
+                    sums[index] = sums[index - planeWidth] &+ s
+                    squares[index] = squares[index - planeWidth] &+ q
                 }
-                for x in 0..<width {
-                    let index = (x % step) * planeSize + y * planeWidth + x / step
-                    sums[index] = rowSum[x]
-                    squares[index] = rowSquare[x]
-                }
-                swap(&rowSum, &aboveSum)
-                swap(&rowSquare, &aboveSquare)
             }
-        }
+        }}}
         self.sums = sums
         self.squares = squares
     }
