@@ -95,7 +95,7 @@ public struct HaarCascade: Sendable {
                 parsed.append(Rectangle(x: x, y: y, width: rw, height: rh, weight: Float(weight)))
             }
             let largest = parsed.reduce(0) { $0 + Int(abs($1.weight)) * $1.width * $1.height * 255 }
-            guard largest < 1 << 22 else { throw fail("feature \(index): rects too large for exact evaluation (weighted area \(largest / 255) pixels)") }
+            guard largest < 1 << 24 else { throw fail("feature \(index): rects too large for exact evaluation (weighted area \(largest / 255) pixels)") }
             features.append(Feature(rects: parsed))
         }
 

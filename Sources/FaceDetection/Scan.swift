@@ -76,7 +76,7 @@ struct CompiledCascade: Sendable {
     let window: (width: Int, height: Int)
     /// Per feature, `featureStride` words: 12 corner offsets (filled in per level; 4 per rect: top-left, top-right,
     /// bottom-left, bottom-right), 3 integer weights (0 for a missing third rect) and the rect count. With the
-    /// cascade's bound on weighted area (see HaarCascade) every weighted sum of rect sums stays below 2^22 in
+    /// cascade's bound on weighted area (see HaarCascade) every weighted sum of rect sums stays below 2^24 in
     /// magnitude, so Int32 arithmetic gives exactly OpenCV's Float result.
     let featureTemplate: [Int]
     /// The window coordinates of those 12 corners per feature (unused slots 0).
@@ -194,8 +194,9 @@ struct CompiledCascade: Sendable {
                 @inline(__always) func rect(_ k: Int) -> Lanes { at(k) &- at(k + 1) &- at(k + 2) &+ at(k + 3) }
                 var value = rect(0) &* Lanes(repeating: Int32(truncatingIfNeeded: r[12])) &+ rect(4) &* Lanes(repeating: Int32(truncatingIfNeeded: r[13]))
                 if r[15] == 3 { value &+= rect(8) &* Lanes(repeating: Int32(truncatingIfNeeded: r[14])) }
-                // Exact Int32 -> Float for |v| < 2^22 (the generic SIMD conversion is not specialised and runs lane by lane).
-                let float = unsafeBitCast(value &+ Lanes(repeating: 0x4B40_0000), to: LaneFloats.self) - LaneFloats(repeating: 12_582_912)
+                // A lane loop becomes one vector conversion; the generic SIMD conversion would run lane by lane.
+                var float = LaneFloats()
+                for l in 0..<laneCount { float[l] = Float(value[l]) }
                 return float * vnf
             }
             // The stage sum in Float for sixteen windows. OpenCV sums in Double; where the Float sum is

@@ -30,6 +30,22 @@ final class CascadeErrorTests: XCTestCase {
         XCTAssertEqual(parse(truncated), "test.xml: stage 0 tree 0: feature 5 does not exist")
     }
 
+    /// fercam evaluates features in exact integer arithmetic, which needs small integer weights.
+    func testWeightsMustBeSmallIntegers() {
+        func cascade(_ rects: String, side: Int = 24) -> String {
+            """
+            <opencv_storage><cascade><stageType>BOOST</stageType><featureType>HAAR</featureType><height>\(side)</height><width>\(side)</width>
+            <stages><_><stageThreshold>-1</stageThreshold><weakClassifiers><_><internalNodes>0 -1 0 0.1</internalNodes>
+            <leafValues>1 -1</leafValues></_></weakClassifiers></_></stages>
+            <features><_><rects>\(rects)</rects></_></features></cascade></opencv_storage>
+            """
+        }
+        XCTAssertEqual(parse(cascade("<_>0 0 4 4 -1.</_><_>0 0 2 4 2.</_>")), "parsed")
+        XCTAssertEqual(parse(cascade("<_>0 0 4 4 -1.</_><_>0 0 2 4 2.5</_>")), "test.xml: feature 0: weight 2.5 is not a small integer")
+        XCTAssertEqual(parse(cascade("<_>0 0 128 128 -9.</_><_>0 0 64 128 9.</_>", side: 128)),
+                       "test.xml: feature 0: rects too large for exact evaluation (weighted area 221184 pixels)")
+    }
+
     func testDebianCascadesLoad() throws {
         let path = HaarCascade.defaultPath
         guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("\(path) missing: install opencv-data") }
