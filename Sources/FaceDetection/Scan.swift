@@ -66,6 +66,8 @@ struct CompiledCascade: Sendable {
         /// Bound on how far a Float sum of this stage's leaves can drift from the exact sum.
         var floatErrorBound: Float
         var allStumps: Bool
+        /// Stump stages: the sum of the leaves taken when no feature is below its threshold.
+        var stumpAboveSum: Float
         var nodeStart: Int, nodeCount: Int   // stumps: one node per tree
         var treeStart: Int, treeCount: Int
     }
@@ -92,6 +94,8 @@ struct CompiledCascade: Sendable {
     /// For stump stages: the two leaves of node n (value below / not below the threshold).
     let stumpBelow: [Float]
     let stumpAbove: [Float]
+    /// `stumpBelow - stumpAbove`, so that a stump adds only where its value is below the threshold.
+    let stumpDifference: [Float]
 
     init(_ cascade: HaarCascade) {
         window = (cascade.windowWidth, cascade.windowHeight)
@@ -128,7 +132,8 @@ struct CompiledCascade: Sendable {
             }
             let magnitude = stage.trees.reduce(Float(0)) { $0 + ($1.leaves.map(abs).max() ?? 0) }
             let bound = Float(stage.trees.count + 1) * magnitude * 0x1p-21
-            stages.append(Stage(threshold: Double(stage.threshold), thresholdFloat: stage.threshold, floatErrorBound: bound, allStumps: allStumps, nodeStart: stageNodes,
+            stages.append(Stage(threshold: Double(stage.threshold), thresholdFloat: stage.threshold, floatErrorBound: bound, allStumps: allStumps,
+                                stumpAboveSum: allStumps ? stage.trees.reduce(0) { $0 + $1.leaves[1] } : 0, nodeStart: stageNodes,
                                 nodeCount: nodeFeature.count - stageNodes, treeStart: stageTrees, treeCount: trees.count - stageTrees))
         }
         self.stages = stages
@@ -145,6 +150,7 @@ struct CompiledCascade: Sendable {
         }
         stumpBelow = below
         stumpAbove = above
+        stumpDifference = zip(below, above).map { $0 - $1 }
     }
 
     /// Int32 words per feature in a level's feature table.
@@ -175,7 +181,7 @@ struct CompiledCascade: Sendable {
         nodeThreshold.withUnsafeBufferPointer { nodeThreshold in
         leaves.withUnsafeBufferPointer { leaves in
         stumpBelow.withUnsafeBufferPointer { stumpBelow in
-        stumpAbove.withUnsafeBufferPointer { stumpAbove in
+        stumpDifference.withUnsafeBufferPointer { stumpDifference in
         stages.withUnsafeBufferPointer { stages in
         trees.withUnsafeBufferPointer { trees in
             let features = featureBuffer.baseAddress!
@@ -204,10 +210,12 @@ struct CompiledCascade: Sendable {
             func stageSumFloat(_ stage: Stage, _ base: Int, _ vnf: LaneFloats) -> LaneFloats {
                 var total = LaneFloats(repeating: 0)
                 if stage.allStumps {
+                    // Start from the sum of the stage's "not below" leaves and add each stump's difference where the
+                    // feature is below its threshold: one masked add per stump. The rounding stays within the error bound.
+                    total = LaneFloats(repeating: stage.stumpAboveSum)
                     for n in stage.nodeStart..<(stage.nodeStart + stage.nodeCount) {
                         let value = featureValue(Int(nodeFeature[n]), base, vnf)
-                        total += LaneFloats(repeating: stumpAbove[n]).replacing(with: LaneFloats(repeating: stumpBelow[n]),
-                                                                                where: value .< LaneFloats(repeating: nodeThreshold[n]))
+                        total.replace(with: total + LaneFloats(repeating: stumpDifference[n]), where: value .< LaneFloats(repeating: nodeThreshold[n]))
                     }
                 } else {
                     for i in stage.treeStart..<(stage.treeStart + stage.treeCount) { total += treeValue(trees[i], base, vnf) }
