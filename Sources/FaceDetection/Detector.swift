@@ -36,6 +36,7 @@ public struct DetectionParameterError: Error, CustomStringConvertible {
 public struct HaarDetector: Sendable {
     public let cascade: HaarCascade
     let program: CompiledCascade
+    let workspaces = WorkspacePool()
 
     public init(cascade: HaarCascade) {
         self.cascade = cascade
@@ -67,12 +68,16 @@ public struct HaarDetector: Sendable {
         let levels = scales(width: image.width, height: image.height, parameters: parameters)
         var perLevel = [[Rect]](repeating: [], count: levels.count)
         if threads <= 1 || levels.count < 2 {
-            for (i, scale) in levels.enumerated() { perLevel[i] = scan(image, scale: scale) }
+            workspaces.withWorkspace { workspace in
+                for (i, scale) in levels.enumerated() { perLevel[i] = scan(image, scale: scale, in: workspace) }
+            }
         } else {
             // Big (small-scale) levels first would serialise; interleave them over the workers instead.
             let box = ResultBox(count: levels.count)
             DispatchQueue.concurrentPerform(iterations: threads) { worker in
-                for i in stride(from: worker, to: levels.count, by: threads) { box.set(i, scan(image, scale: levels[i])) }
+                workspaces.withWorkspace { workspace in
+                    for i in stride(from: worker, to: levels.count, by: threads) { box.set(i, scan(image, scale: levels[i], in: workspace)) }
+                }
             }
             perLevel = box.values
         }
@@ -87,23 +92,68 @@ public struct HaarDetector: Sendable {
         return grouped.map { $0.intersection(bounds) }.filter { !$0.isEmpty }
     }
 
-    func scan(_ image: GrayImage, scale: Float) -> [Rect] {
+    func scan(_ image: GrayImage, scale: Float, in workspace: ScanWorkspace) -> [Rect] {
         let levelWidth = Int((Float(image.width) / scale).rounded(.toNearestOrEven))
         let levelHeight = Int((Float(image.height) / scale).rounded(.toNearestOrEven))
+        // OpenCV visits every second window below scale 2.
         let step = scale >= 2 ? 1 : 2
         let columns = levelWidth + 1 - cascade.windowWidth
         let rows = levelHeight + 1 - cascade.windowHeight
         guard columns > 0, rows > 0 else { return [] }
-        let level = ExactBilinear.resize(image, width: levelWidth, height: levelHeight)
-        let integral = PhasedIntegral(level, step: step, lanesPerRow: (columns + step - 1) / step, window: cascade.windowWidth)
+        let integral = PhasedIntegral(step: step, frameWidth: image.width, frameHeight: image.height, window: cascade.windowWidth)
+        let features = workspace.prepare(integral, program: program)
+        var sampler = ExactBilinear.RowSampler(image, width: levelWidth, height: levelHeight)
+        workspace.sums.withUnsafeMutableBufferPointer { sums in
+        workspace.squares.withUnsafeMutableBufferPointer { squares in
+        workspace.row.withUnsafeMutableBufferPointer { row in
+            integral.load(&sampler, sums: sums.baseAddress!, squares: squares.baseAddress!, row: row.baseAddress!)
+        }}}
         let windowSide = Int((Float(cascade.windowWidth) * scale).rounded(.toNearestOrEven))
         let windowTall = Int((Float(cascade.windowHeight) * scale).rounded(.toNearestOrEven))
         var found: [Rect] = []
-        program.scan(integral, rows: rows, step: step) { x, y in
+        program.scan(integral, sums: workspace.sums, squares: workspace.squares, features: features, columns: columns, rows: rows) { x, y in
             found.append(Rect(x: Int((Float(x) * scale).rounded(.toNearestOrEven)), y: Int((Float(y) * scale).rounded(.toNearestOrEven)),
                               width: windowSide, height: windowTall))
         }
         return found
+    }
+}
+
+/// Scratch memory for scanning, kept between levels and frames. Allocating integral planes per
+/// level costs page faults, and with several threads handing that memory back to the system
+/// stalls every core. Used by one thread at a time (see `WorkspacePool`).
+final class ScanWorkspace {
+    var sums: [Int32] = []
+    var squares: [UInt32] = []
+    var row: [UInt8] = []
+    private var featureTables: [PhasedIntegral: [Int]] = [:]
+
+    /// Makes room for a level laid out as `integral` and returns its feature table.
+    func prepare(_ integral: PhasedIntegral, program: CompiledCascade) -> [Int] {
+        if sums.count < integral.count {
+            sums = [Int32](repeating: 0, count: integral.count)
+            squares = [UInt32](repeating: 0, count: integral.count)
+        }
+        if row.count < integral.planeWidth * integral.step { row = [UInt8](repeating: 0, count: integral.planeWidth * integral.step) }
+        if let table = featureTables[integral] { return table }
+        // A new frame size; keep the tables of the last few sizes only.
+        if featureTables.count >= 4 { featureTables.removeAll() }
+        let table = program.featureTable(for: integral)
+        featureTables[integral] = table
+        return table
+    }
+}
+
+/// Workspaces for the threads scanning with one detector. Threading rule: the list is only touched
+/// under the lock, and a workspace belongs to one caller between taking and returning it.
+final class WorkspacePool: @unchecked Sendable {
+    private var idle: [ScanWorkspace] = []
+    private let lock = NSLockish()
+
+    func withWorkspace<T>(_ body: (ScanWorkspace) -> T) -> T {
+        let workspace = lock.withLock { idle.popLast() } ?? ScanWorkspace()
+        defer { lock.withLock { idle.append(workspace) } }
+        return body(workspace)
     }
 }
 

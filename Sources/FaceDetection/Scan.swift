@@ -6,50 +6,55 @@ typealias LaneDoubles = SIMD16<Double>
 typealias LaneMask = SIMDMask<SIMD16<Int32>>
 let laneCount = 16
 
-/// Integral and squared-integral images of one pyramid level, split by column phase.
+/// How a level's integral and squared-integral images are laid out, split by column phase.
 ///
 /// At scales below 2 OpenCV visits every second column. Storing columns p, p+2, p+4, ...
 /// as plane p makes the windows one scan row visits consecutive in memory, so sixteen of
-/// them load as one vector.
-struct PhasedIntegral {
+/// them load as one vector. The planes are sized for the whole frame, so every level of a
+/// frame with the same step shares one geometry, and with it one feature table.
+struct PhasedIntegral: Hashable {
     let step: Int
     let planeWidth: Int
     let planeSize: Int
-    let lanesPerRow: Int
-    var sums: [Int32]
-    var squares: [UInt32]
 
-    init(_ image: GrayImage, step: Int, lanesPerRow: Int, window: Int) {
+    init(step: Int, frameWidth: Int, frameHeight: Int, window: Int) {
         self.step = step
-        self.lanesPerRow = lanesPerRow
-        let width = image.width + 1, height = image.height + 1
         // Room for a full vector past the last window, plus the window itself.
-        planeWidth = lanesPerRow + laneCount + (window + step) / step + 1
-        planeSize = planeWidth * height
-        var sums = [Int32](repeating: 0, count: planeSize * step)
-        var squares = [UInt32](repeating: 0, count: planeSize * step)
-        let planeWidth = self.planeWidth, planeSize = self.planeSize
+        planeWidth = (frameWidth + step) / step + laneCount + (window + step) / step + 1
+        planeSize = planeWidth * (frameHeight + 1)
+    }
+
+    var count: Int { planeSize * step }
+
+    /// Fills `sums` and `squares` (at least `count` long) with the integral images of the rows
+    /// `sampler` produces. Integral row 0 and column 0 are written as zeros; points outside the
+    /// level keep older values, which only lanes past the end of a scan row read, and those are masked.
+    func load(_ sampler: inout ExactBilinear.RowSampler, sums: UnsafeMutablePointer<Int32>, squares: UnsafeMutablePointer<UInt32>,
+              row: UnsafeMutablePointer<UInt8>) {
+        let width = sampler.width + 1, height = sampler.height + 1
         let halve = step == 2 ? 1 : 0
-        image.pixels.withUnsafeBufferPointer { px in
-        sums.withUnsafeMutableBufferPointer { sums in
-        squares.withUnsafeMutableBufferPointer { squares in
-            // Integral row 0 and column 0 stay zero; each point adds its row's running sum to the point above.
-            for y in 1..<height {
-                var s: Int32 = 0
-                var q: UInt32 = 0
-                let src = (y - 1) * image.width, row = y * planeWidth
-                for x in 1..<width {
-                    let v = px[src + x - 1]
-                    s &+= Int32(v)
-                    q &+= UInt32(v) * UInt32(v)
-                    let index = (x & halve) * planeSize + row + (x >> halve)
-                    sums[index] = sums[index - planeWidth] &+ s
-                    squares[index] = squares[index - planeWidth] &+ q
-                }
+        for x in 0..<width {
+            let index = (x & halve) * planeSize + (x >> halve)
+            sums[index] = 0
+            squares[index] = 0
+        }
+        for y in 1..<height {
+            sampler.row(y - 1, into: row)
+            var s: Int32 = 0
+            var q: UInt32 = 0
+            let start = y * planeWidth
+            sums[start] = 0
+            squares[start] = 0
+            // Each point adds its row's running sum to the point above.
+            for x in 1..<width {
+                let v = row[x - 1]
+                s &+= Int32(v)
+                q &+= UInt32(v) * UInt32(v)
+                let index = (x & halve) * planeSize + start + (x >> halve)
+                sums[index] = sums[index - planeWidth] &+ s
+                squares[index] = squares[index - planeWidth] &+ q
             }
-        }}}
-        self.sums = sums
-        self.squares = squares
+        }
     }
 
     /// Offset of integral point (x, y) of the window whose top-left is plane column 0, row 0.
@@ -153,29 +158,32 @@ struct CompiledCascade: Sendable {
         stumpDifference = zip(below, above).map { $0 - $1 }
     }
 
-    /// Int32 words per feature in a level's feature table.
+    /// Words per feature in a feature table.
     static let featureStride = 16
 
-    /// Calls `emit(x, y)` for each window of the level that passes every stage, in OpenCV's visiting order.
-    func scan(_ integral: PhasedIntegral, rows: Int, step: Int, emit: (Int, Int) -> Void) {
-        // The feature table for this level's plane geometry.
-        var features = featureTemplate
-        features.withUnsafeMutableBufferPointer { table in
-            let halve = integral.step == 2 ? 1 : 0
-            let planeWidth = integral.planeWidth, planeSize = integral.planeSize
-            for corner in 0..<cornerX.count {
-                let x = Int(cornerX[corner])
-                // Byte offsets, ready to add to a window's address.
-                table[corner / 12 * Self.featureStride + corner % 12] = 4 * ((x & halve) * planeSize + Int(cornerY[corner]) * planeWidth + (x >> halve))
-            }
+    /// The feature table for a plane geometry: `featureTemplate` with byte offsets of the corners filled in.
+    func featureTable(for integral: PhasedIntegral) -> [Int] {
+        var table = featureTemplate
+        let halve = integral.step == 2 ? 1 : 0
+        for corner in 0..<cornerX.count {
+            let x = Int(cornerX[corner])
+            table[corner / 12 * Self.featureStride + corner % 12] = 4 * ((x & halve) * integral.planeSize + Int(cornerY[corner]) * integral.planeWidth + (x >> halve))
         }
+        return table
+    }
+
+    /// Calls `emit(x, y)` for each window of a level that passes every stage, in OpenCV's visiting order.
+    /// The level is `columns` x `rows` windows, its integral images are in `sums` and `squares`.
+    func scan(_ integral: PhasedIntegral, sums: [Int32], squares: [UInt32], features: [Int], columns: Int, rows: Int, emit: (Int, Int) -> Void) {
+        let step = integral.step
+        let lanesPerRow = (columns + step - 1) / step
         // OpenCV normalises by the variance of the window less a one-pixel border.
         let (w, h) = window
         let norm = [integral.offset(x: 1, y: 1), integral.offset(x: w - 1, y: 1), integral.offset(x: 1, y: h - 1), integral.offset(x: w - 1, y: h - 1)]
         let normArea = Double((w - 2) * (h - 2))
 
-        integral.sums.withUnsafeBufferPointer { sumsBuffer in
-        integral.squares.withUnsafeBufferPointer { squaresBuffer in
+        sums.withUnsafeBufferPointer { sumsBuffer in
+        squares.withUnsafeBufferPointer { squaresBuffer in
         features.withUnsafeBufferPointer { featureBuffer in
         nodeFeature.withUnsafeBufferPointer { nodeFeature in
         nodeThreshold.withUnsafeBufferPointer { nodeThreshold in
@@ -285,7 +293,6 @@ struct CompiledCascade: Sendable {
                 return value
             }
 
-            let lanesPerRow = integral.lanesPerRow
             var y = 0
             while y < rows {
                 var nextVisit = 0   // OpenCV skips the window after one that stage 0 rejects

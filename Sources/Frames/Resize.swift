@@ -27,44 +27,72 @@ public enum ExactBilinear {
 
     public static func resize(_ image: GrayImage, width: Int, height: Int) -> GrayImage {
         if width == image.width && height == image.height { return image }
-        let xs = taps(source: image.width, destination: width)
-        let ys = taps(source: image.height, destination: height)
+        var sampler = RowSampler(image, width: width, height: height)
         var out = [UInt8](repeating: 0, count: width * height)
-        // Horizontal pass into 8.8 fixed point rows, computed once per source row that is used.
-        var rows = [UInt32](repeating: 0, count: width * image.height)
-        var rowDone = [Bool](repeating: false, count: image.height)
-        let lastColumn = image.width - 1
-        image.pixels.withUnsafeBufferPointer { src in
-            rows.withUnsafeMutableBufferPointer { tmp in
-                func horizontal(_ sy: Int) {
-                    if rowDone[sy] { return }
-                    rowDone[sy] = true
-                    let s = sy * image.width
+        out.withUnsafeMutableBufferPointer { dst in
+            for dy in 0..<height { sampler.row(dy, into: dst.baseAddress! + dy * width) }
+        }
+        return GrayImage(width: width, height: height, pixels: out)
+    }
+
+    /// Produces the resized image one row at a time, keeping only two horizontally resampled
+    /// source rows, so that a caller can consume rows without holding the whole image.
+    public struct RowSampler {
+        public let source: GrayImage
+        public let width: Int
+        public let height: Int
+        private let xs: Taps
+        private let ys: Taps
+        /// Horizontal pass in 8.8 fixed point for two source rows, and which rows they hold.
+        private var cache: [UInt32]
+        private var cachedRows = (-1, -1)
+
+        public init(_ source: GrayImage, width: Int, height: Int) {
+            self.source = source
+            self.width = width
+            self.height = height
+            xs = ExactBilinear.taps(source: source.width, destination: width)
+            ys = ExactBilinear.taps(source: source.height, destination: height)
+            cache = [UInt32](repeating: 0, count: 2 * width)
+        }
+
+        /// Writes row `dy` (`width` pixels) to `destination`. Rows are cheapest in increasing order.
+        public mutating func row(_ dy: Int, into destination: UnsafeMutablePointer<UInt8>) {
+            let o = Int(ys.offsets[dy]), w1 = ys.weights[dy]
+            let r0 = horizontal(o)
+            if w1 == 0 {
+                cache.withUnsafeBufferPointer { tmp in
+                    for dx in 0..<width { destination[dx] = UInt8((tmp[r0 + dx] * 256 + 32768) >> 16) }
+                }
+                return
+            }
+            let r1 = horizontal(Swift.min(o + 1, source.height - 1), keeping: r0)
+            let w0 = 256 - w1
+            cache.withUnsafeBufferPointer { tmp in
+                for dx in 0..<width { destination[dx] = UInt8((tmp[r0 + dx] * w0 + tmp[r1 + dx] * w1 + 32768) >> 16) }
+            }
+        }
+
+        /// Start of source row `sy`'s horizontal pass in `cache`, computing it if it is not held,
+        /// without overwriting the row that starts at `keeping`.
+        private mutating func horizontal(_ sy: Int, keeping: Int? = nil) -> Int {
+            if cachedRows.0 == sy { return 0 }
+            if cachedRows.1 == sy { return width }
+            // Replace the lower row (rows usually move forward), unless it must be kept.
+            let slot = keeping.map { $0 == 0 ? 1 : 0 } ?? (cachedRows.0 < cachedRows.1 ? 0 : 1)
+            if slot == 0 { cachedRows.0 = sy } else { cachedRows.1 = sy }
+            let start = slot * width, lastColumn = source.width - 1, s = sy * source.width
+            let width = self.width, xs = self.xs
+            source.pixels.withUnsafeBufferPointer { src in
+                cache.withUnsafeMutableBufferPointer { tmp in
                     for dx in 0..<width {
                         let o = Int(xs.offsets[dx]), w1 = xs.weights[dx]
-                        let a = UInt32(src[s + o]), b = UInt32(src[s + min(o + 1, lastColumn)])
-                        tmp[sy * width + dx] = a * (256 - w1) + b * w1
-                    }
-                }
-                out.withUnsafeMutableBufferPointer { dst in
-                    for dy in 0..<height {
-                        let o = Int(ys.offsets[dy]), w1 = ys.weights[dy]
-                        let o1 = min(o + 1, image.height - 1)
-                        horizontal(o)
-                        if w1 != 0 { horizontal(o1) }
-                        let r0 = o * width, r1 = o1 * width, d = dy * width
-                        if w1 == 0 {
-                            for dx in 0..<width { dst[d + dx] = UInt8((tmp[r0 + dx] * 256 + 32768) >> 16) }
-                        } else {
-                            let w0 = 256 - w1
-                            for dx in 0..<width {
-                                dst[d + dx] = UInt8((tmp[r0 + dx] * w0 + tmp[r1 + dx] * w1 + 32768) >> 16)
-                            }
-                        }
+                        let a = UInt32(src[s + o]), b = UInt32(src[s + Swift.min(o + 1, lastColumn)])
+                        tmp[start + dx] = a * (256 - w1) + b * w1
                     }
                 }
             }
+            return start
         }
-        return GrayImage(width: width, height: height, pixels: out)
     }
 }
