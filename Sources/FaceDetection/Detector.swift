@@ -72,11 +72,18 @@ public struct HaarDetector: Sendable {
                 for (i, scale) in levels.enumerated() { perLevel[i] = scan(image, scale: scale, in: workspace) }
             }
         } else {
-            // Big (small-scale) levels first would serialise; interleave them over the workers instead.
-            let box = ResultBox(count: levels.count)
-            DispatchQueue.concurrentPerform(iterations: threads) { worker in
+            // Workers take levels from a shared queue, costliest first, so that no worker is left with a
+            // big level at the end while the others idle.
+            let windows = levels.map { scale -> Int in
+                let step = scale >= 2 ? 1 : 2
+                let columns = Int((Float(image.width) / scale).rounded(.toNearestOrEven)) + 1 - cascade.windowWidth
+                let rows = Int((Float(image.height) / scale).rounded(.toNearestOrEven)) + 1 - cascade.windowHeight
+                return max(0, columns) / step * max(0, rows) / step
+            }
+            let box = LevelQueue(order: levels.indices.sorted { windows[$0] > windows[$1] })
+            DispatchQueue.concurrentPerform(iterations: threads) { _ in
                 workspaces.withWorkspace { workspace in
-                    for i in stride(from: worker, to: levels.count, by: threads) { box.set(i, scan(image, scale: levels[i], in: workspace)) }
+                    while let i = box.next() { box.set(i, scan(image, scale: levels[i], in: workspace)) }
                 }
             }
             perLevel = box.values
@@ -157,11 +164,19 @@ final class WorkspacePool: @unchecked Sendable {
     }
 }
 
-/// Collects per-level results from worker threads; each index is written by exactly one worker.
-final class ResultBox: @unchecked Sendable {
+/// Hands pyramid levels to worker threads and collects their results; each level is taken, and its
+/// result written, by exactly one worker. Threading rule: all state is touched under the lock.
+final class LevelQueue: @unchecked Sendable {
     private(set) var values: [[Rect]]
+    private var order: [Int]
     private let lock = NSLockish()
-    init(count: Int) { values = [[Rect]](repeating: [], count: count) }
+
+    init(order: [Int]) {
+        values = [[Rect]](repeating: [], count: order.count)
+        self.order = order.reversed()
+    }
+
+    func next() -> Int? { lock.withLock { order.popLast() } }
     func set(_ index: Int, _ value: [Rect]) { lock.withLock { values[index] = value } }
 }
 
