@@ -73,6 +73,8 @@ struct CompiledCascade: Sendable {
         var allStumps: Bool
         /// Stump stages: the sum of the leaves taken when no feature is below its threshold.
         var stumpAboveSum: Float
+        /// Stump stages: where the stage's stumps start in the `stump...` arrays, and how many have two rects.
+        var stumpStart = 0, twoRectStumps = 0
         var nodeStart: Int, nodeCount: Int   // stumps: one node per tree
         var treeStart: Int, treeCount: Int
     }
@@ -96,10 +98,11 @@ struct CompiledCascade: Sendable {
     let nodeLeft: [Int32]
     let nodeRight: [Int32]
     let leaves: [Float]
-    /// For stump stages: the two leaves of node n (value below / not below the threshold).
-    let stumpBelow: [Float]
-    let stumpAbove: [Float]
-    /// `stumpBelow - stumpAbove`, so that a stump adds only where its value is below the threshold.
+    /// Stump stages for the vector loop: per stump, its feature, threshold, and the difference of its leaves
+    /// (below minus not below). Within a stage, stumps with two-rect features come first, so the loop needs
+    /// no per-stump branch; the Float stage sum is checked against an order-independent error bound.
+    let stumpFeature: [Int32]
+    let stumpThreshold: [Float]
     let stumpDifference: [Float]
 
     init(_ cascade: HaarCascade) {
@@ -141,21 +144,29 @@ struct CompiledCascade: Sendable {
                                 stumpAboveSum: allStumps ? stage.trees.reduce(0) { $0 + $1.leaves[1] } : 0, nodeStart: stageNodes,
                                 nodeCount: nodeFeature.count - stageNodes, treeStart: stageTrees, treeCount: trees.count - stageTrees))
         }
-        self.stages = stages
         self.trees = trees
         self.nodeFeature = nodeFeature
         self.nodeThreshold = nodeThreshold
         self.nodeLeft = nodeLeft
         self.nodeRight = nodeRight
         self.leaves = leaves
-        var below = [Float](repeating: 0, count: nodeFeature.count), above = below
-        for t in trees where t.nodeCount == 1 {
-            below[t.nodeStart] = leaves[t.leafStart]
-            above[t.nodeStart] = leaves[t.leafStart + 1]
+        var stumpFeature: [Int32] = [], stumpThreshold: [Float] = [], stumpDifference: [Float] = []
+        for (s, stage) in stages.enumerated() where stage.allStumps {
+            let nodes = stage.nodeStart..<(stage.nodeStart + stage.nodeCount)
+            let twoRect = nodes.filter { cascade.features[Int(nodeFeature[$0])].rects.count == 2 }
+            stages[s].stumpStart = stumpFeature.count
+            stages[s].twoRectStumps = twoRect.count
+            for n in twoRect + nodes.filter({ !twoRect.contains($0) }) {
+                let leaf = trees[stage.treeStart + n - stage.nodeStart].leafStart
+                stumpFeature.append(nodeFeature[n])
+                stumpThreshold.append(nodeThreshold[n])
+                stumpDifference.append(leaves[leaf] - leaves[leaf + 1])
+            }
         }
-        stumpBelow = below
-        stumpAbove = above
-        stumpDifference = zip(below, above).map { $0 - $1 }
+        self.stages = stages
+        self.stumpFeature = stumpFeature
+        self.stumpThreshold = stumpThreshold
+        self.stumpDifference = stumpDifference
     }
 
     /// Words per feature in a feature table.
@@ -188,7 +199,8 @@ struct CompiledCascade: Sendable {
         nodeFeature.withUnsafeBufferPointer { nodeFeature in
         nodeThreshold.withUnsafeBufferPointer { nodeThreshold in
         leaves.withUnsafeBufferPointer { leaves in
-        stumpBelow.withUnsafeBufferPointer { stumpBelow in
+        stumpFeature.withUnsafeBufferPointer { stumpFeature in
+        stumpThreshold.withUnsafeBufferPointer { stumpThreshold in
         stumpDifference.withUnsafeBufferPointer { stumpDifference in
         stages.withUnsafeBufferPointer { stages in
         trees.withUnsafeBufferPointer { trees in
@@ -201,13 +213,13 @@ struct CompiledCascade: Sendable {
             }
             // One feature for sixteen windows. The weighted sum is exact in Int32 (see FeatureShape), so it equals
             // OpenCV's Float products and sums; one conversion and the normalising product follow, as in OpenCV.
-            @inline(__always) func featureValue(_ f: Int, _ base: Int, _ vnf: LaneFloats) -> LaneFloats {
+            @inline(__always) func featureValue(_ f: Int, _ base: Int, _ vnf: LaneFloats, threeRects: Bool? = nil) -> LaneFloats {
                 let r = features + f * Self.featureStride
                 let window = sums + 4 * base
                 @inline(__always) func at(_ k: Int) -> Lanes { window.loadUnaligned(fromByteOffset: r[k], as: Lanes.self) }
                 @inline(__always) func rect(_ k: Int) -> Lanes { at(k) &- at(k + 1) &- at(k + 2) &+ at(k + 3) }
                 var value = rect(0) &* Lanes(repeating: Int32(truncatingIfNeeded: r[12])) &+ rect(4) &* Lanes(repeating: Int32(truncatingIfNeeded: r[13]))
-                if r[15] == 3 { value &+= rect(8) &* Lanes(repeating: Int32(truncatingIfNeeded: r[14])) }
+                if threeRects ?? (r[15] == 3) { value &+= rect(8) &* Lanes(repeating: Int32(truncatingIfNeeded: r[14])) }
                 // A lane loop becomes one vector conversion; the generic SIMD conversion would run lane by lane.
                 var float = LaneFloats()
                 for l in 0..<laneCount { float[l] = Float(value[l]) }
@@ -221,10 +233,13 @@ struct CompiledCascade: Sendable {
                     // Start from the sum of the stage's "not below" leaves and add each stump's difference where the
                     // feature is below its threshold: one masked add per stump. The rounding stays within the error bound.
                     total = LaneFloats(repeating: stage.stumpAboveSum)
-                    for n in stage.nodeStart..<(stage.nodeStart + stage.nodeCount) {
-                        let value = featureValue(Int(nodeFeature[n]), base, vnf)
-                        total.replace(with: total + LaneFloats(repeating: stumpDifference[n]), where: value .< LaneFloats(repeating: nodeThreshold[n]))
+                    @inline(__always) func add(_ i: Int, threeRects: Bool) {
+                        let value = featureValue(Int(stumpFeature[i]), base, vnf, threeRects: threeRects)
+                        total.replace(with: total + LaneFloats(repeating: stumpDifference[i]), where: value .< LaneFloats(repeating: stumpThreshold[i]))
                     }
+                    let split = stage.stumpStart + stage.twoRectStumps
+                    for i in stage.stumpStart..<split { add(i, threeRects: false) }
+                    for i in split..<(stage.stumpStart + stage.nodeCount) { add(i, threeRects: true) }
                 } else {
                     for i in stage.treeStart..<(stage.treeStart + stage.treeCount) { total += treeValue(trees[i], base, vnf) }
                 }
@@ -344,7 +359,7 @@ struct CompiledCascade: Sendable {
                 }
                 y += step
             }
-        }}}}}}}}}}
+        }}}}}}}}}}}
     }
 }
 
