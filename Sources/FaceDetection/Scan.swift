@@ -83,17 +83,18 @@ struct CompiledCascade: Sendable {
     }
 
     let window: (width: Int, height: Int)
-    /// Per feature, `featureStride` words: 12 corner offsets (filled in per level; 4 per rect: top-left, top-right,
-    /// bottom-left, bottom-right), 3 integer weights (0 for a missing third rect) and the rect count. With the
-    /// cascade's bound on weighted area (see HaarCascade) every weighted sum of rect sums stays below 2^24 in
-    /// magnitude, so Int32 arithmetic gives exactly OpenCV's Float result.
+    /// One record per node (see `nodeRecord`), `featureStride` words: its feature's 12 corner offsets (filled in
+    /// per plane geometry; 4 per rect: top-left, top-right, bottom-left, bottom-right), 3 integer weights (0 for a
+    /// missing third rect) and the rect count. With the cascade's bound on weighted area (see HaarCascade) every
+    /// weighted sum of rect sums stays below 2^24 in magnitude, so Int32 arithmetic gives exactly OpenCV's Float result.
     let featureTemplate: [Int]
-    /// The window coordinates of those 12 corners per feature (unused slots 0).
+    /// The window coordinates of those 12 corners per record (unused slots 0).
     let cornerX: [Int32]
     let cornerY: [Int32]
     let stages: [Stage]
     let trees: [Tree]
-    let nodeFeature: [Int32]
+    /// The feature record of each node; stump i of the vector order (see `stumpThreshold`) is record i.
+    let nodeRecord: [Int32]
     let nodeThreshold: [Float]
     let nodeLeft: [Int32]
     let nodeRight: [Int32]
@@ -101,37 +102,20 @@ struct CompiledCascade: Sendable {
     /// Stump stages for the vector loop: per stump, its feature, threshold, and the difference of its leaves
     /// (below minus not below). Within a stage, stumps with two-rect features come first, so the loop needs
     /// no per-stump branch; the Float stage sum is checked against an order-independent error bound.
-    let stumpFeature: [Int32]
     let stumpThreshold: [Float]
     let stumpDifference: [Float]
 
     init(_ cascade: HaarCascade) {
         window = (cascade.windowWidth, cascade.windowHeight)
-        var template = [Int](repeating: 0, count: cascade.features.count * Self.featureStride)
-        var cornerX = [Int32](repeating: 0, count: cascade.features.count * 12), cornerY = cornerX
-        for (f, feature) in cascade.features.enumerated() {
-            for (i, r) in feature.rects.enumerated() {
-                let c = f * 12 + i * 4
-                for (k, (x, y)) in [(r.x, r.y), (r.x + r.width, r.y), (r.x, r.y + r.height), (r.x + r.width, r.y + r.height)].enumerated() {
-                    cornerX[c + k] = Int32(x)
-                    cornerY[c + k] = Int32(y)
-                }
-                template[f * Self.featureStride + 12 + i] = Int(r.weight)
-            }
-            template[f * Self.featureStride + 15] = feature.rects.count
-        }
-        featureTemplate = template
-        self.cornerX = cornerX
-        self.cornerY = cornerY
         var stages: [Stage] = [], trees: [Tree] = []
-        var nodeFeature: [Int32] = [], nodeThreshold: [Float] = [], nodeLeft: [Int32] = [], nodeRight: [Int32] = [], leaves: [Float] = []
+        var sourceFeature: [Int] = [], nodeThreshold: [Float] = [], nodeLeft: [Int32] = [], nodeRight: [Int32] = [], leaves: [Float] = []
         for stage in cascade.stages {
             let allStumps = stage.trees.allSatisfy(\.isStump)
-            let stageNodes = nodeFeature.count, stageTrees = trees.count
+            let stageNodes = sourceFeature.count, stageTrees = trees.count
             for tree in stage.trees {
-                trees.append(Tree(nodeStart: nodeFeature.count, nodeCount: tree.nodes.count, leafStart: leaves.count))
+                trees.append(Tree(nodeStart: sourceFeature.count, nodeCount: tree.nodes.count, leafStart: leaves.count))
                 for node in tree.nodes {
-                    nodeFeature.append(Int32(node.feature))
+                    sourceFeature.append(node.feature)
                     nodeThreshold.append(node.threshold)
                     nodeLeft.append(Int32(node.left))
                     nodeRight.append(Int32(node.right))
@@ -142,34 +126,55 @@ struct CompiledCascade: Sendable {
             let bound = Float(stage.trees.count + 1) * magnitude * 0x1p-21
             stages.append(Stage(threshold: Double(stage.threshold), thresholdFloat: stage.threshold, floatErrorBound: bound, allStumps: allStumps,
                                 stumpAboveSum: allStumps ? stage.trees.reduce(0) { $0 + $1.leaves[1] } : 0, nodeStart: stageNodes,
-                                nodeCount: nodeFeature.count - stageNodes, treeStart: stageTrees, treeCount: trees.count - stageTrees))
+                                nodeCount: sourceFeature.count - stageNodes, treeStart: stageTrees, treeCount: trees.count - stageTrees))
         }
+        // Stumps in vector order: per stage, those with two-rect features first.
+        var stumpNodes: [Int] = [], stumpDifference: [Float] = []
+        for (s, stage) in stages.enumerated() where stage.allStumps {
+            let nodes = stage.nodeStart..<(stage.nodeStart + stage.nodeCount)
+            let twoRect = nodes.filter { cascade.features[sourceFeature[$0]].rects.count == 2 }
+            stages[s].stumpStart = stumpNodes.count
+            stages[s].twoRectStumps = twoRect.count
+            for n in twoRect + nodes.filter({ cascade.features[sourceFeature[$0]].rects.count == 3 }) {
+                let leaf = trees[stage.treeStart + n - stage.nodeStart].leafStart   // a stump stage has one node per tree
+                stumpNodes.append(n)
+                stumpDifference.append(leaves[leaf] - leaves[leaf + 1])
+            }
+        }
+        self.stumpThreshold = stumpNodes.map { nodeThreshold[$0] }
+        self.stumpDifference = stumpDifference
+        // One feature record per node, stumps first in vector order, so that stump i reads record i.
+        let isStump = Set(stumpNodes)
+        let recordNodes = stumpNodes + sourceFeature.indices.filter { !isStump.contains($0) }
+        var nodeRecord = [Int32](repeating: 0, count: sourceFeature.count)
+        var template = [Int](repeating: 0, count: recordNodes.count * Self.featureStride)
+        var cornerX = [Int32](repeating: 0, count: recordNodes.count * 12), cornerY = cornerX
+        for (record, node) in recordNodes.enumerated() {
+            nodeRecord[node] = Int32(record)
+            let feature = cascade.features[sourceFeature[node]]
+            for (i, r) in feature.rects.enumerated() {
+                let c = record * 12 + i * 4
+                for (k, (x, y)) in [(r.x, r.y), (r.x + r.width, r.y), (r.x, r.y + r.height), (r.x + r.width, r.y + r.height)].enumerated() {
+                    cornerX[c + k] = Int32(x)
+                    cornerY[c + k] = Int32(y)
+                }
+                template[record * Self.featureStride + 12 + i] = Int(r.weight)
+            }
+            template[record * Self.featureStride + 15] = feature.rects.count
+        }
+        featureTemplate = template
+        self.cornerX = cornerX
+        self.cornerY = cornerY
+        self.stages = stages
         self.trees = trees
-        self.nodeFeature = nodeFeature
+        self.nodeRecord = nodeRecord
         self.nodeThreshold = nodeThreshold
         self.nodeLeft = nodeLeft
         self.nodeRight = nodeRight
         self.leaves = leaves
-        var stumpFeature: [Int32] = [], stumpThreshold: [Float] = [], stumpDifference: [Float] = []
-        for (s, stage) in stages.enumerated() where stage.allStumps {
-            let nodes = stage.nodeStart..<(stage.nodeStart + stage.nodeCount)
-            let twoRect = nodes.filter { cascade.features[Int(nodeFeature[$0])].rects.count == 2 }
-            stages[s].stumpStart = stumpFeature.count
-            stages[s].twoRectStumps = twoRect.count
-            for n in twoRect + nodes.filter({ !twoRect.contains($0) }) {
-                let leaf = trees[stage.treeStart + n - stage.nodeStart].leafStart
-                stumpFeature.append(nodeFeature[n])
-                stumpThreshold.append(nodeThreshold[n])
-                stumpDifference.append(leaves[leaf] - leaves[leaf + 1])
-            }
-        }
-        self.stages = stages
-        self.stumpFeature = stumpFeature
-        self.stumpThreshold = stumpThreshold
-        self.stumpDifference = stumpDifference
     }
 
-    /// Words per feature in a feature table.
+    /// Words per record in a feature table.
     static let featureStride = 16
 
     /// The feature table for a plane geometry: `featureTemplate` with byte offsets of the corners filled in.
@@ -196,10 +201,9 @@ struct CompiledCascade: Sendable {
         sums.withUnsafeBufferPointer { sumsBuffer in
         squares.withUnsafeBufferPointer { squaresBuffer in
         features.withUnsafeBufferPointer { featureBuffer in
-        nodeFeature.withUnsafeBufferPointer { nodeFeature in
+        nodeRecord.withUnsafeBufferPointer { nodeRecord in
         nodeThreshold.withUnsafeBufferPointer { nodeThreshold in
         leaves.withUnsafeBufferPointer { leaves in
-        stumpFeature.withUnsafeBufferPointer { stumpFeature in
         stumpThreshold.withUnsafeBufferPointer { stumpThreshold in
         stumpDifference.withUnsafeBufferPointer { stumpDifference in
         stages.withUnsafeBufferPointer { stages in
@@ -234,7 +238,7 @@ struct CompiledCascade: Sendable {
                     // feature is below its threshold: one masked add per stump. The rounding stays within the error bound.
                     total = LaneFloats(repeating: stage.stumpAboveSum)
                     @inline(__always) func add(_ i: Int, threeRects: Bool) {
-                        let value = featureValue(Int(stumpFeature[i]), base, vnf, threeRects: threeRects)
+                        let value = featureValue(i, base, vnf, threeRects: threeRects)
                         total.replace(with: total + LaneFloats(repeating: stumpDifference[i]), where: value .< LaneFloats(repeating: stumpThreshold[i]))
                     }
                     let split = stage.stumpStart + stage.twoRectStumps
@@ -262,7 +266,7 @@ struct CompiledCascade: Sendable {
                     var node = 0
                     while true {
                         let n = t.nodeStart + node
-                        let child = Double(scalarFeature(Int(nodeFeature[n]), at, vnf)) < Double(nodeThreshold[n]) ? nodeLeft[n] : nodeRight[n]
+                        let child = Double(scalarFeature(Int(nodeRecord[n]), at, vnf)) < Double(nodeThreshold[n]) ? nodeLeft[n] : nodeRight[n]
                         if child <= 0 { total += Double(leaves[t.leafStart - Int(child)]); break }
                         node = Int(child)
                     }
@@ -285,7 +289,7 @@ struct CompiledCascade: Sendable {
             func treeValue(_ t: Tree, _ base: Int, _ vnf: LaneFloats) -> LaneFloats {
                 var goesLeft: [LaneMask] = []
                 for n in t.nodeStart..<(t.nodeStart + t.nodeCount) {
-                    goesLeft.append(featureValue(Int(nodeFeature[n]), base, vnf) .< LaneFloats(repeating: nodeThreshold[n]))
+                    goesLeft.append(featureValue(Int(nodeRecord[n]), base, vnf) .< LaneFloats(repeating: nodeThreshold[n]))
                 }
                 var index = Lanes(repeating: 0)
                 var active = LaneMask(repeating: true)
@@ -359,7 +363,7 @@ struct CompiledCascade: Sendable {
                 }
                 y += step
             }
-        }}}}}}}}}}}
+        }}}}}}}}}}
     }
 }
 
