@@ -93,6 +93,8 @@ struct CompiledCascade: Sendable {
     let cornerY: [Int32]
     let stages: [Stage]
     let trees: [Tree]
+    /// Whether every feature's first rect has weight -1 (true of all of OpenCV's cascades).
+    let firstWeightsAreMinusOne: Bool
     /// The feature record of each node; stump i of the vector order (see `stumpThreshold`) is record i.
     let nodeRecord: [Int32]
     let nodeThreshold: [Float]
@@ -163,6 +165,7 @@ struct CompiledCascade: Sendable {
             template[record * Self.featureStride + 15] = feature.rects.count
         }
         featureTemplate = template
+        firstWeightsAreMinusOne = cascade.features.allSatisfy { $0.rects[0].weight == -1 }
         self.cornerX = cornerX
         self.cornerY = cornerY
         self.stages = stages
@@ -217,12 +220,14 @@ struct CompiledCascade: Sendable {
             }
             // One feature for sixteen windows. The weighted sum is exact in Int32 (see FeatureShape), so it equals
             // OpenCV's Float products and sums; one conversion and the normalising product follow, as in OpenCV.
-            @inline(__always) func featureValue(_ f: Int, _ base: Int, _ vnf: LaneFloats, threeRects: Bool? = nil) -> LaneFloats {
+            @inline(__always) func featureValue(_ f: Int, _ base: Int, _ vnf: LaneFloats, threeRects: Bool? = nil, firstWeightIsMinusOne: Bool = false) -> LaneFloats {
                 let r = features + f * Self.featureStride
                 let window = sums + 4 * base
                 @inline(__always) func at(_ k: Int) -> Lanes { window.loadUnaligned(fromByteOffset: r[k], as: Lanes.self) }
                 @inline(__always) func rect(_ k: Int) -> Lanes { at(k) &- at(k + 1) &- at(k + 2) &+ at(k + 3) }
-                var value = rect(0) &* Lanes(repeating: Int32(truncatingIfNeeded: r[12])) &+ rect(4) &* Lanes(repeating: Int32(truncatingIfNeeded: r[13]))
+                // OpenCV's cascades all weigh their first rect -1: a subtraction instead of a multiplication.
+                var value = rect(4) &* Lanes(repeating: Int32(truncatingIfNeeded: r[13]))
+                if firstWeightIsMinusOne { value &-= rect(0) } else { value &+= rect(0) &* Lanes(repeating: Int32(truncatingIfNeeded: r[12])) }
                 if threeRects ?? (r[15] == 3) { value &+= rect(8) &* Lanes(repeating: Int32(truncatingIfNeeded: r[14])) }
                 // A lane loop becomes one vector conversion; the generic SIMD conversion would run lane by lane.
                 var float = LaneFloats()
@@ -237,13 +242,18 @@ struct CompiledCascade: Sendable {
                     // Start from the sum of the stage's "not below" leaves and add each stump's difference where the
                     // feature is below its threshold: one masked add per stump. The rounding stays within the error bound.
                     total = LaneFloats(repeating: stage.stumpAboveSum)
-                    @inline(__always) func add(_ i: Int, threeRects: Bool) {
-                        let value = featureValue(i, base, vnf, threeRects: threeRects)
+                    @inline(__always) func add(_ i: Int, threeRects: Bool, firstWeightIsMinusOne: Bool) {
+                        let value = featureValue(i, base, vnf, threeRects: threeRects, firstWeightIsMinusOne: firstWeightIsMinusOne)
                         total.replace(with: total + LaneFloats(repeating: stumpDifference[i]), where: value .< LaneFloats(repeating: stumpThreshold[i]))
                     }
-                    let split = stage.stumpStart + stage.twoRectStumps
-                    for i in stage.stumpStart..<split { add(i, threeRects: false) }
-                    for i in split..<(stage.stumpStart + stage.nodeCount) { add(i, threeRects: true) }
+                    let split = stage.stumpStart + stage.twoRectStumps, end = stage.stumpStart + stage.nodeCount
+                    if firstWeightsAreMinusOne {
+                        for i in stage.stumpStart..<split { add(i, threeRects: false, firstWeightIsMinusOne: true) }
+                        for i in split..<end { add(i, threeRects: true, firstWeightIsMinusOne: true) }
+                    } else {
+                        for i in stage.stumpStart..<split { add(i, threeRects: false, firstWeightIsMinusOne: false) }
+                        for i in split..<end { add(i, threeRects: true, firstWeightIsMinusOne: false) }
+                    }
                 } else {
                     for i in stage.treeStart..<(stage.treeStart + stage.treeCount) { total += treeValue(trees[i], base, vnf) }
                 }
