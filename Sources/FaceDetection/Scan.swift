@@ -346,16 +346,19 @@ struct CompiledCascade: Sendable {
                     if varianceBits != 0 {
                         passed0 = stagePasses(stages[0], base, vnf, varianceOK)
                     }
-                    // Replay OpenCV's visiting order over this group of windows (branch-free: lanes are bits).
-                    let passedBits = laneBits(passed0)
-                    var aliveBits: UInt32 = 0
-                    var lane = nextVisit - j0
-                    while lane < laneCount {
-                        let ok = (varianceBits >> lane) & 1, passed = (passedBits >> lane) & 1
-                        aliveBits |= (ok & passed) << lane
-                        lane += 1 + Int(ok & ~passed)
+                    // Replay OpenCV's visiting order: a window that stage 0 rejects makes it skip the next one,
+                    // unless it was itself skipped. Lanes are bits; only rejected lanes need a look.
+                    let visitFrom = ~UInt32(0) << (nextVisit - j0)
+                    let passedBits = laneBits(passed0) & visitFrom
+                    var rejected = varianceBits & ~passedBits & visitFrom
+                    var skipped: UInt32 = 0
+                    while rejected != 0 {
+                        let lane = UInt32(rejected.trailingZeroBitCount)
+                        skipped |= (~(skipped >> lane) & 1) << (lane + 1)
+                        rejected &= rejected - 1
                     }
-                    nextVisit = j0 + lane
+                    var aliveBits = passedBits & ~skipped & 0xFFFF
+                    nextVisit = j0 + laneCount + Int((skipped >> laneCount) & 1)
                     // Deeper stages run on all sixteen lanes while any is alive: with contiguous loads a vector
                     // costs about what one window finished on its own does.
                     var stage = 1
