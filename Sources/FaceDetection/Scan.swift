@@ -101,9 +101,10 @@ struct CompiledCascade: Sendable {
     let nodeLeft: [Int32]
     let nodeRight: [Int32]
     let leaves: [Float]
-    /// Stump stages for the vector loop: per stump, its feature, threshold, and the difference of its leaves
-    /// (below minus not below). Within a stage, stumps with two-rect features come first, so the loop needs
-    /// no per-stump branch; the Float stage sum is checked against an order-independent error bound.
+    /// Stump stages for the vector loop: per stump, its threshold and the difference of its leaves (below
+    /// minus not below); stump i's feature is record i. Within a stage, stumps with two-rect features come
+    /// first, so the loop needs no per-stump branch; the Float stage sum is checked against an
+    /// order-independent error bound.
     let stumpThreshold: [Float]
     let stumpDifference: [Float]
 
@@ -218,7 +219,7 @@ struct CompiledCascade: Sendable {
             @inline(__always) func load(_ base: UnsafeRawPointer, _ index: Int) -> Lanes {
                 base.loadUnaligned(fromByteOffset: index * 4, as: Lanes.self)
             }
-            // One feature for sixteen windows. The weighted sum is exact in Int32 (see FeatureShape), so it equals
+            // One feature for sixteen windows. The weighted sum is exact in Int32 (see `featureTemplate`), so it equals
             // OpenCV's Float products and sums; one conversion and the normalising product follow, as in OpenCV.
             @inline(__always) func featureValue(_ f: Int, _ base: Int, _ vnf: LaneFloats, threeRects: Bool? = nil, firstWeightIsMinusOne: Bool = false) -> LaneFloats {
                 let r = features + f * Self.featureStride
