@@ -133,10 +133,10 @@ final class ScanWorkspace {
     var sums: [Int32] = []
     var squares: [UInt32] = []
     var row: [UInt8] = []
-    private var featureTables: [PhasedIntegral: [Int]] = [:]
+    private var featureTables: [PhasedIntegral: [Int32]] = [:]
 
     /// Makes room for a level laid out as `integral` and returns its feature table.
-    func prepare(_ integral: PhasedIntegral, program: CompiledCascade) -> [Int] {
+    func prepare(_ integral: PhasedIntegral, program: CompiledCascade) -> [Int32] {
         if sums.count < integral.count {
             sums = [Int32](repeating: 0, count: integral.count)
             squares = [UInt32](repeating: 0, count: integral.count)

@@ -83,11 +83,11 @@ struct CompiledCascade: Sendable {
     }
 
     let window: (width: Int, height: Int)
-    /// One record per node (see `nodeRecord`), `featureStride` words: its feature's 12 corner offsets (filled in
+    /// One record per node (see `nodeRecord`), `featureStride` Int32 words (one cache line): its feature's 12 corner byte offsets (filled in
     /// per plane geometry; 4 per rect: top-left, top-right, bottom-left, bottom-right), 3 integer weights (0 for a
     /// missing third rect) and the rect count. With the cascade's bound on weighted area (see HaarCascade) every
     /// weighted sum of rect sums stays below 2^24 in magnitude, so Int32 arithmetic gives exactly OpenCV's Float result.
-    let featureTemplate: [Int]
+    let featureTemplate: [Int32]
     /// The window coordinates of those 12 corners per record (unused slots 0).
     let cornerX: [Int32]
     let cornerY: [Int32]
@@ -150,7 +150,7 @@ struct CompiledCascade: Sendable {
         let isStump = Set(stumpNodes)
         let recordNodes = stumpNodes + sourceFeature.indices.filter { !isStump.contains($0) }
         var nodeRecord = [Int32](repeating: 0, count: sourceFeature.count)
-        var template = [Int](repeating: 0, count: recordNodes.count * Self.featureStride)
+        var template = [Int32](repeating: 0, count: recordNodes.count * Self.featureStride)
         var cornerX = [Int32](repeating: 0, count: recordNodes.count * 12), cornerY = cornerX
         for (record, node) in recordNodes.enumerated() {
             nodeRecord[node] = Int32(record)
@@ -161,9 +161,9 @@ struct CompiledCascade: Sendable {
                     cornerX[c + k] = Int32(x)
                     cornerY[c + k] = Int32(y)
                 }
-                template[record * Self.featureStride + 12 + i] = Int(r.weight)
+                template[record * Self.featureStride + 12 + i] = Int32(r.weight)
             }
-            template[record * Self.featureStride + 15] = feature.rects.count
+            template[record * Self.featureStride + 15] = Int32(feature.rects.count)
         }
         featureTemplate = template
         firstWeightsAreMinusOne = cascade.features.allSatisfy { $0.rects[0].weight == -1 }
@@ -182,19 +182,19 @@ struct CompiledCascade: Sendable {
     static let featureStride = 16
 
     /// The feature table for a plane geometry: `featureTemplate` with byte offsets of the corners filled in.
-    func featureTable(for integral: PhasedIntegral) -> [Int] {
+    func featureTable(for integral: PhasedIntegral) -> [Int32] {
         var table = featureTemplate
         let halve = integral.step == 2 ? 1 : 0
         for corner in 0..<cornerX.count {
             let x = Int(cornerX[corner])
-            table[corner / 12 * Self.featureStride + corner % 12] = 4 * ((x & halve) * integral.planeSize + Int(cornerY[corner]) * integral.planeWidth + (x >> halve))
+            table[corner / 12 * Self.featureStride + corner % 12] = Int32(4 * ((x & halve) * integral.planeSize + Int(cornerY[corner]) * integral.planeWidth + (x >> halve)))
         }
         return table
     }
 
     /// Calls `emit(x, y)` for each window of a level that passes every stage, in OpenCV's visiting order.
     /// The level is `columns` x `rows` windows, its integral images are in `sums` and `squares`.
-    func scan(_ integral: PhasedIntegral, sums: [Int32], squares: [UInt32], features: [Int], columns: Int, rows: Int, emit: (Int, Int) -> Void) {
+    func scan(_ integral: PhasedIntegral, sums: [Int32], squares: [UInt32], features: [Int32], columns: Int, rows: Int, emit: (Int, Int) -> Void) {
         let step = integral.step
         let lanesPerRow = (columns + step - 1) / step
         // OpenCV normalises by the variance of the window less a one-pixel border.
@@ -224,12 +224,12 @@ struct CompiledCascade: Sendable {
             @inline(__always) func featureValue(_ f: Int, _ base: Int, _ vnf: LaneFloats, threeRects: Bool? = nil, firstWeightIsMinusOne: Bool = false) -> LaneFloats {
                 let r = features + f * Self.featureStride
                 let window = sums + 4 * base
-                @inline(__always) func at(_ k: Int) -> Lanes { window.loadUnaligned(fromByteOffset: r[k], as: Lanes.self) }
+                @inline(__always) func at(_ k: Int) -> Lanes { window.loadUnaligned(fromByteOffset: Int(r[k]), as: Lanes.self) }
                 @inline(__always) func rect(_ k: Int) -> Lanes { at(k) &- at(k + 1) &- at(k + 2) &+ at(k + 3) }
                 // OpenCV's cascades all weigh their first rect -1: a subtraction instead of a multiplication.
-                var value = rect(4) &* Lanes(repeating: Int32(truncatingIfNeeded: r[13]))
-                if firstWeightIsMinusOne { value &-= rect(0) } else { value &+= rect(0) &* Lanes(repeating: Int32(truncatingIfNeeded: r[12])) }
-                if threeRects ?? (r[15] == 3) { value &+= rect(8) &* Lanes(repeating: Int32(truncatingIfNeeded: r[14])) }
+                var value = rect(4) &* Lanes(repeating: r[13])
+                if firstWeightIsMinusOne { value &-= rect(0) } else { value &+= rect(0) &* Lanes(repeating: r[12]) }
+                if threeRects ?? (r[15] == 3) { value &+= rect(8) &* Lanes(repeating: r[14]) }
                 // A lane loop becomes one vector conversion; the generic SIMD conversion would run lane by lane.
                 var float = LaneFloats()
                 for l in 0..<laneCount { float[l] = Float(value[l]) }
@@ -263,11 +263,11 @@ struct CompiledCascade: Sendable {
             @inline(__always) func scalarFeature(_ f: Int, _ at: Int, _ vnf: Float) -> Float {
                 let r = features + f * Self.featureStride
                 let window = sums + 4 * at
-                @inline(__always) func corner(_ k: Int) -> Int32 { window.load(fromByteOffset: r[k], as: Int32.self) }
+                @inline(__always) func corner(_ k: Int) -> Int32 { window.load(fromByteOffset: Int(r[k]), as: Int32.self) }
                 @inline(__always) func rect(_ k: Int) -> Int32 { corner(k) &- corner(k + 1) &- corner(k + 2) &+ corner(k + 3) }
                 // Branch-free: a missing third rect has weight 0 and corners at the window origin.
-                let value = Int(rect(0)) * r[12] + Int(rect(4)) * r[13] + Int(rect(8)) * r[14]
-                return Float(Int32(truncatingIfNeeded: value)) * vnf
+                let value = rect(0) &* r[12] &+ rect(4) &* r[13] &+ rect(8) &* r[14]
+                return Float(value) * vnf
             }
             // One window, one stage, exactly as OpenCV: Double sum in tree order.
             func stagePassesExactly(_ stage: Stage, _ at: Int, _ vnf: Float) -> Bool {
