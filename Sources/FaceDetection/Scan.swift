@@ -296,6 +296,32 @@ struct CompiledCascade: Sendable {
                 }
                 return passes
             }
+            // A stump stage for the eight windows from `base`, when the live lanes of a group fit in eight:
+            // half-width vectors touch half the integral data. Returns the passing lanes among `candidates` (bits).
+            func stumpStagePasses8(_ stage: Stage, _ base: Int, _ vnf: SIMD8<Float>, _ candidates: UInt32) -> UInt32 {
+                let window = sums + 4 * base
+                var total = SIMD8<Float>(repeating: stage.stumpAboveSum)
+                @inline(__always) func add(_ i: Int, threeRects: Bool) {
+                    let r = features + i * Self.featureStride
+                    @inline(__always) func at(_ k: Int) -> SIMD8<Int32> { window.loadUnaligned(fromByteOffset: Int(r[k]), as: SIMD8<Int32>.self) }
+                    @inline(__always) func rect(_ k: Int) -> SIMD8<Int32> { at(k) &- at(k + 1) &- at(k + 2) &+ at(k + 3) }
+                    var value = rect(4) &* SIMD8<Int32>(repeating: r[13])
+                    if firstWeightsAreMinusOne { value &-= rect(0) } else { value &+= rect(0) &* SIMD8<Int32>(repeating: r[12]) }
+                    if threeRects { value &+= rect(8) &* SIMD8<Int32>(repeating: r[14]) }
+                    var float = SIMD8<Float>()
+                    for l in 0..<8 { float[l] = Float(value[l]) }
+                    total.replace(with: total + SIMD8<Float>(repeating: stumpDifference[i]), where: float * vnf .< SIMD8<Float>(repeating: stumpThreshold[i]))
+                }
+                let split = stage.stumpStart + stage.twoRectStumps, end = stage.stumpStart + stage.nodeCount
+                for i in stage.stumpStart..<split { add(i, threeRects: false) }
+                for i in split..<end { add(i, threeRects: true) }
+                var passes: UInt32 = 0
+                for l in 0..<8 where candidates >> l & 1 != 0 {
+                    if total[l] >= stage.thresholdFloat + stage.floatErrorBound { passes |= 1 << l }
+                    else if total[l] >= stage.thresholdFloat - stage.floatErrorBound && stagePassesExactly(stage, base + l, vnf[l]) { passes |= 1 << l }
+                }
+                return passes
+            }
             // A general tree: every node is evaluated for all lanes, then each lane walks its own path.
             func treeValue(_ t: Tree, _ base: Int, _ vnf: LaneFloats) -> LaneFloats {
                 var goesLeft: [LaneMask] = []
@@ -360,13 +386,22 @@ struct CompiledCascade: Sendable {
                     }
                     var aliveBits = passedBits & ~skipped & 0xFFFF
                     nextVisit = j0 + laneCount + Int((skipped >> laneCount) & 1)
-                    // Deeper stages run on all sixteen lanes while any is alive: with contiguous loads a vector
-                    // costs about what one window finished on its own does.
+                    // Deeper stages run on vectors while any lane is alive (with contiguous loads a vector costs
+                    // about what one window finished on its own does): eight lanes once the live ones fit in eight.
                     var stage = 1
                     var alive = maskOf(aliveBits)
                     while aliveBits != 0 && stage < stages.count {
-                        alive = stagePasses(stages[stage], base, vnf, alive)
-                        aliveBits = laneBits(alive)
+                        let first = aliveBits.trailingZeroBitCount, last = 31 - aliveBits.leadingZeroBitCount
+                        if last - first < 8 && stages[stage].allStumps {
+                            let start = Swift.min(first, laneCount - 8)
+                            var vnf8 = SIMD8<Float>()
+                            for l in 0..<8 { vnf8[l] = vnf[start + l] }
+                            aliveBits = stumpStagePasses8(stages[stage], base + start, vnf8, aliveBits >> start) << start
+                            alive = maskOf(aliveBits)
+                        } else {
+                            alive = stagePasses(stages[stage], base, vnf, alive)
+                            aliveBits = laneBits(alive)
+                        }
                         stage += 1
                     }
                     while aliveBits != 0 {
