@@ -75,10 +75,8 @@ public struct HaarDetector: Sendable {
             // Workers take levels from a shared queue, costliest first, so that no worker is left with a
             // big level at the end while the others idle.
             let windows = levels.map { scale -> Int in
-                let step = scale >= 2 ? 1 : 2
-                let columns = Int((Float(image.width) / scale).rounded(.toNearestOrEven)) + 1 - cascade.windowWidth
-                let rows = Int((Float(image.height) / scale).rounded(.toNearestOrEven)) + 1 - cascade.windowHeight
-                return max(0, columns) / step * max(0, rows) / step
+                let level = LevelGeometry(image: image, scale: scale, cascade: cascade)
+                return max(0, level.columns) / level.step * max(0, level.rows) / level.step
             }
             let box = LevelQueue(order: levels.indices.sorted { windows[$0] > windows[$1] })
             DispatchQueue.concurrentPerform(iterations: threads) { _ in
@@ -100,16 +98,11 @@ public struct HaarDetector: Sendable {
     }
 
     func scan(_ image: GrayImage, scale: Float, in workspace: ScanWorkspace) -> [Rect] {
-        let levelWidth = Int((Float(image.width) / scale).rounded(.toNearestOrEven))
-        let levelHeight = Int((Float(image.height) / scale).rounded(.toNearestOrEven))
-        // OpenCV visits every second window below scale 2.
-        let step = scale >= 2 ? 1 : 2
-        let columns = levelWidth + 1 - cascade.windowWidth
-        let rows = levelHeight + 1 - cascade.windowHeight
-        guard columns > 0, rows > 0 else { return [] }
-        let integral = PhasedIntegral(step: step, frameWidth: image.width, frameHeight: image.height, window: cascade.windowWidth)
+        let level = LevelGeometry(image: image, scale: scale, cascade: cascade)
+        guard level.columns > 0, level.rows > 0 else { return [] }
+        let integral = PhasedIntegral(step: level.step, frameWidth: image.width, frameHeight: image.height, window: cascade.windowWidth)
         let features = workspace.prepare(integral, program: program)
-        var sampler = ExactBilinear.RowSampler(image, width: levelWidth, height: levelHeight)
+        var sampler = ExactBilinear.RowSampler(image, width: level.width, height: level.height)
         workspace.sums.withUnsafeMutableBufferPointer { sums in
         workspace.squares.withUnsafeMutableBufferPointer { squares in
         workspace.row.withUnsafeMutableBufferPointer { row in
@@ -118,11 +111,28 @@ public struct HaarDetector: Sendable {
         let windowSide = Int((Float(cascade.windowWidth) * scale).rounded(.toNearestOrEven))
         let windowTall = Int((Float(cascade.windowHeight) * scale).rounded(.toNearestOrEven))
         var found: [Rect] = []
-        program.scan(integral, sums: workspace.sums, squares: workspace.squares, features: features, columns: columns, rows: rows) { x, y in
+        program.scan(integral, sums: workspace.sums, squares: workspace.squares, features: features, columns: level.columns, rows: level.rows) { x, y in
             found.append(Rect(x: Int((Float(x) * scale).rounded(.toNearestOrEven)), y: Int((Float(y) * scale).rounded(.toNearestOrEven)),
                               width: windowSide, height: windowTall))
         }
         return found
+    }
+}
+
+/// One pyramid level as OpenCV scans it: the resized image and its windows.
+struct LevelGeometry {
+    let width: Int, height: Int
+    /// Window positions along each axis (may be 0 or less when the window does not fit).
+    let columns: Int, rows: Int
+    /// OpenCV visits every second window below scale 2.
+    let step: Int
+
+    init(image: GrayImage, scale: Float, cascade: HaarCascade) {
+        width = Int((Float(image.width) / scale).rounded(.toNearestOrEven))
+        height = Int((Float(image.height) / scale).rounded(.toNearestOrEven))
+        columns = width + 1 - cascade.windowWidth
+        rows = height + 1 - cascade.windowHeight
+        step = scale >= 2 ? 1 : 2
     }
 }
 

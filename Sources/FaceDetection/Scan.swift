@@ -184,10 +184,8 @@ struct CompiledCascade: Sendable {
     /// The feature table for a plane geometry: `featureTemplate` with byte offsets of the corners filled in.
     func featureTable(for integral: PhasedIntegral) -> [Int32] {
         var table = featureTemplate
-        let halve = integral.step == 2 ? 1 : 0
         for corner in 0..<cornerX.count {
-            let x = Int(cornerX[corner])
-            table[corner / 12 * Self.featureStride + corner % 12] = Int32(4 * ((x & halve) * integral.planeSize + Int(cornerY[corner]) * integral.planeWidth + (x >> halve)))
+            table[corner / 12 * Self.featureStride + corner % 12] = 4 * integral.offset(x: Int(cornerX[corner]), y: Int(cornerY[corner]))
         }
         return table
     }
@@ -248,13 +246,8 @@ struct CompiledCascade: Sendable {
                         total.replace(with: total + LaneFloats(repeating: stumpDifference[i]), where: value .< LaneFloats(repeating: stumpThreshold[i]))
                     }
                     let split = stage.stumpStart + stage.twoRectStumps, end = stage.stumpStart + stage.nodeCount
-                    if firstWeightsAreMinusOne {
-                        for i in stage.stumpStart..<split { add(i, threeRects: false, firstWeightIsMinusOne: true) }
-                        for i in split..<end { add(i, threeRects: true, firstWeightIsMinusOne: true) }
-                    } else {
-                        for i in stage.stumpStart..<split { add(i, threeRects: false, firstWeightIsMinusOne: false) }
-                        for i in split..<end { add(i, threeRects: true, firstWeightIsMinusOne: false) }
-                    }
+                    for i in stage.stumpStart..<split { add(i, threeRects: false, firstWeightIsMinusOne: firstWeightsAreMinusOne) }
+                    for i in split..<end { add(i, threeRects: true, firstWeightIsMinusOne: firstWeightsAreMinusOne) }
                 } else {
                     for i in stage.treeStart..<(stage.treeStart + stage.treeCount) { total += treeValue(trees[i], base, vnf) }
                 }
