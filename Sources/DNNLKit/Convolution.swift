@@ -35,14 +35,17 @@ public enum PostOp: Sendable, Hashable {
     case relu
 }
 
-/// One convolution primitive with its weights and bias, for NHWC fp32 tensors.
+/// One convolution primitive with its weights and bias, for NHWC tensors.
 ///
 /// Weights come in PyTorch's OIHW order and are reordered once into the
-/// layout oneDNN picks for this CPU. With `.bf16`, the input is rounded to
-/// bfloat16 on the way in and the result is fp32. Threading rule: as its `Engine`.
+/// layout oneDNN picks for this CPU. With `.bf16`, the input is bfloat16 (an fp32
+/// input is rounded on the way in) and the result is fp32 or, with `output: .bf16`,
+/// bfloat16 for a following bf16 convolution. Threading rule: as its `Engine`.
 public final class Convolution: @unchecked Sendable {
     public let shape: ConvolutionShape
     public let precision: Precision
+    /// The destination's type.
+    public let output: Precision
     private let engine: Engine
     private let primitive: dnnl_primitive_t
     private let source: BoundMemory
@@ -52,18 +55,21 @@ public final class Convolution: @unchecked Sendable {
     private let biasValues: [Float]
     private var staging: [UInt16]
 
-    public init(engine: Engine, shape: ConvolutionShape, weights oihw: [Float], bias biasValues: [Float], postOps: [PostOp], precision: Precision) throws(DNNLError) {
+    public init(engine: Engine, shape: ConvolutionShape, weights oihw: [Float], bias biasValues: [Float], postOps: [PostOp], precision: Precision,
+                output: Precision = .fp32) throws(DNNLError) {
         let s = shape
         precondition(oihw.count == s.outputChannels * s.inputChannels * s.kernel * s.kernel, "weights do not match the shape")
         precondition(biasValues.count == s.outputChannels, "bias does not match the shape")
         self.shape = shape
+        precondition(output == .fp32 || precision == .bf16, "a bf16 result needs a bf16 convolution")
         self.precision = precision
+        self.output = output
         self.engine = engine
         let compute = precision == .bf16 ? dnnl_bf16 : dnnl_f32
         let what = "a \(s.kernel)x\(s.kernel) convolution \(s.inputChannels)->\(s.outputChannels) at \(s.width)x\(s.height)"
 
         var sourceMD = try descriptor([s.batch, s.inputChannels, s.height, s.width], compute, dnnl_nhwc)
-        var destinationMD = try descriptor([s.batch, s.outputChannels, s.outputHeight, s.outputWidth], dnnl_f32, dnnl_nhwc)
+        var destinationMD = try descriptor([s.batch, s.outputChannels, s.outputHeight, s.outputWidth], output == .bf16 ? dnnl_bf16 : dnnl_f32, dnnl_nhwc)
         var anyWeightsMD = try descriptor([s.outputChannels, s.inputChannels, s.kernel, s.kernel], compute, dnnl_format_tag_any)
         var biasMD = try descriptor([s.outputChannels], dnnl_f32, dnnl_a)
         let strides: [Int64] = [Int64(s.stride), Int64(s.stride)]
@@ -113,38 +119,61 @@ public final class Convolution: @unchecked Sendable {
     deinit { dnnl_primitive_destroy(primitive) }
 
     /// Convolves `input` (NHWC, `shape.inputCount` values) into `output` (NHWC, `shape.outputCount`).
-    /// With `.addDestination`, `output` must hold the values to add.
+    /// With `.addDestination`, `output` must hold the values to add. A bf16 convolution
+    /// rounds the input first; when several read the same input, round it once with
+    /// `roundToBFloat16` and use `run(bfloat16:into:)`.
     public func run(_ input: [Float], into output: inout [Float]) {
         precondition(input.count >= shape.inputCount && output.count >= shape.outputCount, "tensor sizes do not match the convolution")
-        output.withUnsafeMutableBytes { out in
-            destination.bind(out.baseAddress!)
-            biasValues.withUnsafeBytes { b in
-                bias.bind(b.baseAddress!)
-                if precision == .bf16 {
-                    staging.withUnsafeMutableBufferPointer { stage in
-                        input.withUnsafeBufferPointer { roundToBFloat16($0, into: stage) }
-                        source.bind(UnsafeRawPointer(stage.baseAddress!))
-                        execute(primitive, on: engine, [(Argument.source, source.memory), (Argument.weights, weights.memory),
-                                                        (Argument.bias, bias.memory), (Argument.destination, destination.memory)])
-                    }
-                } else {
-                    input.withUnsafeBytes { raw in
-                        source.bind(raw.baseAddress!)
-                        execute(primitive, on: engine, [(Argument.source, source.memory), (Argument.weights, weights.memory),
-                                                        (Argument.bias, bias.memory), (Argument.destination, destination.memory)])
-                    }
-                }
-            }
+        precondition(self.output == .fp32, "this convolution writes bf16")
+        if precision == .bf16 {
+            roundToBFloat16(input, count: shape.inputCount, into: &staging)
+            run(bfloat16: staging, into: &output)
+            return
+        }
+        input.withUnsafeBytes { source in
+            output.withUnsafeMutableBytes { execute(source: source.baseAddress!, destination: $0.baseAddress!) }
+        }
+    }
+
+    /// Convolves bfloat16 `input` into fp32 `output` (a bf16 convolution only).
+    public func run(bfloat16 input: [UInt16], into output: inout [Float]) {
+        precondition(precision == .bf16 && self.output == .fp32, "not a bf16 -> fp32 convolution")
+        precondition(input.count >= shape.inputCount && output.count >= shape.outputCount, "tensor sizes do not match the convolution")
+        input.withUnsafeBytes { source in
+            output.withUnsafeMutableBytes { execute(source: source.baseAddress!, destination: $0.baseAddress!) }
+        }
+    }
+
+    /// Convolves bfloat16 `input` into bfloat16 `output` (made with `output: .bf16`).
+    public func run(bfloat16 input: [UInt16], intoBFloat16 output: inout [UInt16]) {
+        precondition(precision == .bf16 && self.output == .bf16, "not a bf16 -> bf16 convolution")
+        precondition(input.count >= shape.inputCount && output.count >= shape.outputCount, "tensor sizes do not match the convolution")
+        input.withUnsafeBytes { source in
+            output.withUnsafeMutableBytes { execute(source: source.baseAddress!, destination: $0.baseAddress!) }
+        }
+    }
+
+    private func execute(source pointer: UnsafeRawPointer, destination out: UnsafeMutableRawPointer) {
+        source.bind(pointer)
+        destination.bind(out)
+        biasValues.withUnsafeBytes { b in
+            bias.bind(b.baseAddress!)
+            DNNLKit.execute(primitive, on: engine, [(Argument.source, source.memory), (Argument.weights, weights.memory),
+                                                    (Argument.bias, bias.memory), (Argument.destination, destination.memory)])
         }
     }
 }
 
-/// Round-to-nearest-even fp32 -> bfloat16 (NaN is not expected in activations).
-@inline(__always)
-func roundToBFloat16(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<UInt16>) {
-    for i in 0..<output.count {
-        let bits = input[i].bitPattern
-        let rounded = bits &+ 0x7FFF &+ ((bits >> 16) & 1)
-        output[i] = UInt16(truncatingIfNeeded: rounded >> 16)
-    }
+/// Rounds the first `count` values of `input` to bfloat16 (to nearest, ties to even;
+/// NaN is not expected in activations) into `output`, which grows when shorter.
+public func roundToBFloat16(_ input: [Float], count: Int, into output: inout [UInt16]) {
+    precondition(count <= input.count, "rounding more values than there are")
+    if output.count < count { output += [UInt16](repeating: 0, count: count - output.count) }
+    input.withUnsafeBufferPointer { input in output.withUnsafeMutableBufferPointer { out in
+        for i in 0..<count {
+            let bits = input[i].bitPattern
+            let rounded = bits &+ 0x7FFF &+ ((bits >> 16) & 1)
+            out[i] = UInt16(truncatingIfNeeded: rounded >> 16)
+        }
+    } }
 }

@@ -17,8 +17,9 @@ typealias ChannelLanes = SIMD16<Float>
 func applyCBAM(_ w: CBAMWeights, to tensor: inout [Float], batch: Int, size: Int) -> [AttentionMap] {
     let channels = w.channels
     let pixels = size * size
-    // avg, peak, gate, hidden (channels each, hidden <= channels), then the mean and max maps.
-    var scratch = [Float](repeating: 0, count: 4 * channels + 2 * pixels)
+    let padded = PaddedMaps(size: size, border: w.kernel / 2)
+    // avg, peak, gate, hidden (channels each; hidden <= channels), then the padded mean and max maps.
+    var scratch = [Float](repeating: 0, count: 4 * channels + padded.count)
     var maps: [AttentionMap] = []
     maps.reserveCapacity(batch)
     tensor.withUnsafeMutableBufferPointer { tensorBuffer in
@@ -29,11 +30,11 @@ func applyCBAM(_ w: CBAMWeights, to tensor: inout [Float], batch: Int, size: Int
                 let x = tensorBuffer.baseAddress! + image * pixels * channels
                 poolPositions(x, channels: channels, pixels: pixels, average: avg, maximum: peak)
                 channelGate(w, average: avg, maximum: peak, hidden: hidden, into: gate)
-                gateAndPoolChannels(x, gate: gate, channels: channels, pixels: pixels, mean: pooled, maximum: pooled + pixels)
+                gateAndPoolChannels(x, gate: gate, channels: channels, into: padded, at: pooled)
                 var attention = [Float](repeating: 0, count: pixels)
                 attention.withUnsafeMutableBufferPointer { out in
                     w.spatial.withUnsafeBufferPointer { k in
-                        spatialGate(pooled, weights: k.baseAddress!, kernel: w.kernel, size: size, bias: w.spatialBias, into: out.baseAddress!)
+                        spatialGate(padded, at: pooled, weights: k.baseAddress!, bias: w.spatialBias, into: out.baseAddress!)
                     }
                     for p in 0..<pixels {
                         let row = x + p * channels
@@ -48,21 +49,46 @@ func applyCBAM(_ w: CBAMWeights, to tensor: inout [Float], batch: Int, size: Int
     return maps
 }
 
-/// Average and maximum of every channel over all positions.
+/// The mean and max maps for the spatial gate, each surrounded by a zero border as
+/// wide as the kernel's radius, so that every output position reads a full k x k window.
+/// Vector loads near the right edge run past a row, so `count` leaves slack at the end.
+struct PaddedMaps {
+    let size: Int
+    let border: Int
+    var width: Int { size + 2 * border }
+    var plane: Int { width * width }
+    var count: Int { 2 * plane + 2 * ChannelLanes.scalarCount }
+    func offset(x: Int, y: Int) -> Int { (y + border) * width + x + border }
+}
+
+/// Average and maximum of every channel over all positions, 16 channels at a time
+/// with the running values in registers.
 private func poolPositions(_ x: UnsafeMutablePointer<Float>, channels: Int, pixels: Int,
                            average: UnsafeMutablePointer<Float>, maximum: UnsafeMutablePointer<Float>) {
-    average.update(repeating: 0, count: channels)
-    maximum.update(repeating: -.infinity, count: channels)
-    for p in 0..<pixels {
-        let row = x + p * channels
-        for c in 0..<channels {
-            let v = row[c]
-            average[c] += v
-            maximum[c] = max(maximum[c], v)
-        }
-    }
     let inverse = 1 / Float(pixels)
-    for c in 0..<channels { average[c] *= inverse }
+    let vectorEnd = channels - channels % ChannelLanes.scalarCount
+    var c = 0
+    while c < vectorEnd {
+        var sums = ChannelLanes(repeating: 0), tops = ChannelLanes(repeating: -.infinity)
+        for p in 0..<pixels {
+            let v = load(x + p * channels + c)
+            sums += v
+            tops = tops.replacing(with: v, where: v .> tops)
+        }
+        UnsafeMutableRawPointer(average + c).storeBytes(of: sums * inverse, as: ChannelLanes.self)
+        UnsafeMutableRawPointer(maximum + c).storeBytes(of: tops, as: ChannelLanes.self)
+        c += ChannelLanes.scalarCount
+    }
+    while c < channels {
+        var sum: Float = 0, top = -Float.infinity
+        for p in 0..<pixels {
+            sum += x[p * channels + c]
+            top = max(top, x[p * channels + c])
+        }
+        average[c] = sum * inverse
+        maximum[c] = top
+        c += 1
+    }
 }
 
 /// The shared two-layer MLP over both pooled vectors, summed, through a sigmoid.
@@ -84,56 +110,60 @@ private func channelGate(_ w: CBAMWeights, average: UnsafeMutablePointer<Float>,
     }
 }
 
-/// x *= gate per channel; then the mean and the maximum across channels at every position.
-private func gateAndPoolChannels(_ x: UnsafeMutablePointer<Float>, gate: UnsafeMutablePointer<Float>, channels: Int, pixels: Int,
-                                 mean: UnsafeMutablePointer<Float>, maximum: UnsafeMutablePointer<Float>) {
+/// x *= gate per channel; then the mean and the maximum across channels at every
+/// position, written into the padded maps.
+private func gateAndPoolChannels(_ x: UnsafeMutablePointer<Float>, gate: UnsafeMutablePointer<Float>, channels: Int,
+                                 into maps: PaddedMaps, at pooled: UnsafeMutablePointer<Float>) {
     let vectorEnd = channels - channels % ChannelLanes.scalarCount
     let inverse = 1 / Float(channels)
-    for p in 0..<pixels {
-        let row = x + p * channels
-        var sums = ChannelLanes(repeating: 0), tops = ChannelLanes(repeating: -.infinity)
-        var c = 0
-        while c < vectorEnd {
-            let v = load(row + c) * load(gate + c)
-            UnsafeMutableRawPointer(row + c).storeBytes(of: v, as: ChannelLanes.self)
-            sums += v
-            tops = tops.replacing(with: v, where: v .> tops)
-            c += ChannelLanes.scalarCount
+    for y in 0..<maps.size {
+        for column in 0..<maps.size {
+            let row = x + (y * maps.size + column) * channels
+            var sums = ChannelLanes(repeating: 0), tops = ChannelLanes(repeating: -.infinity)
+            var c = 0
+            while c < vectorEnd {
+                let v = load(row + c) * load(gate + c)
+                UnsafeMutableRawPointer(row + c).storeBytes(of: v, as: ChannelLanes.self)
+                sums += v
+                tops = tops.replacing(with: v, where: v .> tops)
+                c += ChannelLanes.scalarCount
+            }
+            var sum = horizontalSum(sums), top = horizontalMax(tops)
+            while c < channels {
+                let v = row[c] * gate[c]
+                row[c] = v
+                sum += v
+                top = max(top, v)
+                c += 1
+            }
+            let at = maps.offset(x: column, y: y)
+            pooled[at] = sum * inverse
+            pooled[maps.plane + at] = top
         }
-        var sum = horizontalSum(sums), top = horizontalMax(tops)
-        while c < channels {
-            let v = row[c] * gate[c]
-            row[c] = v
-            sum += v
-            top = max(top, v)
-            c += 1
-        }
-        mean[p] = sum * inverse
-        maximum[p] = top
     }
 }
 
-/// Sigmoid of a k x k convolution (zero padding) over the mean map and the max map,
-/// one output row at a time so that the inner loop runs along x and vectorises.
-func spatialGate(_ maps: UnsafePointer<Float>, weights: UnsafePointer<Float>, kernel k: Int, size: Int, bias: Float,
+/// Sigmoid of a k x k convolution over the two padded maps, 16 output positions
+/// of a row at a time, accumulated in registers.
+func spatialGate(_ maps: PaddedMaps, at pooled: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>, bias: Float,
                  into out: UnsafeMutablePointer<Float>) {
-    let r = k / 2
-    let pixels = size * size
-    for y in 0..<size {
-        let outRow = out + y * size
-        outRow.update(repeating: bias, count: size)
-        for map in 0..<2 {
-            for dy in max(0, r - y)..<min(k, size + r - y) {
-                let inRow = maps + map * pixels + (y + dy - r) * size
+    let k = 2 * maps.border + 1
+    for y in 0..<maps.size {
+        var x0 = 0
+        while x0 < maps.size {
+            var meanSum = ChannelLanes(repeating: bias), maxSum = ChannelLanes(repeating: 0)
+            for dy in 0..<k {
+                // Window (dy, dx) of output x reads padded position (x + dx, y + dy).
+                let meanRow = pooled + (y + dy) * maps.width + x0, maxRow = meanRow + maps.plane
                 for dx in 0..<k {
-                    let weight = weights[(map * k + dy) * k + dx]
-                    // Output x reads input x + dx - r, which must lie in 0..<size.
-                    let start = max(0, r - dx), end = min(size, size + r - dx)
-                    for x in start..<end { outRow[x] += weight * inRow[x + dx - r] }
+                    meanSum += ChannelLanes(repeating: weights[dy * k + dx]) * load(meanRow + dx)
+                    maxSum += ChannelLanes(repeating: weights[(k + dy) * k + dx]) * load(maxRow + dx)
                 }
             }
+            let sums = meanSum + maxSum
+            for i in 0..<min(ChannelLanes.scalarCount, maps.size - x0) { out[y * maps.size + x0 + i] = sigmoid(sums[i]) }
+            x0 += ChannelLanes.scalarCount
         }
-        for x in 0..<size { outRow[x] = sigmoid(outRow[x]) }
     }
 }
 

@@ -50,21 +50,26 @@ final class BatchPlan {
     var current: [Float]
     var scratch: [Float]
     var skip: [Float]
+    /// bf16 only: a block's input rounded once for conv1 and the shortcut, and conv1's bf16 result.
+    var roundedInput: [UInt16] = []
+    var roundedScratch: [UInt16] = []
 
     init(batch: Int, weights: ModelWeights, description d: ModelDescription, engine: Engine, precision: Precision) throws(DNNLError) {
         self.batch = batch
-        func make(_ c: FoldedConvolution, size: Int, _ postOps: [PostOp]) throws(DNNLError) -> Convolution {
+        func make(_ c: FoldedConvolution, size: Int, _ postOps: [PostOp], output: Precision = .fp32) throws(DNNLError) -> Convolution {
             let shape = ConvolutionShape(batch: batch, inputChannels: c.inputChannels, outputChannels: c.outputChannels, height: size,
                                          width: size, kernel: c.kernel, stride: c.stride, padding: c.padding)
             // The stem sees one input channel; bf16 buys nothing there and costs a rounding of the input.
+            let chosen: Precision = c.inputChannels == 1 ? .fp32 : precision
             return try Convolution(engine: engine, shape: shape, weights: c.weights, bias: c.bias, postOps: postOps,
-                                   precision: c.inputChannels == 1 ? .fp32 : precision)
+                                   precision: chosen, output: chosen == .bf16 ? output : .fp32)
         }
         stem = try make(weights.stem, size: d.inputSize, [.relu])
         var size = d.inputSize
         var blocks: [Block] = []
         for block in weights.blocks {
-            let conv1 = try make(block.conv1, size: size, [.relu])
+            // conv1's result feeds conv2 alone, so in bf16 it stays bf16.
+            let conv1 = try make(block.conv1, size: size, [.relu], output: .bf16)
             let outSize = conv1.shape.outputHeight
             blocks.append(Block(conv1: conv1, conv2: try make(block.conv2, size: outSize, [.addDestination, .relu]),
                                 shortcut: try block.shortcut.map { (s) throws(DNNLError) in try make(s, size: size, []) }))
@@ -75,6 +80,30 @@ final class BatchPlan {
         current = [Float](repeating: 0, count: largest)
         scratch = current
         skip = current
+        if precision == .bf16 {
+            // oneDNN writes into these unchecked, so they are sized for the largest tensor up front.
+            roundedInput = [UInt16](repeating: 0, count: largest)
+            roundedScratch = roundedInput
+        }
+    }
+
+    /// Runs the residual blocks on `current`, leaving the last block's output there.
+    func runBlocks() {
+        for block in blocks {
+            let rounded = block.conv1.precision == .bf16
+            if rounded {
+                roundToBFloat16(current, count: block.conv1.shape.inputCount, into: &roundedInput)
+                block.conv1.run(bfloat16: roundedInput, intoBFloat16: &roundedScratch)
+            } else {
+                block.conv1.run(current, into: &scratch)
+            }
+            // conv2 adds its result to what its destination holds: the block's input, or the shortcut's result.
+            if let shortcut = block.shortcut {
+                if rounded { shortcut.run(bfloat16: roundedInput, into: &skip) } else { shortcut.run(current, into: &skip) }
+                swap(&current, &skip)
+            }
+            if rounded { block.conv2.run(bfloat16: roundedScratch, into: &current) } else { block.conv2.run(scratch, into: &current) }
+        }
     }
 }
 
@@ -133,19 +162,9 @@ public final class Network: @unchecked Sendable {
             input.replaceSubrange((i * pixels)..<((i + 1) * pixels), with: face)
         }
         plan.stem.run(input, into: &plan.current)
-        var size = d.inputSize
-        let stemMaps = applyCBAM(weights.stemAttention, to: &plan.current, batch: plan.batch, size: size)
-        for block in plan.blocks {
-            block.conv1.run(plan.current, into: &plan.scratch)
-            if let shortcut = block.shortcut {
-                shortcut.run(plan.current, into: &plan.skip)
-                block.conv2.run(plan.scratch, into: &plan.skip)
-                swap(&plan.current, &plan.skip)
-            } else {
-                block.conv2.run(plan.scratch, into: &plan.current)
-            }
-            size = block.conv1.shape.outputHeight
-        }
+        let stemMaps = applyCBAM(weights.stemAttention, to: &plan.current, batch: plan.batch, size: d.inputSize)
+        plan.runBlocks()
+        let size = plan.blocks.last?.conv1.shape.outputHeight ?? d.inputSize
         let lastMaps = applyCBAM(weights.lastAttention, to: &plan.current, batch: plan.batch, size: size)
         let logits = classify(plan.current, batch: plan.batch, pixels: size * size)
         return (0..<plan.batch).map { i in
