@@ -4,7 +4,11 @@ import PackageDescription
 // The detector and the frame code are SIMD-heavy; without a CPU target Swift
 // lowers FMA and wide vectors to library calls. `make` builds from source on
 // the machine that runs it, so `native` is the right target there.
-let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"], .when(configuration: .release))]
+let fast: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
+// The Haar scan alone also drops Swift's run-time checks: its inner loops index
+// flat tables whose bounds the cascade loader validates, and the checks cost
+// measurably there. Everything that parses input keeps them.
+let fastest: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"], .when(configuration: .release))]
 
 let package = Package(
     name: "fercam",
@@ -26,7 +30,7 @@ let package = Package(
         // Swift wrapper over SDL2, SDL2_image and SDL2_ttf: image decoding, windows, rendering.
         .target(name: "SDLKit", dependencies: ["CSDL2", "Frames"]),
         // OpenCV-compatible Haar cascade face detector.
-        .target(name: "FaceDetection", dependencies: ["Frames"], swiftSettings: fast),
+        .target(name: "FaceDetection", dependencies: ["Frames"], swiftSettings: fastest),
         // Swift wrapper over the oneDNN C API.
         .target(name: "DNNLKit", dependencies: ["CDNNL"], swiftSettings: fast),
         // The ResNet+CBAM expression classifier: safetensors loading, preprocessing, inference.

@@ -60,16 +60,20 @@ public enum ExactBilinear {
         public mutating func row(_ dy: Int, into destination: UnsafeMutablePointer<UInt8>) {
             let o = Int(ys.offsets[dy]), w1 = ys.weights[dy]
             let r0 = horizontal(o)
+            // Wrapping arithmetic and pointers: the values stay below 2^24 by construction, and the
+            // checked forms cost the detector's pyramid about a sixth of its time.
             if w1 == 0 {
                 cache.withUnsafeBufferPointer { tmp in
-                    for dx in 0..<width { destination[dx] = UInt8((tmp[r0 + dx] * 256 + 32768) >> 16) }
+                    let row0 = tmp.baseAddress! + r0
+                    for dx in 0..<width { destination[dx] = UInt8(truncatingIfNeeded: (row0[dx] &* 256 &+ 32768) >> 16) }
                 }
                 return
             }
             let r1 = horizontal(Swift.min(o + 1, source.height - 1), keeping: r0)
             let w0 = 256 - w1
             cache.withUnsafeBufferPointer { tmp in
-                for dx in 0..<width { destination[dx] = UInt8((tmp[r0 + dx] * w0 + tmp[r1 + dx] * w1 + 32768) >> 16) }
+                let row0 = tmp.baseAddress! + r0, row1 = tmp.baseAddress! + r1
+                for dx in 0..<width { destination[dx] = UInt8(truncatingIfNeeded: (row0[dx] &* w0 &+ row1[dx] &* w1 &+ 32768) >> 16) }
             }
         }
 
@@ -84,14 +88,17 @@ public enum ExactBilinear {
             let start = slot * width, lastColumn = source.width - 1, s = sy * source.width
             let width = self.width, xs = self.xs
             source.pixels.withUnsafeBufferPointer { src in
-                cache.withUnsafeMutableBufferPointer { tmp in
-                    for dx in 0..<width {
-                        let o = Int(xs.offsets[dx]), w1 = xs.weights[dx]
-                        let a = UInt32(src[s + o]), b = UInt32(src[s + Swift.min(o + 1, lastColumn)])
-                        tmp[start + dx] = a * (256 - w1) + b * w1
-                    }
+            cache.withUnsafeMutableBufferPointer { tmp in
+            xs.offsets.withUnsafeBufferPointer { offsets in
+            xs.weights.withUnsafeBufferPointer { weights in
+                // Every offset lies in 0..<source.width (see `taps`).
+                let row = src.baseAddress! + s, out = tmp.baseAddress! + start
+                for dx in 0..<width {
+                    let o = Int(offsets[dx]), w1 = weights[dx]
+                    let a = UInt32(row[o]), b = UInt32(row[Swift.min(o + 1, lastColumn)])
+                    out[dx] = a &* (256 &- w1) &+ b &* w1
                 }
-            }
+            }}}}
             return start
         }
     }
