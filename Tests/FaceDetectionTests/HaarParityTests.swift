@@ -67,6 +67,30 @@ final class HaarParityTests: XCTestCase {
         XCTAssertEqual(compared, golden.cases.count * golden.checksums.count)
     }
 
+    /// The scan sums most features from their distinct corners only (see `StumpForm`); the general
+    /// three-rect form is there for cascades OpenCV does not ship. Listing each feature's rects in
+    /// reverse is the same feature for OpenCV but sends the two-rect line features through the
+    /// general form, so the raw candidates must not change.
+    func testFeatureFormsAgreeWithTheGeneralForm() throws {
+        guard FileManager.default.fileExists(atPath: Self.grayRoot) else {
+            throw XCTSkip("\(Self.grayRoot) is absent: `make test` writes it from ../shared/data/faces with scripts/reference/haar_golden.py")
+        }
+        let original = try HaarCascade(path: HaarCascade.defaultPath)
+        var reversed = original
+        reversed.features = original.features.map { var feature = $0; feature.rects.reverse(); return feature }
+        let names = try XCTUnwrap(FileManager.default.enumerator(atPath: Self.grayRoot)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".pgm") }.sorted())
+        XCTAssertGreaterThan(names.count, 0)
+        var candidates = 0
+        for name in names.prefix(6) {
+            let gray = try ImageSource.loadGray(Self.grayRoot + "/" + name)
+            let parameters = DetectionParameters(scaleFactor: 1.2, minNeighbors: 0)
+            let expected = HaarDetector(cascade: original).detect(in: gray, parameters: parameters)
+            XCTAssertEqual(HaarDetector(cascade: reversed).detect(in: gray, parameters: parameters), expected, name)
+            candidates += expected.count
+        }
+        XCTAssertGreaterThan(candidates, 0, "the images must reach the last stage somewhere")
+    }
+
     func testGroupingDropsWeakAndNestedClusters() {
         let cluster = (0..<4).map { Rect(x: 100 + $0, y: 100, width: 50, height: 50) }
         let lone = [Rect(x: 10, y: 10, width: 30, height: 30)]
