@@ -35,17 +35,22 @@ public enum ExactBilinear {
         return GrayImage(width: width, height: height, pixels: out)
     }
 
-    /// Produces the resized image one row at a time, keeping only two horizontally resampled
-    /// source rows, so that a caller can consume rows without holding the whole image.
+    /// Produces the resized image one row at a time, so that a caller can consume rows without
+    /// holding the whole image.
+    ///
+    /// No intermediate is rounded, so the result is the same whichever axis goes first. Blending
+    /// the two source rows first runs on whole rows of contiguous pixels (vectorised), and leaves
+    /// one irregular, gathering pass per destination row instead of one per source row used.
     public struct RowSampler {
         public let source: GrayImage
         public let width: Int
         public let height: Int
         private let xs: Taps
         private let ys: Taps
-        /// Horizontal pass in 8.8 fixed point for two source rows, and which rows they hold.
-        private var cache: [UInt32]
-        private var cachedRows = (-1, -1)
+        /// Per destination column: the second source column, clamped to the image.
+        private let nextColumn: [Int32]
+        /// The vertical blend of the current source rows: at most 255 * 256, exact in 16 bits.
+        private var blend: [UInt16]
 
         public init(_ source: GrayImage, width: Int, height: Int) {
             self.source = source
@@ -53,53 +58,32 @@ public enum ExactBilinear {
             self.height = height
             xs = ExactBilinear.taps(source: source.width, destination: width)
             ys = ExactBilinear.taps(source: source.height, destination: height)
-            cache = [UInt32](repeating: 0, count: 2 * width)
+            nextColumn = xs.offsets.map { Swift.min($0 + 1, Int32(source.width - 1)) }
+            blend = [UInt16](repeating: 0, count: source.width)
         }
 
-        /// Writes row `dy` (`width` pixels) to `destination`. Rows are cheapest in increasing order.
+        /// Writes row `dy` (`width` pixels) to `destination`.
         public mutating func row(_ dy: Int, into destination: UnsafeMutablePointer<UInt8>) {
-            let o = Int(ys.offsets[dy]), w1 = ys.weights[dy]
-            let r0 = horizontal(o)
-            // Wrapping arithmetic and pointers: the values stay below 2^24 by construction, and the
-            // checked forms cost the detector's pyramid about a sixth of its time.
-            if w1 == 0 {
-                cache.withUnsafeBufferPointer { tmp in
-                    let row0 = tmp.baseAddress! + r0
-                    for dx in 0..<width { destination[dx] = UInt8(truncatingIfNeeded: (row0[dx] &* 256 &+ 32768) >> 16) }
-                }
-                return
-            }
-            let r1 = horizontal(Swift.min(o + 1, source.height - 1), keeping: r0)
-            let w0 = 256 - w1
-            cache.withUnsafeBufferPointer { tmp in
-                let row0 = tmp.baseAddress! + r0, row1 = tmp.baseAddress! + r1
-                for dx in 0..<width { destination[dx] = UInt8(truncatingIfNeeded: (row0[dx] &* w0 &+ row1[dx] &* w1 &+ 32768) >> 16) }
-            }
-        }
-
-        /// Start of source row `sy`'s horizontal pass in `cache`, computing it if it is not held,
-        /// without overwriting the row that starts at `keeping`.
-        private mutating func horizontal(_ sy: Int, keeping: Int? = nil) -> Int {
-            if cachedRows.0 == sy { return 0 }
-            if cachedRows.1 == sy { return width }
-            // Replace the lower row (rows usually move forward), unless it must be kept.
-            let slot = keeping.map { $0 == 0 ? 1 : 0 } ?? (cachedRows.0 < cachedRows.1 ? 0 : 1)
-            if slot == 0 { cachedRows.0 = sy } else { cachedRows.1 = sy }
-            let start = slot * width, lastColumn = source.width - 1, s = sy * source.width
-            let width = self.width, xs = self.xs
+            let top = Int(ys.offsets[dy]), bottom = Swift.min(top + 1, source.height - 1)
+            let lower = UInt16(ys.weights[dy]), upper = 256 - lower
+            let sourceWidth = source.width, width = self.width
+            // Wrapping arithmetic on raw pointers: every value is bounded as noted, and the checked
+            // forms cost the detector's pyramid about a sixth of its time.
             source.pixels.withUnsafeBufferPointer { src in
-            cache.withUnsafeMutableBufferPointer { tmp in
+            blend.withUnsafeMutableBufferPointer { blend in
             xs.offsets.withUnsafeBufferPointer { offsets in
             xs.weights.withUnsafeBufferPointer { weights in
-                // Every offset lies in 0..<source.width (see `taps`).
-                let row = src.baseAddress! + s, out = tmp.baseAddress! + start
+            nextColumn.withUnsafeBufferPointer { nextColumn in
+                let rowA = src.baseAddress! + top * sourceWidth, rowB = src.baseAddress! + bottom * sourceWidth
+                let v = blend.baseAddress!
+                for x in 0..<sourceWidth { v[x] = UInt16(rowA[x]) &* upper &+ UInt16(rowB[x]) &* lower }
+                // Every offset lies in 0..<source.width (see `taps`); the sum stays below 2^24.
                 for dx in 0..<width {
-                    let o = Int(offsets[dx]), w1 = weights[dx]
-                    let a = UInt32(row[o]), b = UInt32(row[Swift.min(o + 1, lastColumn)])
-                    out[dx] = a &* (256 &- w1) &+ b &* w1
+                    let w1 = weights[dx]
+                    let sum = UInt32(v[Int(offsets[dx])]) &* (256 &- w1) &+ UInt32(v[Int(nextColumn[dx])]) &* w1
+                    destination[dx] = UInt8(truncatingIfNeeded: (sum &+ 32768) >> 16)
                 }
-            }}}}
-            return start
+            }}}}}
         }
     }
 }
