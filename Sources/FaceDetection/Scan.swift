@@ -172,10 +172,12 @@ extension CompiledCascade {
             // half-width vectors touch half the integral data. Returns the passing lanes among `candidates` (bits).
             func stumpStagePasses8(_ stage: Stage, _ base: Int, _ vnf: SIMD8<Float>, _ candidates: UInt32) -> UInt32 {
                 let total = stumpStageSum(stage, base, vnf, SIMD8<Int32>.self)
-                var passes: UInt32 = 0
-                for l in 0..<8 where candidates >> l & 1 != 0 {
-                    if total[l] >= stage.thresholdFloat + stage.floatErrorBound { passes |= 1 << l }
-                    else if total[l] >= stage.thresholdFloat - stage.floatErrorBound && stagePassesExactly(stage, base + l, vnf[l]) { passes |= 1 << l }
+                var passes = candidates & laneBits(total .>= SIMD8<Float>(repeating: stage.thresholdFloat + stage.floatErrorBound))
+                var unsure = candidates & ~passes & laneBits(total .>= SIMD8<Float>(repeating: stage.thresholdFloat - stage.floatErrorBound))
+                while unsure != 0 {
+                    let l = unsure.trailingZeroBitCount
+                    if stagePassesExactly(stage, base + l, vnf[l]) { passes |= 1 << l }
+                    unsure &= unsure - 1
                 }
                 return passes
             }
@@ -332,6 +334,12 @@ func laneBits(_ mask: SIMDMask<SIMD16<Int64>>) -> UInt32 {
     UInt32(truncatingIfNeeded: (unsafeBitCast(mask, to: SIMD16<Int64>.self) & laneBit64).wrappedSum())
 }
 let laneBit64 = SIMD16<Int64>(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
+
+/// The mask of an eight-lane comparison as bits (bit l for lane l).
+@inline(__always)
+func laneBits(_ mask: SIMDMask<SIMD8<Int32>>) -> UInt32 {
+    UInt32(truncatingIfNeeded: (unsafeBitCast(mask, to: SIMD8<Int32>.self) & SIMD8<Int32>(1, 2, 4, 8, 16, 32, 64, 128)).wrappedSum())
+}
 
 /// The mask as bits (bit l for lane l), for cheap scalar tests and loops over live lanes.
 @inline(__always)
