@@ -253,8 +253,8 @@ extension CompiledCascade {
                         let first = aliveBits.trailingZeroBitCount, last = 31 - aliveBits.leadingZeroBitCount
                         if last - first < 8 && stages[stage].allStumps {
                             let start = Swift.min(first, laneCount - 8)
-                            var vnf8 = SIMD8<Float>()
-                            for l in 0..<8 { vnf8[l] = vnf[start + l] }
+                            // One unaligned load; a lane loop with a variable start inserts lane by lane.
+                            let vnf8 = withUnsafeBytes(of: vnf) { $0.loadUnaligned(fromByteOffset: 4 * start, as: SIMD8<Float>.self) }
                             aliveBits = stumpStagePasses8(stages[stage], base + start, vnf8, aliveBits >> start) << start
                             alive = maskOf(aliveBits)
                         } else {
