@@ -47,9 +47,10 @@ public enum ExactBilinear {
         public let height: Int
         private let xs: Taps
         private let ys: Taps
-        /// Per destination column: the second source column, clamped to the image.
-        private let nextColumn: [Int32]
-        /// The vertical blend of the current source rows: at most 255 * 256, exact in 16 bits.
+        /// Per destination column: its first source column << 9 | the second column's weight (at most 256).
+        private let columnTaps: [UInt32]
+        /// The vertical blend of the current source rows (at most 255 * 256, exact in 16 bits), plus one
+        /// padding entry: the last column's second tap has weight 0 but is read with the first.
         private var blend: [UInt16]
 
         public init(_ source: GrayImage, width: Int, height: Int) {
@@ -58,8 +59,8 @@ public enum ExactBilinear {
             self.height = height
             xs = ExactBilinear.taps(source: source.width, destination: width)
             ys = ExactBilinear.taps(source: source.height, destination: height)
-            nextColumn = xs.offsets.map { Swift.min($0 + 1, Int32(source.width - 1)) }
-            blend = [UInt16](repeating: 0, count: source.width)
+            columnTaps = zip(xs.offsets, xs.weights).map { UInt32($0) << 9 | $1 }
+            blend = [UInt16](repeating: 0, count: source.width + 1)
         }
 
         /// Writes row `dy` (`width` pixels) to `destination`.
@@ -71,19 +72,20 @@ public enum ExactBilinear {
             // forms cost the detector's pyramid about a sixth of its time.
             source.pixels.withUnsafeBufferPointer { src in
             blend.withUnsafeMutableBufferPointer { blend in
-            xs.offsets.withUnsafeBufferPointer { offsets in
-            xs.weights.withUnsafeBufferPointer { weights in
-            nextColumn.withUnsafeBufferPointer { nextColumn in
+            columnTaps.withUnsafeBufferPointer { taps in
                 let rowA = src.baseAddress! + top * sourceWidth, rowB = src.baseAddress! + bottom * sourceWidth
                 let v = blend.baseAddress!
                 for x in 0..<sourceWidth { v[x] = UInt16(rowA[x]) &* upper &+ UInt16(rowB[x]) &* lower }
-                // Every offset lies in 0..<source.width (see `taps`); the sum stays below 2^24.
+                // Every offset lies in 0..<source.width (see `taps`), so both taps load as one 32-bit word
+                // (little-endian: the first in the low half). The sum stays below 2^24.
+                let pairs = UnsafeRawPointer(v)
                 for dx in 0..<width {
-                    let w1 = weights[dx]
-                    let sum = UInt32(v[Int(offsets[dx])]) &* (256 &- w1) &+ UInt32(v[Int(nextColumn[dx])]) &* w1
+                    let tap = taps[dx], w1 = tap & 511
+                    let both = pairs.loadUnaligned(fromByteOffset: Int(tap >> 9) * 2, as: UInt32.self)
+                    let sum = (both & 0xFFFF) &* (256 &- w1) &+ (both >> 16) &* w1
                     destination[dx] = UInt8(truncatingIfNeeded: (sum &+ 32768) >> 16)
                 }
-            }}}}}
+            }}}
         }
     }
 }
