@@ -107,8 +107,8 @@ struct CompiledCascade: Sendable {
 
         var template = TableTemplate()
         for node in nodeFeature.indices {
-            let rects = cascade.features[nodeFeature[node]].rects
-            template.append(corners: rects.flatMap(Self.corners), extra: rects.enumerated().map { (12 + $0.offset, Int32($0.element.weight)) })
+            let layout = Self.generalLayout(cascade.features[nodeFeature[node]])
+            template.append(corners: layout.corners, extra: layout.extra)
         }
         stumpRecordStart = nodeFeature.count
 
@@ -168,7 +168,13 @@ struct CompiledCascade: Sendable {
         if feature.rects.count == 2 && feature.rects[0].weight == -1 {
             return (.twoRects, feature.rects.flatMap(corners), [(13, Int32(feature.rects[1].weight))])
         }
-        return (.threeRects, feature.rects.flatMap(corners), feature.rects.enumerated().map { (12 + $0.offset, Int32($0.element.weight)) })
+        let general = generalLayout(feature)
+        return (.threeRects, general.corners, general.extra)
+    }
+
+    /// Any feature as up to three rects: four corners per rect, the weights in words 12-14.
+    static func generalLayout(_ feature: HaarCascade.Feature) -> (corners: [(x: Int, y: Int)], extra: [(word: Int, value: Int32)]) {
+        (feature.rects.flatMap(corners), feature.rects.enumerated().map { (12 + $0.offset, Int32($0.element.weight)) })
     }
 
     /// The feature table for a plane geometry: the template with byte offsets of the corners filled in.

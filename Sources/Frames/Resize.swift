@@ -45,7 +45,6 @@ public enum ExactBilinear {
         public let source: GrayImage
         public let width: Int
         public let height: Int
-        private let xs: Taps
         private let ys: Taps
         /// Per destination column: its first source column << 9 | the second column's weight (at most 256).
         private let columnTaps: [UInt32]
@@ -57,7 +56,7 @@ public enum ExactBilinear {
             self.source = source
             self.width = width
             self.height = height
-            xs = ExactBilinear.taps(source: source.width, destination: width)
+            let xs = ExactBilinear.taps(source: source.width, destination: width)
             ys = ExactBilinear.taps(source: source.height, destination: height)
             columnTaps = zip(xs.offsets, xs.weights).map { UInt32($0) << 9 | $1 }
             blend = [UInt16](repeating: 0, count: source.width + 1)

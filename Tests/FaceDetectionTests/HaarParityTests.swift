@@ -80,12 +80,13 @@ final class HaarParityTests: XCTestCase {
         reversed.features = original.features.map { var feature = $0; feature.rects.reverse(); return feature }
         let names = try XCTUnwrap(FileManager.default.enumerator(atPath: Self.grayRoot)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".pgm") }.sorted())
         XCTAssertGreaterThan(names.count, 0)
+        let originalDetector = HaarDetector(cascade: original), reversedDetector = HaarDetector(cascade: reversed)
+        let parameters = DetectionParameters(scaleFactor: 1.2, minNeighbors: 0)
         var candidates = 0
         for name in names.prefix(6) {
             let gray = try ImageSource.loadGray(Self.grayRoot + "/" + name)
-            let parameters = DetectionParameters(scaleFactor: 1.2, minNeighbors: 0)
-            let expected = HaarDetector(cascade: original).detect(in: gray, parameters: parameters)
-            XCTAssertEqual(HaarDetector(cascade: reversed).detect(in: gray, parameters: parameters), expected, name)
+            let expected = originalDetector.detect(in: gray, parameters: parameters)
+            XCTAssertEqual(reversedDetector.detect(in: gray, parameters: parameters), expected, name)
             candidates += expected.count
         }
         XCTAssertGreaterThan(candidates, 0, "the images must reach the last stage somewhere")
