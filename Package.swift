@@ -12,7 +12,6 @@ let fastest: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "nati
 
 let package = Package(
     name: "fercam",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "fercam", targets: ["fercam"]),
     ],
@@ -21,36 +20,42 @@ let package = Package(
     ],
     targets: [
         // Thin C-interop system modules, one per C library family.
-        .systemLibrary(name: "CSDL2", pkgConfig: "sdl2", providers: [.apt(["libsdl2-dev", "libsdl2-image-dev", "libsdl2-ttf-dev"])]),
+        .systemLibrary(name: "CSDL2", pkgConfig: "sdl2", providers: [.apt(["libsdl2-dev", "libsdl2-ttf-dev"])]),
+        .systemLibrary(name: "CSDL2Image", pkgConfig: "sdl2", providers: [.apt(["libsdl2-image-dev"])]),
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CV4L2", pkgConfig: "libv4l2", providers: [.apt(["libv4l-dev"])]),
 
-        // Plain value types for frames and images, and the Y4M / PNM formats.
-        .target(name: "Frames", swiftSettings: fast),
-        // Swift wrapper over SDL2, SDL2_image and SDL2_ttf: image decoding, windows, rendering.
+        // System calls: the one EINTR-retrying helper, errno messages, directories, the clock.
+        .target(name: "Posix"),
+        // Plain value types for frames and images, the Y4M format, buffered file reading and writing.
+        .target(name: "Frames", dependencies: ["Posix"], swiftSettings: fast),
+        // Image files: Netpbm natively, JPEG/PNG/... through SDL2_image, PNG writing.
+        .target(name: "ImageFiles", dependencies: ["CSDL2Image", "Frames", "Posix"]),
+        // Swift wrapper over SDL2 and SDL2_ttf: windows, rendering, text.
         .target(name: "SDLKit", dependencies: ["CSDL2", "Frames"]),
         // OpenCV-compatible Haar cascade face detector.
-        .target(name: "FaceDetection", dependencies: ["Frames"], swiftSettings: fastest),
+        .target(name: "FaceDetection", dependencies: ["Frames", "Posix"], swiftSettings: fastest),
         // Swift wrapper over the oneDNN C API.
         .target(name: "DNNLKit", dependencies: ["CDNNL"], swiftSettings: fast),
         // The ResNet+CBAM expression classifier: safetensors loading, preprocessing, inference.
-        .target(name: "ExpressionModel", dependencies: ["Frames", "DNNLKit"], swiftSettings: fast),
+        .target(name: "ExpressionModel", dependencies: ["Frames", "DNNLKit", "Posix"], swiftSettings: fast),
         // Swift wrapper over libv4l2: camera capture behind a protocol.
-        .target(name: "V4L2Kit", dependencies: ["CV4L2", "Frames"]),
+        .target(name: "V4L2Kit", dependencies: ["CV4L2", "Frames", "Posix"]),
         // Frame sources, per-frame analysis and JSON Lines output.
-        .target(name: "Pipeline", dependencies: ["Frames", "SDLKit", "FaceDetection", "ExpressionModel", "V4L2Kit"]),
+        .target(name: "Pipeline", dependencies: ["Frames", "ImageFiles", "FaceDetection", "ExpressionModel", "V4L2Kit", "Posix"]),
         // The live window.
-        .target(name: "LiveView", dependencies: ["Pipeline", "SDLKit", "Frames", "ExpressionModel"]),
+        .target(name: "LiveView", dependencies: ["Pipeline", "SDLKit", "ImageFiles", "Frames", "ExpressionModel", "Posix"]),
         .executableTarget(name: "fercam", dependencies: [
-            "Pipeline", "LiveView", "FaceDetection", "ExpressionModel", "DNNLKit", "Frames", "SDLKit", "V4L2Kit",
+            "Pipeline", "LiveView", "FaceDetection", "ExpressionModel", "DNNLKit", "Frames", "ImageFiles", "SDLKit", "V4L2Kit", "Posix",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
 
         .testTarget(name: "FramesTests", dependencies: ["Frames"]),
-        .testTarget(name: "FaceDetectionTests", dependencies: ["FaceDetection", "Frames", "Pipeline"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ImageFilesTests", dependencies: ["ImageFiles", "Frames"]),
+        .testTarget(name: "FaceDetectionTests", dependencies: ["FaceDetection", "Frames", "ImageFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ExpressionModelTests", dependencies: ["ExpressionModel", "DNNLKit", "Frames"], resources: [.copy("Fixtures")]),
         .testTarget(name: "V4L2KitTests", dependencies: ["V4L2Kit", "Frames"]),
-        .testTarget(name: "LiveViewTests", dependencies: ["LiveView", "SDLKit", "Pipeline", "ExpressionModel", "FaceDetection", "Frames"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "FaceDetection", "Frames"]),
+        .testTarget(name: "LiveViewTests", dependencies: ["LiveView", "SDLKit", "ImageFiles", "Pipeline", "ExpressionModel", "FaceDetection", "Frames"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "ImageFiles", "FaceDetection", "Frames"]),
     ]
 )

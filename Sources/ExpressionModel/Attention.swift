@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 // CBAM (channel gate, then spatial gate) on NHWC fp32 maps.
 //

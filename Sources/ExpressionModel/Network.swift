@@ -1,7 +1,5 @@
 import DNNLKit
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A spatial attention map: one weight in 0...1 per feature-map position, row-major.
 public struct AttentionMap: Sendable, Equatable {

@@ -1,7 +1,6 @@
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
+import Posix
 
 /// Why a model file could not be used. Every case names the file, and the tensor where there is one.
 public enum ModelFileError: Error, CustomStringConvertible, Sendable {
@@ -34,16 +33,16 @@ final class MappedFile: @unchecked Sendable {
 
     init(path: String) throws(ModelFileError) {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        let fd: Int32
+        do { fd = try syscall("open") { open(path, O_RDONLY | O_CLOEXEC) } } catch { throw .cannotOpen(path: path, reason: error.message) }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        do { try syscall("fstat") { fstat(fd, &info) } } catch { throw .cannotOpen(path: path, reason: error.message) }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw .cannotOpen(path: path, reason: "not a regular file") }
         let size = Int(info.st_size)
         guard size > 0 else { throw .truncated(path: path, detail: "the file is empty") }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
-            throw .cannotOpen(path: path, reason: String(cString: strerror(errno)))
+            throw .cannotOpen(path: path, reason: errnoMessage(errno))
         }
         bytes = UnsafeRawBufferPointer(start: base, count: size)
     }

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 import Frames
 
 /// A fault in a cascade file.
@@ -44,13 +42,14 @@ public struct HaarCascade: Sendable {
     public static let defaultPath = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
 
     public init(path: String) throws(CascadeError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let hint = errno == ENOENT && path.hasPrefix("/usr/share/opencv4") ? " (install Debian's opencv-data: `make deps`)" : ""
-            throw CascadeError(path: path, reason: "cannot open cascade: \(systemErrorMessage(errno))\(hint)")
+        let reader: ByteReader
+        do { reader = try ByteReader(path: path) } catch {
+            let hint = path.hasPrefix("/usr/share/opencv4") && access(path, F_OK) != 0 ? " (install Debian's opencv-data: `make deps`)" : ""
+            throw CascadeError(path: path, reason: "cannot open cascade: \(error.reason)\(hint)")
         }
         let data: [UInt8]
-        do { data = try ByteReader(fileDescriptor: fd, name: path, ownsDescriptor: true).readToEnd() } catch {
+        // OpenCV's largest shipped cascade is 2.6 MB.
+        do { data = try reader.readToEnd(limit: 64 << 20) } catch {
             throw CascadeError(path: path, reason: "cannot read cascade: \(error.reason)")
         }
         try self.init(xml: data, path: path)

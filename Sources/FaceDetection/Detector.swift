@@ -202,6 +202,4 @@ final class NSLockish: @unchecked Sendable {
     }
 }
 
-#if canImport(Glibc)
 import Glibc
-#endif

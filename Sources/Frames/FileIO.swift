@@ -1,8 +1,5 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Posix
 
 /// Buffered reading from a file descriptor that counts the bytes consumed, for streaming
 /// parsers that must report where a fault is. Not thread-safe: one reader per thread.
@@ -24,8 +21,10 @@ public final class ByteReader {
     }
 
     public convenience init(path: String) throws(FrameFormatError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FrameFormatError(source: path, reason: systemErrorMessage(errno)) }
+        let fd: Int32
+        do { fd = try syscall("open") { open(path, O_RDONLY | O_CLOEXEC) } } catch {
+            throw FrameFormatError(source: path, reason: error.message)
+        }
         self.init(fileDescriptor: fd, name: path, ownsDescriptor: true)
     }
 
@@ -38,22 +37,12 @@ public final class ByteReader {
             end -= start
             start = 0
         }
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + end, $0.count - end) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw FrameFormatError(source: name, byteOffset: offset, reason: "read failed: \(systemErrorMessage(errno))") }
-            if n == 0 { atEOF = true }
-            end += n
-            return
+        let n: Int
+        do { n = try syscall("read") { buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + end, $0.count - end) } } } catch {
+            throw FrameFormatError(source: name, byteOffset: offset, reason: "read failed: \(error.message)")
         }
-    }
-
-    /// True when no byte is left.
-    public func isAtEnd() throws(FrameFormatError) -> Bool {
-        if start < end { return false }
-        if atEOF { return true }
-        try fill()
-        return start == end
+        if n == 0 { atEOF = true }
+        end += n
     }
 
     /// A line without its `\n`; nil at end of input; throws when no newline comes within `limit` bytes.
@@ -79,12 +68,16 @@ public final class ByteReader {
         }
     }
 
-    /// Every byte left, for files read whole (cascades, Netpbm images).
-    public func readToEnd() throws(FrameFormatError) -> [UInt8] {
+    /// Every byte left, for files read whole (cascades, Netpbm images); refuses more than `limit` bytes,
+    /// so that /dev/zero or a runaway file cannot take all memory.
+    public func readToEnd(limit: Int) throws(FrameFormatError) -> [UInt8] {
         var data: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let n = try read(into: &chunk, at: 0, count: chunk.count)
+            guard data.count + n <= limit else {
+                throw FrameFormatError(source: name, byteOffset: offset, reason: "larger than the \(limit >> 20) MiB this kind of file may have")
+            }
             data += chunk[0..<n]
             if n < chunk.count { return data }
         }
@@ -126,8 +119,10 @@ public final class ByteWriter {
     }
 
     public convenience init(path: String) throws(FrameFormatError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FrameFormatError(source: path, reason: "cannot create: \(systemErrorMessage(errno))") }
+        let fd: Int32
+        do { fd = try syscall("open") { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) } } catch {
+            throw FrameFormatError(source: path, reason: "cannot create: \(error.message)")
+        }
         self.init(fileDescriptor: fd, name: path, ownsDescriptor: true)
     }
 
@@ -136,26 +131,12 @@ public final class ByteWriter {
     public func write(_ bytes: [UInt8]) throws(FrameFormatError) {
         var done = 0
         while done < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { throw FrameFormatError(source: name, reason: "write failed: \(systemErrorMessage(errno))") }
+            let n: Int
+            do { n = try syscall("write") { bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) } } } catch {
+                throw FrameFormatError(source: name, reason: "write failed: \(error.message)")
+            }
+            if n == 0 { throw FrameFormatError(source: name, reason: "write failed: no progress") }
             done += n
         }
     }
-}
-
-public func systemErrorMessage(_ code: Int32) -> String {
-    String(cString: strerror(code))
-}
-
-/// The entry names of a directory (without "." and ".."), unsorted; nil with `errno` set when it cannot be read.
-public func directoryEntryNames(_ path: String) -> [String]? {
-    guard let dir = opendir(path) else { return nil }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names
 }

@@ -34,14 +34,25 @@ public struct Y4MHeader: Equatable, Sendable {
         self.comments = comments
     }
 
+    /// The one table between colourspace tokens and chroma layouts: every token fercam reads, and
+    /// (first in each row) the token it writes.
+    static let colourspaces: [(subsampling: ChromaSubsampling, tokens: [String])] = [
+        (.yuv420, ["420jpeg", "420mpeg2", "420paldv", "420"]), (.yuv422, ["422"]), (.yuv444, ["444"]), (.mono, ["mono"]),
+    ]
+
     public static func subsampling(forColourspace token: String) -> ChromaSubsampling? {
-        switch token {
-        case "420", "420jpeg", "420mpeg2", "420paldv": return .yuv420
-        case "422": return .yuv422
-        case "444": return .yuv444
-        case "mono": return .mono
-        default: return nil
-        }
+        colourspaces.first { $0.tokens.contains(token) }?.subsampling
+    }
+
+    public static func colourspace(for subsampling: ChromaSubsampling) -> String {
+        colourspaces.first { $0.subsampling == subsampling }!.tokens[0]
+    }
+
+    /// A header for frames of `frame`'s size and layout at `framesPerSecond` (whole rates exact, others to 1/1000).
+    public init(for frame: YUVFrame, framesPerSecond: Double) {
+        let rate = framesPerSecond == framesPerSecond.rounded()
+            ? Ratio(Int(framesPerSecond), 1) : Ratio(Int((framesPerSecond * 1000).rounded()), 1000)
+        self.init(width: frame.width, height: frame.height, frameRate: rate, colourspace: Self.colourspace(for: frame.subsampling))
     }
 
     public var subsampling: ChromaSubsampling { Self.subsampling(forColourspace: colourspace) ?? .yuv420 }
@@ -97,7 +108,7 @@ public final class Y4MReader {
                 header.interlacing = value.first!
             case "C":
                 guard Y4MHeader.subsampling(forColourspace: value) != nil else {
-                    throw fail("unsupported colourspace '\(value)' (supported: 420jpeg, 420mpeg2, 420paldv, 420, 422, 444, mono; 8-bit only)")
+                    throw fail("unsupported colourspace '\(value)' (supported: \(Y4MHeader.colourspaces.flatMap(\.tokens).joined(separator: ", ")); 8-bit only)")
                 }
                 header.colourspace = value
             case "X": header.comments.append(value)

@@ -48,34 +48,3 @@ final class LatestSlot<Value>: @unchecked Sendable {
         condition.unlock()
     }
 }
-
-/// Flags shared by the capture, analysis and render threads, behind one lock.
-final class SessionState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _stop = false
-    private var _paused = false
-    private var _recordingWanted = false
-    private var _recording: String?
-    private var _finished = false
-    private var _failure: Error?
-    private var _notice: String?
-    private var _analysisFinished = false
-
-    private func locked<T>(_ body: () -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body()
-    }
-
-    var stopRequested: Bool { locked { _stop } }
-    func requestStop() { locked { _stop = true } }
-    var paused: Bool { get { locked { _paused } } set { locked { _paused = newValue } } }
-    var recordingWanted: Bool { get { locked { _recordingWanted } } set { locked { _recordingWanted = newValue } } }
-    /// The file being recorded, set by the capture thread.
-    var recording: String? { get { locked { _recording } } set { locked { _recording = newValue } } }
-    var analysisFinished: Bool { get { locked { _analysisFinished } } set { locked { _analysisFinished = newValue } } }
-    var finished: Bool { get { locked { _finished } } set { locked { _finished = newValue } } }
-    var failure: Error? { get { locked { _failure } } set { locked { _failure = newValue } } }
-    /// A one-line message for the HUD (e.g. where a snapshot went).
-    var notice: String? { get { locked { _notice } } set { locked { _notice = newValue } } }
-}

@@ -1,7 +1,9 @@
 import ExpressionModel
 import Foundation
 import Frames
+import ImageFiles
 import Pipeline
+import Posix
 import SDLKit
 
 /// How a live session runs.
@@ -104,16 +106,22 @@ public final class LiveSession {
         while true {
             for event in display.pollEvents() {
                 dirty = true
+                let action: KeyAction?
                 switch event {
-                case .quit, .key("q"), .key("escape"): return
-                case .key(" "): state.paused.toggle()
-                case .key("a"): options.overlay.attention.toggle()
-                case .key("b"): options.overlay.bars.toggle()
-                case .key("h"): options.overlay.help.toggle()
-                case .key("f"): window.toggleFullscreen()
-                case .key("r"): state.recordingWanted.toggle()
-                case .key("s"): try snapshot(current)
-                default: break
+                case .quit: action = .quit
+                case .key(let key): action = KeyBinding.action(for: key)
+                default: action = nil
+                }
+                switch action {
+                case .quit: return
+                case .pause: state.togglePaused()
+                case .attention: options.overlay.attention.toggle()
+                case .bars: options.overlay.bars.toggle()
+                case .help: options.overlay.help.toggle()
+                case .fullscreen: window.toggleFullscreen()
+                case .record: state.toggleRecording()
+                case .snapshot: try snapshot(current)
+                case nil: break
                 }
             }
             if state.failure != nil { return }
@@ -152,7 +160,7 @@ public final class LiveSession {
         smoothed = zip(smoothed, latest).map { ($0.stage, 0.9 * $0.value + 0.1 * $1.value) }
     }
 
-    func hud(rate: Double, analysis: FrameAnalysis) -> HeadsUp {
+    func hud(rate: Double) -> HeadsUp {
         var status: String?
         if state.paused { status = "paused (space to resume)" }
         if state.finished { status = "end of stream (q to quit)" }
@@ -162,7 +170,7 @@ public final class LiveSession {
     }
 
     private func draw(_ frame: SourceFrame, _ analysis: FrameAnalysis, rate: Double) throws {
-        try renderer.draw(frame: frame.frame, analysis: analysis, options: options.overlay, hud: hud(rate: rate, analysis: analysis))
+        try renderer.draw(frame: frame.frame, analysis: analysis, options: options.overlay, hud: hud(rate: rate))
     }
 
     /// Saves exactly what the window shows (overlay included) as a PNG in the working directory.
@@ -171,14 +179,24 @@ public final class LiveSession {
         try draw(frame, analysis, rate: 0)
         let image = try window.readPixels()
         let path = uniquePath("fercam-snapshot", extension: "png")
-        do { try ImageDecoder.writePNG(image, path: path); state.notice = "saved \(path)" } catch { state.notice = "snapshot failed: \(error)" }
+        do { try ImageFile.writePNG(image, path: path); state.notice = "saved \(path)" } catch { state.notice = "snapshot failed: \(error)" }
     }
 
     /// The capture thread: read, record, pace, publish. Every exit path drops the source (closing a camera).
     static func captureLoop(_ initial: any FrameSource, state: SessionState, output: LatestSlot<SourceFrame>, options: LiveOptions, isLive: Bool) {
-        var source = initial
-        var recorder: Recorder?
-        var recordPathUsed = false
+        // --record names the first recording; later ones (r pressed again) get fresh names.
+        var unusedGivenPath = options.recordPath
+        var source = RecordingSource(initial) {
+            guard state.recordingWanted else {
+                state.recording = nil
+                return nil
+            }
+            if let current = state.recording { return current }
+            let path = unusedGivenPath ?? uniquePath("fercam-recording", extension: "y4m")
+            unusedGivenPath = nil
+            state.recording = path
+            return path
+        }
         var clock: (wall: Double, pts: Double)?
         let interval = 1 / (source.frameRate ?? 1)
         do {
@@ -189,24 +207,6 @@ public final class LiveSession {
                     continue
                 }
                 guard let frame = try source.next() else { break }
-                if state.recordingWanted {
-                    if recorder == nil {
-                        // --record names the first recording; later ones (r pressed again) get fresh names.
-                        let path: String
-                        if let given = options.recordPath, !recordPathUsed {
-                            path = given
-                            recordPathUsed = true
-                        } else {
-                            path = uniquePath("fercam-recording", extension: "y4m")
-                        }
-                        recorder = Recorder(path: path, frameRate: source.frameRate)
-                        state.recording = path
-                    }
-                    try recorder!.write(frame.frame)
-                } else if recorder != nil {
-                    recorder = nil
-                    state.recording = nil
-                }
                 if options.paced && !isLive {
                     // Still images carry no time stamps: show one per second.
                     let pts = source.frameRate == nil ? Double(frame.index) * interval : frame.pts

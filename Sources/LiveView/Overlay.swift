@@ -40,10 +40,6 @@ public struct HeadsUp: Sendable {
 public final class OverlayRenderer {
     public static let fontPath = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
     public static let boldFontPath = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
-    public static let keys: [(String, String)] = [
-        ("q / Esc", "quit"), ("space", "pause"), ("a", "attention map on/off"), ("b", "class bars on/off"),
-        ("s", "snapshot (PNG of the window)"), ("r", "start/stop recording"), ("f", "fullscreen"), ("h", "this help"),
-    ]
 
     let window: Window
     let label: Font
@@ -181,16 +177,17 @@ public final class OverlayRenderer {
 
     func drawHelp(width: Int, height: Int) {
         let rowHeight = label.lineHeight + 4
-        let keyWidth = Self.keys.map { label.width(of: $0.0) }.max() ?? 0
-        let panelWidth = keyWidth + (Self.keys.map { label.width(of: $0.1) }.max() ?? 0) + 60
-        let panelHeight = rowHeight * (Self.keys.count + 1) + 20
+        let keys = KeyBinding.all
+        let keyWidth = keys.map { label.width(of: $0.label) }.max() ?? 0
+        let panelWidth = keyWidth + (keys.map { label.width(of: $0.help) }.max() ?? 0) + 60
+        let panelHeight = rowHeight * (keys.count + 1) + 20
         let x = (width - panelWidth) / 2, y = (height - panelHeight) / 2
         window.fill(Rect(x: x, y: y, width: panelWidth, height: panelHeight), Color(0, 0, 0, 200))
         window.text("Keys", font: label, x: x + 20, y: y + 10, color: Color(255, 200, 40))
-        for (i, (key, action)) in Self.keys.enumerated() {
+        for (i, binding) in keys.enumerated() {
             let rowY = y + 10 + (i + 1) * rowHeight
-            window.text(key, font: label, x: x + 20, y: rowY, color: Color(255, 255, 255))
-            window.text(action, font: label, x: x + 40 + keyWidth, y: rowY, color: Color(210, 210, 210))
+            window.text(binding.label, font: label, x: x + 20, y: rowY, color: Color(255, 255, 255))
+            window.text(binding.help, font: label, x: x + 40 + keyWidth, y: rowY, color: Color(210, 210, 210))
         }
     }
 }

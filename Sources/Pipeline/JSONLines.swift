@@ -1,32 +1,71 @@
-/// The headless output: one JSON object per frame (see docs/output-format.md).
+import Frames
+
+/// A JSON value whose object keys keep the order they were written in, so output is stable byte for byte.
+public indirect enum JSONValue: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+    case int(Int)
+    /// Fixed-point with at most `decimals` decimals (see `decimalText`); non-finite values become null.
+    case number(Double, decimals: Int)
+    case string(String)
+    case bool(Bool)
+    case null
+    case array([JSONValue])
+    case object([(String, JSONValue)])
+
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .int(value) }
+
+    /// A detector box as fercam writes it everywhere: `[x,y,w,h]`.
+    public static func box(_ r: Rect) -> JSONValue { .array([.int(r.x), .int(r.y), .int(r.width), .int(r.height)]) }
+
+    public var encoded: String {
+        switch self {
+        case .int(let v): return String(v)
+        case let .number(v, decimals): return JSONLines.number(v, decimals: decimals)
+        case .string(let s): return JSONLines.string(s)
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "null"
+        case .array(let items): return "[" + items.map(\.encoded).joined(separator: ",") + "]"
+        case .object(let fields): return "{" + fields.map { JSONLines.string($0.0) + ":" + $0.1.encoded }.joined(separator: ",") + "}"
+        }
+    }
+}
+
+/// Every JSON fercam writes: the headless output (one object per frame, see docs/output-format.md),
+/// `detect --json`, `eval --json` and the benchmark lines.
 public enum JSONLines {
     /// Encodes one frame. Without timings the line depends only on the input, so replays are byte-identical.
     /// `includeAttention` adds each face's last-stage CBAM spatial attention as rows of numbers.
     public static func encode(_ analysis: FrameAnalysis, includeTimings: Bool, includeAttention: Bool = false) -> String {
-        var line = "{\"frame\":\(analysis.index),\"pts\":\(number(analysis.pts, decimals: 6)),\"source\":\(string(analysis.source))"
-        line += ",\"width\":\(analysis.width),\"height\":\(analysis.height),\"faces\":["
-        line += analysis.faces.map { encode($0, classNames: analysis.classNames, includeAttention: includeAttention) }.joined(separator: ",")
-        line += "]"
+        var fields: [(String, JSONValue)] = [
+            ("frame", .int(analysis.index)), ("pts", .number(analysis.pts, decimals: 6)), ("source", .string(analysis.source)),
+            ("width", .int(analysis.width)), ("height", .int(analysis.height)),
+            ("faces", .array(analysis.faces.map { face($0, classNames: analysis.classNames, includeAttention: includeAttention) })),
+        ]
         if includeTimings {
-            line += ",\"ms\":{" + analysis.milliseconds.map { "\(string($0.stage)):\(number($0.value, decimals: 3))" }.joined(separator: ",") + "}"
+            fields.append(("ms", .object(analysis.milliseconds.map { ($0.stage, .number($0.value, decimals: 3)) })))
         }
-        return line + "}"
+        return JSONValue.object(fields).encoded
     }
 
-    static func encode(_ face: DetectedFace, classNames: [String], includeAttention: Bool) -> String {
-        let b = face.box
-        var object = "{\"box\":[\(b.x),\(b.y),\(b.width),\(b.height)]"
+    static func face(_ face: DetectedFace, classNames: [String], includeAttention: Bool) -> JSONValue {
+        var fields: [(String, JSONValue)] = [("box", .box(face.box))]
         if let e = face.expression {
-            object += ",\"label\":\(string(e.label)),\"score\":\(number(Double(e.score), decimals: 4)),\"scores\":{"
-            object += zip(classNames, e.scores).map { "\(string($0)):\(number(Double($1), decimals: 4))" }.joined(separator: ",") + "}"
+            fields += [("label", .string(e.label)), ("score", .number(Double(e.score), decimals: 4)),
+                       ("scores", .object(zip(classNames, e.scores).map { ($0, .number(Double($1), decimals: 4)) }))]
             if includeAttention {
                 let map = e.output.lastAttention
-                object += ",\"attention\":[" + (0..<map.height).map { y in
-                    "[" + (0..<map.width).map { x in number(Double(map[x, y]), decimals: 3) }.joined(separator: ",") + "]"
-                }.joined(separator: ",") + "]"
+                fields.append(("attention", .array((0..<map.height).map { y in
+                    .array((0..<map.width).map { x in .number(Double(map[x, y]), decimals: 3) })
+                })))
             }
         }
-        return object + "}"
+        return .object(fields)
+    }
+
+    /// `fercam detect --json`: one object per image.
+    public static func detection(image: String, width: Int, height: Int, faces: [Rect]) -> String {
+        JSONValue.object([("image", .string(image)), ("width", .int(width)), ("height", .int(height)),
+                          ("faces", .array(faces.map(JSONValue.box)))]).encoded
     }
 
     /// A JSON string literal.
@@ -50,14 +89,6 @@ public enum JSONLines {
 
     /// A fixed-point number without exponent, trailing zeros trimmed (but at least one decimal).
     public static func number(_ value: Double, decimals: Int) -> String {
-        guard value.isFinite else { return "null" }
-        var scale = 1.0
-        for _ in 0..<decimals { scale *= 10 }
-        let scaled = (abs(value) * scale).rounded()
-        let whole = Int(scaled / scale)
-        var fraction = String(Int(scaled - Double(whole) * scale))
-        fraction = String(repeating: "0", count: max(0, decimals - fraction.count)) + fraction
-        while fraction.count > 1 && fraction.hasSuffix("0") { fraction.removeLast() }
-        return (value < 0 && scaled != 0 ? "-" : "") + "\(whole).\(fraction)"
+        decimalText(value, decimals: decimals, minimumDecimals: 1)
     }
 }

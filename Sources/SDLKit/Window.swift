@@ -1,8 +1,6 @@
 import CSDL2
 import Frames
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A failed SDL call, with SDL's own explanation.
 public struct SDLError: Error, CustomStringConvertible, Sendable {

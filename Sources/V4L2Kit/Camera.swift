@@ -1,7 +1,6 @@
 import Frames
-#if canImport(Glibc)
+import Posix
 import Glibc
-#endif
 
 /// Why capture failed, worded for the person at the desk: what happened and what to do.
 public enum CaptureError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -35,7 +34,7 @@ public enum CaptureError: Error, CustomStringConvertible, Sendable, Equatable {
         case .unplugged(let path):
             return "\(path): the camera was unplugged; stopped (anything recorded is saved)"
         case let .timeout(path, seconds):
-            return "\(path): no frame for \(formatNumber(seconds)) s; the camera stalled or stopped delivering"
+            return "\(path): no frame for \(decimalText(seconds, decimals: 2)) s; the camera stalled or stopped delivering"
         case let .failed(path, operation, reason):
             return "\(path): \(operation) failed: \(reason)"
         }
@@ -48,17 +47,9 @@ public enum CaptureError: Error, CustomStringConvertible, Sendable, Equatable {
         case EACCES, EPERM: return .permissionDenied(path)
         case EBUSY: return .busy(path)
         case ENODEV: return .unplugged(path)
-        default: return .failed(path, operation: failure.operation, reason: String(cString: strerror(failure.code)))
+        default: return .failed(path, operation: failure.operation, reason: errnoMessage(failure.code))
         }
     }
-}
-
-/// "2", "29.97": at most two decimals, no trailing zeros.
-public func formatNumber(_ value: Double) -> String {
-    let hundredths = Int((value * 100).rounded())
-    let whole = hundredths / 100, fraction = hundredths % 100
-    if fraction == 0 { return "\(whole)" }
-    return fraction % 10 == 0 ? "\(whole).\(fraction / 10)" : "\(whole).\(fraction < 10 ? "0" : "")\(fraction)"
 }
 
 /// What the user asked for.

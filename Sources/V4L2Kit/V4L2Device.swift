@@ -1,8 +1,7 @@
 import CV4L2
 import Frames
-#if canImport(Glibc)
+import Posix
 import Glibc
-#endif
 
 /// `CaptureDevice` over libv4l2: one ioctl per method, nothing more. libv4l2 converts
 /// camera formats (MJPEG, Bayer, ...) to YU12 and emulates the ones it can produce.
@@ -15,16 +14,17 @@ public final class V4L2Device: CaptureDevice {
 
     public init(path: String) throws(DeviceFailure) {
         self.path = path
-        fd = fercam_v4l2_open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw DeviceFailure(operation: "opening the device", code: errno) }
+        do { fd = try syscall("open") { fercam_v4l2_open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC) } } catch {
+            throw DeviceFailure(operation: "opening the device", code: error.code)
+        }
     }
 
     deinit { close() }
 
     private func ioctl<T>(_ request: UInt, _ value: inout T, _ operation: String) throws(DeviceFailure) {
-        var result: Int32
-        repeat { result = fercam_v4l2_ioctl(fd, request, &value) } while result < 0 && errno == EINTR
-        if result < 0 { throw DeviceFailure(operation: operation, code: errno) }
+        do { try syscall("ioctl") { fercam_v4l2_ioctl(fd, request, &value) } } catch {
+            throw DeviceFailure(operation: operation, code: error.code)
+        }
     }
 
     /// One step of a VIDIOC_ENUM_* walk: false once the index is past the end (EINVAL).
@@ -157,9 +157,10 @@ public final class V4L2Device: CaptureDevice {
 
     public func waitReadable(timeoutMilliseconds: Int) throws(DeviceFailure) -> Bool {
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        var result: Int32
-        repeat { result = poll(&p, 1, Int32(timeoutMilliseconds)) } while result < 0 && errno == EINTR
-        if result < 0 { throw DeviceFailure(operation: "waiting for a frame", code: errno) }
+        let result: Int32
+        do { result = try syscall("poll") { poll(&p, 1, Int32(timeoutMilliseconds)) } } catch {
+            throw DeviceFailure(operation: "waiting for a frame", code: error.code)
+        }
         if p.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { throw DeviceFailure(operation: "waiting for a frame", code: ENODEV) }
         return result > 0
     }
@@ -189,50 +190,5 @@ public final class V4L2Device: CaptureDevice {
     public func close() {
         if fd >= 0 { _ = fercam_v4l2_close(fd) }
         fd = -1
-    }
-}
-
-/// Every /dev/video* node with what it offers (for `fercam --list-devices`).
-public enum DeviceList {
-    public struct Entry: Sendable {
-        public var path: String
-        public var capabilities: DeviceCapabilities?
-        public var problem: String?
-        public var formats: [(format: FormatDescription, sizes: [(FrameSize, [FrameInterval])])]
-    }
-
-    public static func devicePaths() -> [String] {
-        let names = (directoryEntryNames("/dev") ?? []).filter { $0.hasPrefix("video") && Int($0.dropFirst(5)) != nil }
-        return names.sorted { Int($0.dropFirst(5))! < Int($1.dropFirst(5))! }.map { "/dev/" + $0 }
-    }
-
-    public static func describe(_ device: CaptureDevice) -> Entry {
-        var entry = Entry(path: device.path, capabilities: nil, problem: nil, formats: [])
-        do {
-            entry.capabilities = try device.queryCapabilities()
-            for format in try device.enumerateFormats() {
-                let sizes = try device.enumerateSizes(format.fourcc)
-                entry.formats.append((format, try sizes.map { (size) throws(DeviceFailure) in (size, try device.enumerateIntervals(format.fourcc, size: size)) }))
-            }
-        } catch {
-            entry.problem = CaptureError.from(error, path: device.path).description
-        }
-        return entry
-    }
-
-    public static func render(_ entry: Entry) -> String {
-        var lines: [String] = []
-        guard let caps = entry.capabilities else { return "\(entry.path): \(entry.problem ?? "unknown problem")" }
-        let role = caps.canCapture ? "capture" : "not a capture device"
-        lines.append("\(entry.path): \(caps.card) (driver \(caps.driver), bus \(caps.bus), \(role))")
-        for (format, sizes) in entry.formats {
-            lines.append("  \(format.fourcc) \(format.name)\(format.emulated ? " (converted by libv4l2)" : "")")
-            for (size, intervals) in sizes {
-                let rates = intervals.map { formatNumber($0.framesPerSecond) }.joined(separator: ", ")
-                lines.append("    \(size)" + (rates.isEmpty ? "" : " @ \(rates) fps"))
-            }
-        }
-        if let problem = entry.problem { lines.append("  \(problem)") }
-        return lines.joined(separator: "\n")
     }
 }

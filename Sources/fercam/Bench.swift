@@ -4,6 +4,7 @@ import ExpressionModel
 import FaceDetection
 import Frames
 import Pipeline
+import Posix
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmarks (see docs/benchmarks.md).", subcommands: [BenchDetect.self, BenchModel.self])
@@ -20,11 +21,11 @@ struct BenchDetect: ParsableCommand {
     @OptionGroup var detector: DetectorOptions
 
     func run() throws {
-        let haar = try withContext { try detector.makeDetector() }
+        let haar = try detector.makeDetector()
         let parameters = detector.parameters()
-        var source = try withContext { try ImageSource(path: frames) }
+        var source = try ImageSource(path: frames)
         var images: [GrayImage] = []
-        while let frame = try withContext({ try source.next() }) { images.append(frame.frame.luma) }
+        while let frame = try source.next() { images.append(frame.frame.luma) }
         var perFrame: [Double] = []
         var faces = 0
         for _ in 0..<max(1, repeats) {
@@ -33,7 +34,11 @@ struct BenchDetect: ParsableCommand {
             perFrame.append((monotonicSeconds() - start) * 1000 / Double(images.count))
         }
         perFrame.sort()
-        print("{\"frames\":\(images.count),\"threads\":\(detector.threads),\"faces\":\(faces),\"median_ms_per_frame\":\(JSONLines.number(perFrame[perFrame.count / 2], decimals: 3)),\"runs_ms_per_frame\":[\(perFrame.map { JSONLines.number($0, decimals: 3) }.joined(separator: ","))]}")
+        print(JSONValue.object([
+            ("frames", .int(images.count)), ("threads", .int(detector.threads)), ("faces", .int(faces)),
+            ("median_ms_per_frame", .number(perFrame[perFrame.count / 2], decimals: 3)),
+            ("runs_ms_per_frame", .array(perFrame.map { .number($0, decimals: 3) })),
+        ]).encoded)
     }
 }
 
@@ -55,7 +60,7 @@ struct BenchModel: ParsableCommand {
         Engine.setThreadCount(threads)
         let chosen = precisions.isEmpty ? (Engine.supportsBF16 ? [.fp32, .bf16] : [.fp32]) : precisions
         for precision in chosen {
-            let classifier = try withContext { try ExpressionClassifier(path: modelOptions.modelPath, precision: precision) }
+            let classifier = try ExpressionClassifier(path: modelOptions.modelPath, precision: precision)
             let size = classifier.description.inputSize
             // Deterministic face-like noise; the network's cost does not depend on the pixels.
             var state: UInt32 = 12345
@@ -65,15 +70,20 @@ struct BenchModel: ParsableCommand {
             })
             for batch in batches where batch > 0 {
                 let faces = Array(repeating: face, count: batch)
-                for _ in 0..<20 { _ = try withContext { try classifier.classify(faces: faces) } }
+                for _ in 0..<20 { _ = try classifier.classify(faces: faces) }
                 var times: [Double] = []
                 for _ in 0..<max(1, repeats) {
                     let start = monotonicSeconds()
-                    _ = try withContext { try classifier.classify(faces: faces) }
+                    _ = try classifier.classify(faces: faces)
                     times.append((monotonicSeconds() - start) * 1000 / Double(batch))
                 }
                 times.sort()
-                print("{\"engine\":\"fercam-onednn\",\"isa\":\(JSONLines.string(Engine.instructionSet)),\"precision\":\"\(precision.rawValue)\",\"batch\":\(batch),\"threads\":\(threads),\"median_ms_per_face\":\(JSONLines.number(times[times.count / 2], decimals: 4)),\"p10_ms_per_face\":\(JSONLines.number(times[times.count / 10], decimals: 4))}")
+                print(JSONValue.object([
+                    ("engine", "fercam-onednn"), ("isa", .string(Engine.instructionSet)), ("precision", .string(precision.rawValue)),
+                    ("batch", .int(batch)), ("threads", .int(threads)),
+                    ("median_ms_per_face", .number(times[times.count / 2], decimals: 4)),
+                    ("p10_ms_per_face", .number(times[times.count / 10], decimals: 4)),
+                ]).encoded)
             }
         }
     }

@@ -23,11 +23,11 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let classifier = try modelOptions.makeClassifier()
-        let haar = detect ? try withContext { try detector.makeDetector() } : nil
-        let images = try withContext { try LabelledImages(root: directory, classNames: classifier.classNames) }
+        let haar = detect ? try detector.makeDetector() : nil
+        let images = try LabelledImages(root: directory, classNames: classifier.classNames)
         let evaluator = Evaluator(classifier: classifier, detector: haar.map { ($0, detector.parameters(defaults: .opencvDefaults)) })
         var progress = ProgressBar(total: images.items.count, label: "eval")
-        let matrix = try withContext { try evaluator.run(images) { progress.update($0) } }
+        let matrix = try evaluator.run(images) { progress.update($0) }
         print(json ? matrix.json : matrix.report)
     }
 }

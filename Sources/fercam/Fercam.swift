@@ -4,9 +4,7 @@ import ExpressionModel
 import FaceDetection
 import Frames
 import Pipeline
-#if canImport(Glibc)
 import Glibc
-#endif
 
 @main
 struct Fercam: ParsableCommand {
@@ -16,6 +14,17 @@ struct Fercam: ParsableCommand {
         subcommands: [Run.self, Detect.self, Eval.self, Bench.self],
         defaultSubcommand: Run.self
     )
+
+    /// The one place errors are reported: the argument parser's own (usage, --help, exit codes) as it
+    /// words them, every other error as one `fercam: ...` line and exit status 1.
+    static func main() {
+        var command: any ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(withError: error) }
+        do { try command.run() } catch let error as ExitCode { exit(withError: error) } catch {
+            printError("\(error)")
+            exit(withError: ExitCode.failure)
+        }
+    }
 }
 
 /// Detector flags shared by every command that finds faces. Unset flags take the command's defaults
@@ -72,7 +81,7 @@ struct ModelOptions: ParsableArguments {
     var modelPath: String { model ?? defaultModelPath() }
 
     func makeClassifier() throws -> ExpressionClassifier {
-        try withContext { try ExpressionClassifier(path: modelPath, precision: precision, cropping: FaceCropping(margin: margin)) }
+        try ExpressionClassifier(path: modelPath, precision: precision, cropping: FaceCropping(margin: margin))
     }
 }
 
@@ -100,12 +109,4 @@ func defaultModelPath() -> String {
 func printError(_ message: String) {
     var text = "fercam: " + message + "\n"
     text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
-}
-
-/// Turns the typed errors of the modules into one `fercam: ...` line and exit status 1.
-func withContext<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let error as ExitCode { throw error } catch let error as ValidationError { throw error } catch {
-        printError("\(error)")
-        throw ExitCode.failure
-    }
 }

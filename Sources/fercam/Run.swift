@@ -6,9 +6,7 @@ import LiveView
 import Pipeline
 import SDLKit
 import V4L2Kit
-#if canImport(Glibc)
 import Glibc
-#endif
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -55,7 +53,7 @@ struct Run: ParsableCommand {
     }
 
     func makeAnalyser() throws -> FrameAnalyser {
-        let haar = try withContext { try detector.makeDetector() }
+        let haar = try detector.makeDetector()
         let classifier = noExpressions ? nil : try modelOptions.makeClassifier()
         return FrameAnalyser(detector: haar, parameters: detector.parameters(), threads: detector.threads, classifier: classifier)
     }
@@ -75,9 +73,9 @@ struct Run: ParsableCommand {
     }
 
     func openInput() throws -> (source: any FrameSource, name: String, live: Bool) {
-        if let input { return (try withContext { try openSource(input) }, input == "-" ? "stdin" : input, false) }
+        if let input { return (try InputSource.open(input), input == "-" ? "stdin" : input, false) }
         let request = CaptureRequest(size: captureSize!, framesPerSecond: fps)
-        return (try withContext { try CameraSource(path: device, request: request) }, device, true)
+        return (try InputSource.camera(device, request: request), device, true)
     }
 
     func runHeadless(_ analyser: FrameAnalyser) throws {
@@ -90,32 +88,25 @@ struct Run: ParsableCommand {
             written += 1
             if let frames, written >= frames { stop.requestStop() }
         }
-        try withContext {
-            let opened = try openInput()
-            var source: any FrameSource = StoppableSource(opened.source, stop: stop)
-            if let record { source = RecordingSource(source, recorder: Recorder(path: record, frameRate: opened.source.frameRate)) }
-            _ = try headless.run(&source, emit: emit)
-        }
+        let opened = try openInput()
+        var source: any FrameSource = StoppableSource(opened.source, stop: stop)
+        if let record { source = RecordingSource(source, path: record) }
+        _ = try headless.run(&source, emit: emit)
         if let status = stop.exitStatus { throw ExitCode(status) }
     }
 
     func runWindow(_ analyser: FrameAnalyser) throws {
-        let display = try withContext { try Display() }
-        try withContext { try analyser.classifier?.network.prepare(batchSizes: 1...4) }
+        let display = try Display()
+        try analyser.classifier?.network.prepare(batchSizes: 1...4)
         let opened = try openInput()
         var source = opened.source
         // Peek at the first frame for the window size, then hand it back in front of the rest.
-        guard let first = try withContext({ try source.next() }) else {
-            printError("\(opened.name): no frames")
-            throw ExitCode.failure
-        }
+        guard let first = try source.next() else { throw InputError("\(opened.name): no frames") }
         let options = LiveOptions(paced: !fast, recordPath: record, title: "fercam — \(opened.name)", frameLimit: frames, exitAtEnd: exitAtEnd)
         let shortName = opened.live ? opened.name : String(opened.name.split(separator: "/").last ?? Substring(opened.name))
-        let session = try withContext {
-            try LiveSession(display: display, analyser: analyser, sourceName: shortName, isLive: opened.live,
-                            size: (first.frame.width, first.frame.height), options: options)
-        }
-        try withContext { try session.run(source: PrependedSource(first: first, rest: source)) }
+        let session = try LiveSession(display: display, analyser: analyser, sourceName: shortName, isLive: opened.live,
+                                      size: (first.frame.width, first.frame.height), options: options)
+        try session.run(source: PrependedSource(first: first, rest: source))
     }
 
     func listAllDevices() throws {
@@ -130,53 +121,6 @@ struct Run: ParsableCommand {
                 print(DeviceList.render(DeviceList.describe(device)))
             } catch {
                 print(CaptureError.from(error, path: path).description)
-            }
-        }
-    }
-}
-
-/// A frame already read, then the rest of the source.
-struct PrependedSource: FrameSource {
-    var first: SourceFrame?
-    var rest: any FrameSource
-
-    var frameRate: Double? { rest.frameRate }
-
-    mutating func next() throws -> SourceFrame? {
-        if let frame = first {
-            first = nil
-            return frame
-        }
-        return try rest.next()
-    }
-}
-
-/// A Y4M stream for `-` and `*.y4m`, otherwise an image or a directory of images.
-func openSource(_ input: String) throws -> any FrameSource {
-    if input == "-" || input.lowercased().hasSuffix(".y4m") { return try Y4MSource(path: input) }
-    return try ImageSource(path: input)
-}
-
-struct Detect: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the faces found in each image (for scripts and parity checks).")
-
-    @Argument(help: "Image files (JPEG, PNG, PGM, PPM, ...).")
-    var images: [String]
-    @Flag(help: "One JSON object per image instead of text.")
-    var json = false
-    @OptionGroup var detector: DetectorOptions
-
-    func run() throws {
-        let haar = try withContext { try detector.makeDetector() }
-        for path in images {
-            let gray = try withContext { try ImageSource.loadGray(path) }
-            let faces = haar.detect(in: gray, parameters: detector.parameters(), threads: detector.threads)
-                .sorted { ($0.y, $0.x, $0.width) < ($1.y, $1.x, $1.width) }
-            if json {
-                let boxes = faces.map { "[\($0.x),\($0.y),\($0.width),\($0.height)]" }.joined(separator: ",")
-                print("{\"image\":\(JSONLines.string(path)),\"width\":\(gray.width),\"height\":\(gray.height),\"faces\":[\(boxes)]}")
-            } else {
-                print("\(path): \(faces.count) face\(faces.count == 1 ? "" : "s")" + faces.map { " \($0)" }.joined())
             }
         }
     }

@@ -1,7 +1,7 @@
 import FaceDetection
 import Foundation
 import Frames
-import Pipeline
+import ImageFiles
 import XCTest
 
 /// Set equality with OpenCV 4.x's detectMultiScale on every shared face image, for every
@@ -42,7 +42,7 @@ final class HaarParityTests: XCTestCase {
         // Decode every image once; the checksum proves these are the pixels OpenCV saw.
         var grays: [String: GrayImage] = [:]
         for (name, checksum) in golden.checksums.sorted(by: { $0.key < $1.key }) {
-            let gray = try ImageSource.loadGray(Self.grayRoot + "/" + name.dropLast(4) + ".pgm")
+            let gray = try ImageFile.loadGray(Self.grayRoot + "/" + name.dropLast(4) + ".pgm")
             XCTAssertEqual(fnv1a64(gray.pixels), checksum, "\(name): decoded grey pixels differ from the ones OpenCV saw")
             grays[name] = gray
         }
@@ -84,7 +84,7 @@ final class HaarParityTests: XCTestCase {
         let parameters = DetectionParameters(scaleFactor: 1.2, minNeighbors: 0)
         var candidates = 0
         for name in names.prefix(6) {
-            let gray = try ImageSource.loadGray(Self.grayRoot + "/" + name)
+            let gray = try ImageFile.loadGray(Self.grayRoot + "/" + name)
             let expected = originalDetector.detect(in: gray, parameters: parameters)
             XCTAssertEqual(reversedDetector.detect(in: gray, parameters: parameters), expected, name)
             candidates += expected.count

@@ -119,20 +119,6 @@ final class Y4MTests: XCTestCase {
 }
 
 final class ImageTests: XCTestCase {
-    func testPNMVariants() throws {
-        let gray = try PNM.decode(Array("P5\n# c\n3 1\n255\n".utf8) + [0, 128, 255], source: "a.pgm")
-        XCTAssertEqual(gray, .gray(GrayImage(width: 3, height: 1, pixels: [0, 128, 255])))
-        let ascii = try PNM.decode(Array("P2 2 1 15 0 15".utf8), source: "b.pgm")
-        XCTAssertEqual(ascii.gray.pixels, [0, 255])
-        let rgb = try PNM.decode(Array("P6 1 1 255\n".utf8) + [255, 0, 0], source: "c.ppm")
-        XCTAssertEqual(rgb.gray.pixels, [76])
-        XCTAssertThrowsError(try PNM.decode(Array("P5 4 4 255\n".utf8) + [1, 2], source: "d.pgm")) { error in
-            XCTAssertEqual("\(error)", "d.pgm: byte 11: truncated pixel data, expected 16 bytes, got 2")
-        }
-        XCTAssertThrowsError(try PNM.decode(Array("P5 4 4 65535\n".utf8), source: "e.pgm"))
-        XCTAssertThrowsError(try PNM.decode([0x89, 0x50], source: "f.pgm"))
-    }
-
     func testExactBilinearMatchesOpenCVOnKnownValues() {
         // 4x1 -> 3x1: OpenCV's INTER_LINEAR_EXACT gives [7, 50, 77] for [0, 40, 60, 80] (checked with cv2.resize).
         let row = GrayImage(width: 4, height: 1, pixels: [0, 40, 60, 80])

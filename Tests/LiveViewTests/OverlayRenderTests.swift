@@ -2,6 +2,7 @@ import ExpressionModel
 import FaceDetection
 import Foundation
 import Frames
+import ImageFiles
 import LiveView
 import Pipeline
 import SDLKit
@@ -130,7 +131,7 @@ final class ReplayRenderTests: XCTestCase {
         let display = try Display()
         for number in [1, 5, 9] {
             // The photograph (448x296) on a 640x480 grey canvas, as a 4:2:0 frame, like a replayed recording.
-            let photo = try ImageSource.loadGray(Self.faces + String(format: "/image_%04d.jpg", number))
+            let photo = try ImageFile.loadGray(Self.faces + String(format: "/image_%04d.jpg", number))
             var canvas = GrayImage(width: 640, height: 480, fill: 100)
             for y in 0..<photo.height { for x in 0..<photo.width { canvas[x + 96, y + 92] = photo[x, y] } }
             let frame = SourceFrame(index: 0, pts: 0, source: "test", frame: YUVFrame(gray: canvas))

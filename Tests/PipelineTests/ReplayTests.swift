@@ -1,6 +1,7 @@
 import FaceDetection
 import Foundation
 import Frames
+import ImageFiles
 import Pipeline
 import XCTest
 
@@ -21,7 +22,7 @@ final class ReplayTests: XCTestCase {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("fercam-replay-\(UUID().uuidString).y4m").path
         let writer = try Y4MWriter(path: file, header: Y4MHeader(width: 640, height: 480, frameRate: Ratio(30, 1)))
         for i in 0..<frames {
-            let photo = try ImageSource.loadGray(Self.facesRoot + String(format: "/caltech1999/image_%04d.jpg", i + 1))
+            let photo = try ImageFile.loadGray(Self.facesRoot + String(format: "/caltech1999/image_%04d.jpg", i + 1))
             var canvas = GrayImage(width: 640, height: 480, fill: 90)
             for y in 0..<min(480, photo.height) { for x in 0..<min(640, photo.width) { canvas[x + 40, y + 60] = photo[x, y] } }
             try writer.write(YUVFrame(gray: canvas))

@@ -1,46 +1,7 @@
 import ExpressionModel
 import FaceDetection
 import Frames
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// One face in a frame: where it is and, when a model is loaded, its expression.
-public struct DetectedFace: Sendable {
-    public var box: Rect
-    public var expression: Expression?
-
-    public init(box: Rect, expression: Expression? = nil) {
-        self.box = box
-        self.expression = expression
-    }
-}
-
-/// What the pipeline found in one frame.
-public struct FrameAnalysis: Sendable {
-    public var index: Int
-    public var pts: Double
-    public var source: String
-    public var width: Int
-    public var height: Int
-    public var faces: [DetectedFace]
-    /// Class names of the expression model, in score order (empty without a model).
-    public var classNames: [String]
-    /// Stage timings in milliseconds, in the order they ran.
-    public var milliseconds: [(stage: String, value: Double)]
-
-    public init(index: Int, pts: Double, source: String, width: Int, height: Int, faces: [DetectedFace], classNames: [String],
-                milliseconds: [(stage: String, value: Double)]) {
-        self.index = index
-        self.pts = pts
-        self.source = source
-        self.width = width
-        self.height = height
-        self.faces = faces
-        self.classNames = classNames
-        self.milliseconds = milliseconds
-    }
-}
+import Posix
 
 /// Detects faces in frames and, with a classifier, labels their expressions.
 ///
@@ -78,10 +39,4 @@ public struct FrameAnalyser: @unchecked Sendable {
         return FrameAnalysis(index: input.index, pts: input.pts, source: input.source, width: gray.width, height: gray.height,
                              faces: faces, classNames: classifier?.classNames ?? [], milliseconds: timings)
     }
-}
-
-public func monotonicSeconds() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }

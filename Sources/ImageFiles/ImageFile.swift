@@ -1,0 +1,53 @@
+import Frames
+import Posix
+
+/// Image files in and out: Netpbm natively, every other format through SDL2_image.
+public enum ImageFile {
+    /// Extensions fercam treats as images when it lists a directory.
+    public static let extensions: Set<String> = ["jpg", "jpeg", "png", "pgm", "ppm", "pnm", "bmp", "tga", "tif", "tiff", "webp"]
+    /// Netpbm files are read whole; this bounds a 16384 x 16384 grey or a 8192 x 8192 colour image.
+    static let netpbmByteLimit = 256 << 20
+
+    /// Decodes one image to RGB.
+    public static func loadRGB(_ path: String) throws(ImageFileError) -> RGBImage {
+        switch try netpbm(path) {
+        case .rgb(let rgb)?: return rgb
+        case .gray(let g)?: return RGBImage(width: g.width, height: g.height, pixels: g.pixels.flatMap { [$0, $0, $0] })
+        case nil: return try SDLImageCodec.decodeRGB(path: path)
+        }
+    }
+
+    /// Decodes one image straight to grey (exact for PGM, BT.601 luma otherwise).
+    public static func loadGray(_ path: String) throws(ImageFileError) -> GrayImage {
+        if let image = try netpbm(path) { return image.gray }
+        return try SDLImageCodec.decodeRGB(path: path).grayscale()
+    }
+
+    /// Writes a PNG (snapshots, screenshots, charts).
+    public static func writePNG(_ image: RGBImage, path: String) throws(ImageFileError) {
+        try SDLImageCodec.writePNG(image, path: path)
+    }
+
+    /// The image files directly inside `directory`, in name order.
+    public static func files(in directory: String) throws(ImageFileError) -> [String] {
+        let entries: [String]
+        do { entries = try directoryEntryNames(directory) } catch { throw ImageFileError(path: directory, reason: error.message) }
+        let names = entries.filter { isImageName($0) }
+        let base = directory.hasSuffix("/") ? directory : directory + "/"
+        return names.sorted().map { base + $0 }
+    }
+
+    public static func isImageName(_ name: String) -> Bool {
+        guard let dot = name.lastIndex(of: ".") else { return false }
+        return extensions.contains(name[name.index(after: dot)...].lowercased())
+    }
+
+    /// The decoded image when `path` names a Netpbm file, nil for other formats.
+    static func netpbm(_ path: String) throws(ImageFileError) -> PNM.Image? {
+        let lower = path.lowercased()
+        guard lower.hasSuffix(".pgm") || lower.hasSuffix(".ppm") || lower.hasSuffix(".pnm") else { return nil }
+        do { return try PNM.decode(ByteReader(path: path).readToEnd(limit: netpbmByteLimit), source: path) } catch {
+            throw ImageFileError(path: path, reason: error.description.hasPrefix(path + ": ") ? String(error.description.dropFirst(path.count + 2)) : error.description)
+        }
+    }
+}

@@ -1,0 +1,29 @@
+/// What a key does in the live window.
+enum KeyAction: Sendable {
+    case quit, pause, attention, bars, snapshot, record, fullscreen, help
+}
+
+/// The one table of keys: the event loop dispatches through it and the help overlay lists it.
+struct KeyBinding: Sendable {
+    /// Key names as `InputEvent.key` reports them.
+    let keys: [String]
+    /// The keys as the help overlay shows them.
+    let label: String
+    let action: KeyAction
+    let help: String
+
+    static let all: [KeyBinding] = [
+        KeyBinding(keys: ["q", "escape"], label: "q / Esc", action: .quit, help: "quit"),
+        KeyBinding(keys: [" "], label: "space", action: .pause, help: "pause"),
+        KeyBinding(keys: ["a"], label: "a", action: .attention, help: "attention map on/off"),
+        KeyBinding(keys: ["b"], label: "b", action: .bars, help: "class bars on/off"),
+        KeyBinding(keys: ["s"], label: "s", action: .snapshot, help: "snapshot (PNG of the window)"),
+        KeyBinding(keys: ["r"], label: "r", action: .record, help: "start/stop recording"),
+        KeyBinding(keys: ["f"], label: "f", action: .fullscreen, help: "fullscreen"),
+        KeyBinding(keys: ["h"], label: "h", action: .help, help: "this help"),
+    ]
+
+    static func action(for key: String) -> KeyAction? {
+        all.first { $0.keys.contains(key) }?.action
+    }
+}

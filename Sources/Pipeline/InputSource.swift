@@ -1,0 +1,15 @@
+import V4L2Kit
+
+/// Where frames come from: a file, stdin or a camera, chosen from what the user named.
+public enum InputSource {
+    /// A Y4M stream for `-` and `*.y4m`, otherwise an image or a directory of images.
+    public static func open(_ input: String) throws -> any FrameSource {
+        if input == "-" || input.lowercased().hasSuffix(".y4m") { return try Y4MSource(path: input) }
+        return try ImageSource(path: input)
+    }
+
+    /// The camera at `device`.
+    public static func camera(_ device: String, request: CaptureRequest) throws -> any FrameSource {
+        try CameraSource(path: device, request: request)
+    }
+}

@@ -1,0 +1,31 @@
+import Frames
+
+/// Passes frames through, writing each to the current recording first: the one place fercam records,
+/// headless (`--record`) and in the window (where the r key switches recordings on and off).
+public struct RecordingSource: FrameSource {
+    var base: any FrameSource
+    private var recorder: Recorder?
+    /// Asked before each frame: the file to record it to, or nil for none. A new path starts a new file.
+    private let target: () -> String?
+
+    public init(_ base: any FrameSource, target: @escaping () -> String?) {
+        self.base = base
+        self.target = target
+    }
+
+    /// Records every frame to `path`.
+    public init(_ base: any FrameSource, path: String) {
+        self.init(base, target: { path })
+    }
+
+    public var frameRate: Double? { base.frameRate }
+    public var recording: String? { recorder?.path }
+
+    public mutating func next() throws -> SourceFrame? {
+        guard let frame = try base.next() else { return nil }
+        let wanted = target()
+        if wanted != recorder?.path { recorder = wanted.map { Recorder(path: $0, frameRate: base.frameRate) } }
+        try recorder?.write(frame.frame)
+        return frame
+    }
+}

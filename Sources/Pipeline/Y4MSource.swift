@@ -1,0 +1,26 @@
+import Frames
+
+/// Frames from a Y4M file or from standard input (`-`).
+public struct Y4MSource: FrameSource {
+    let reader: Y4MReader
+    let name: String
+
+    public init(path: String) throws(FrameFormatError) {
+        if path == "-" {
+            reader = try Y4MReader(reader: ByteReader(fileDescriptor: 0, name: "stdin", ownsDescriptor: false))
+            name = "stdin"
+        } else {
+            reader = try Y4MReader(path: path)
+            name = path
+        }
+    }
+
+    public var header: Y4MHeader { reader.header }
+    public var frameRate: Double? { reader.header.frameRate.value }
+
+    public mutating func next() throws -> SourceFrame? {
+        let index = reader.framesRead
+        guard let frame = try reader.next() else { return nil }
+        return SourceFrame(index: index, pts: Double(index) / reader.header.frameRate.value, source: name, frame: frame)
+    }
+}

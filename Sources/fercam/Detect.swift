@@ -1,0 +1,28 @@
+import ArgumentParser
+import FaceDetection
+import ImageFiles
+import Pipeline
+
+struct Detect: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the faces found in each image (for scripts and parity checks).")
+
+    @Argument(help: "Image files (JPEG, PNG, PGM, PPM, ...).")
+    var images: [String]
+    @Flag(help: "One JSON object per image instead of text.")
+    var json = false
+    @OptionGroup var detector: DetectorOptions
+
+    func run() throws {
+        let haar = try detector.makeDetector()
+        for path in images {
+            let gray = try ImageFile.loadGray(path)
+            let faces = haar.detect(in: gray, parameters: detector.parameters(), threads: detector.threads)
+                .sorted { ($0.y, $0.x, $0.width) < ($1.y, $1.x, $1.width) }
+            if json {
+                print(JSONLines.detection(image: path, width: gray.width, height: gray.height, faces: faces))
+            } else {
+                print("\(path): \(faces.count) face\(faces.count == 1 ? "" : "s")" + faces.map { " \($0)" }.joined())
+            }
+        }
+    }
+}
