@@ -1,44 +1,60 @@
-"""Train fercam's expression model on FER2013.
+"""Train fercam's expression model on FER2013 with FER+ vote targets.
 
     python -m training.train --data ../shared/data/fer2013 --out training/runs/main
 
-Checkpoints every epoch (last.pt) and keeps the best on val (best.pt); --resume
-continues from last.pt. Model selection uses val only.
+Phases: load data, build the model and optimiser, then per epoch `train_one_epoch`, `evaluate` (val against
+FER2013 and FER+ majority labels, and the posed-photo dev set) and `save_checkpoint`. An exponential moving
+average of the weights is what gets evaluated and saved. `last.pt` is written every epoch and `--resume`
+continues from it; `best.pt` keeps the epoch with the best selection score (val FER+ accuracy and dev-set
+accuracy, averaged). `--device cuda` trains on a GPU when one is present.
 """
 from __future__ import annotations
 
 import argparse
+import copy
+import dataclasses
 import json
 import math
 import pathlib
 import random
+import socket
 import sys
 import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
-from .data import DEFAULT_DATA, augment, load_split, normalise
+from .data import DEFAULT_DATA, Augmentation, augment, ferplus_majority, load_split, normalise, training_targets
+from .devset import DEFAULT_DEVSET, MARGINS, load_devset
 from .metrics import confusion_matrix, summarise
-from .model import FerNet, ModelConfig, count_macs, count_parameters
+from .model import CLASS_NAMES, FerNet, ModelConfig, count_macs, count_parameters
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", type=pathlib.Path, default=DEFAULT_DATA)
-    p.add_argument("--out", type=pathlib.Path, default=pathlib.Path("training/runs/main"))
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--weight-decay", type=float, default=0.05)
-    p.add_argument("--label-smoothing", type=float, default=0.1)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data", type=pathlib.Path, default=DEFAULT_DATA,
+                   help="FER2013 image folders with ferplus.csv, or packed .npz parts (default: %(default)s)")
+    p.add_argument("--devset", type=pathlib.Path, default=DEFAULT_DEVSET,
+                   help="posed-photo folder scored each epoch, never trained on (default: %(default)s)")
+    p.add_argument("--out", type=pathlib.Path, default=pathlib.Path("training/runs/main"),
+                   help="folder for last.pt, best.pt, log.jsonl and config.json")
+    p.add_argument("--epochs", type=int, default=30, help="length of the cosine schedule")
+    p.add_argument("--batch-size", type=int, default=128, help="faces per step")
+    p.add_argument("--lr", type=float, default=3e-3, help="peak AdamW learning rate")
+    p.add_argument("--weight-decay", type=float, default=0.05, help="AdamW weight decay (not on norms and biases)")
+    p.add_argument("--label-mix", type=float, default=1.0,
+                   help="1: FER+ vote distributions as soft targets, 0: FER2013 labels, between: a mix")
+    p.add_argument("--class-weight-power", type=float, default=0.5,
+                   help="loss weight per class = (share of target mass)^-power, normalised; 0 turns it off")
+    p.add_argument("--ema", type=float, default=0.999, help="decay of the weight moving average (0: off)")
+    p.add_argument("--width", type=float, default=1.0, help="multiplies the stem and stage widths")
+    p.add_argument("--seed", type=int, default=0, help="seed of every random generator")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
-    p.add_argument("--precision", choices=["bf16", "fp32"], default="bf16")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--precision", choices=["bf16", "fp32"], default="bf16", help="autocast precision while training")
     p.add_argument("--subset", type=int, default=0, help="train on the first N shuffled faces only (smoke runs)")
-    p.add_argument("--resume", action="store_true")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     return p.parse_args(argv)
 
 
@@ -49,22 +65,119 @@ def seed_everything(seed: int) -> None:
 
 
 @torch.no_grad()
-def predict(model: FerNet, images: torch.Tensor, mean: float, std: float, flip_tta: bool, batch: int = 512) -> torch.Tensor:
-    """Returns softmax probabilities, optionally averaged with the horizontally flipped face."""
+def predict(model: FerNet, images: torch.Tensor, mean: float, std: float, flip_tta: bool = False,
+            batch: int = 512) -> torch.Tensor:
+    """Softmax probabilities (on the CPU), optionally averaged with the horizontally flipped face."""
     model.eval()
+    device = next(model.parameters()).device
     out = []
     for start in range(0, len(images), batch):
-        x = normalise(images[start:start + batch], mean, std).contiguous(memory_format=torch.channels_last)
+        x = normalise(images[start:start + batch].to(device), mean, std).contiguous(memory_format=torch.channels_last)
         p = F.softmax(model(x).float(), 1)
         if flip_tta:
             p = (p + F.softmax(model(torch.flip(x, dims=[3])).float(), 1)) / 2
-        out.append(p)
+        out.append(p.cpu())
     return torch.cat(out)
 
 
-def evaluate(model, images, labels, mean, std, flip_tta=False) -> dict:
-    predicted = predict(model, images, mean, std, flip_tta).argmax(1)
-    return summarise(confusion_matrix(predicted, labels))
+def expected_calibration_error(probabilities: torch.Tensor, labels: torch.Tensor, bins: int = 15) -> float:
+    confidence, predicted = probabilities.max(1)
+    correct = (predicted == labels).float()
+    edges = torch.linspace(0, 1, bins + 1)
+    error = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        inside = (confidence > lo) & (confidence <= hi)
+        if inside.any():
+            error += float(inside.float().mean() * (confidence[inside].mean() - correct[inside].mean()).abs())
+    return error
+
+
+def evaluate(model, val, devset, mean, std, flip_tta=False) -> dict:
+    """Val against both label sets, and the dev set at every candidate margin (missed faces count as wrong)."""
+    probabilities = predict(model, val.images, mean, std, flip_tta)
+    predicted = probabilities.argmax(1)
+    result = {"fer2013": summarise(confusion_matrix(predicted, val.labels))}
+    result["fer2013"]["ece"] = expected_calibration_error(probabilities, val.labels)
+    majority = ferplus_majority(val.votes)
+    keep = majority >= 0
+    result["ferplus"] = summarise(confusion_matrix(predicted[keep], majority[keep]))
+    result["ferplus"]["ece"] = expected_calibration_error(probabilities[keep], majority[keep])
+    if devset is not None:
+        result["devset"] = {}
+        for margin in MARGINS:
+            dev_predicted = predict(model, devset["crops"][margin], mean, std, flip_tta).argmax(1)
+            summary = summarise(confusion_matrix(dev_predicted, devset["labels"]))
+            summary["accuracy"] = float((dev_predicted == devset["labels"]).sum()) / devset["total"]
+            result["devset"][str(margin)] = summary
+    return result
+
+
+def selection_score(result: dict) -> float:
+    dev = max((d["accuracy"] for d in result.get("devset", {}).values()), default=None)
+    return result["ferplus"]["accuracy"] if dev is None else (result["ferplus"]["accuracy"] + dev) / 2
+
+
+def class_weights(targets: torch.Tensor, weights: torch.Tensor, power: float) -> torch.Tensor:
+    mass = (targets * weights[:, None]).sum(0)
+    w = (mass / mass.sum()).clamp(min=1e-4) ** -power
+    return w / (w * mass / mass.sum()).sum()
+
+
+def train_one_epoch(model, ema, optimiser, schedule, train, targets, weights, per_class, mean, std, args,
+                    generator, epoch) -> float:
+    model.train()
+    device = torch.device(args.device)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.precision == "bf16")
+    steps = math.ceil(len(train.images) / args.batch_size)
+    order = torch.randperm(len(train.images), generator=generator)
+    total_loss, seen = 0.0, 0
+    for step in range(steps):
+        index = order[step * args.batch_size:(step + 1) * args.batch_size]
+        x = augment(normalise(train.images[index].to(device), mean, std), generator)
+        x = x.contiguous(memory_format=torch.channels_last)
+        y, w = targets[index].to(device), weights[index].to(device)
+        with autocast:
+            logits = model(x)
+        log_p = F.log_softmax(logits.float(), 1)
+        loss = -((y * log_p) * per_class).sum(1)
+        loss = (loss * w).sum() / w.sum().clamp(min=1)
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        if ema is not None:
+            ema.update_parameters(model)
+        total_loss += float(loss.detach()) * len(index)
+        seen += len(index)
+        if step % 50 == 0:
+            print(f"  epoch {epoch + 1} step {step}/{steps} loss {total_loss / seen:.4f}", file=sys.stderr, flush=True)
+    return total_loss / seen
+
+
+def save_checkpoint(path: pathlib.Path, **state) -> None:
+    """Write to a temporary file and rename, so an interrupted save never leaves a broken checkpoint."""
+    partial = path.with_suffix(".partial")
+    torch.save(state, partial)
+    partial.replace(path)
+
+
+def make_optimiser(model, args, steps_per_epoch):
+    decay, no_decay = [], []
+    for param in model.parameters():
+        (no_decay if param.ndim <= 1 else decay).append(param)
+    optimiser = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch, pct_start=0.15,
+        div_factor=10, final_div_factor=100)
+    return optimiser, schedule
+
+
+def model_config(width: float) -> ModelConfig:
+    base = ModelConfig()
+    scale = lambda c: int(round(c * width / 8)) * 8
+    return dataclasses.replace(base, stem_width=scale(base.stem_width),
+                               stage_widths=tuple(scale(c) for c in base.stage_widths))
 
 
 def main(argv=None) -> None:
@@ -72,80 +185,73 @@ def main(argv=None) -> None:
     seed_everything(args.seed)
     if args.threads:
         torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
     args.out.mkdir(parents=True, exist_ok=True)
 
-    train_x, train_y, _ = load_split(args.data, "train")
-    val_x, val_y, _ = load_split(args.data, "val")
+    # Data.
+    train, val = load_split(args.data, "train"), load_split(args.data, "val")
     if args.subset:
-        keep = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(args.seed))[: args.subset]
-        train_x, train_y = train_x[keep], train_y[keep]
-    mean = float(train_x.float().mean() / 255)
-    std = float(train_x.float().std() / 255)
+        train = train.subset(torch.randperm(len(train.images), generator=torch.Generator().manual_seed(args.seed))[:args.subset])
+    devset = load_devset(args.devset)
+    targets, weights = training_targets(train, args.label_mix)
+    per_class = class_weights(targets, weights, args.class_weight_power).to(device)
+    mean = float(train.images.float().mean() / 255)
+    std = float(train.images.float().std() / 255)
 
-    config = ModelConfig()
-    model = FerNet(config).to(memory_format=torch.channels_last)
+    # Model, optimiser, schedule.
+    config = model_config(args.width)
+    model = FerNet(config).to(device).to(memory_format=torch.channels_last)
+    ema = torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(args.ema), use_buffers=True) if args.ema else None
+    steps_per_epoch = math.ceil(len(train.images) / args.batch_size)
+    optimiser, schedule = make_optimiser(model, args, steps_per_epoch)
     print(f"model: {count_parameters(model):,} parameters, {count_macs(model) / 1e6:.1f} M MACs per face; "
-          f"train {len(train_x)} faces, val {len(val_x)}; mean {mean:.4f} std {std:.4f}", file=sys.stderr)
+          f"train {len(train.images)} faces, val {len(val.images)}, dev set "
+          f"{devset['total'] if devset else 'absent'}; class weights {[round(float(w), 2) for w in per_class]}",
+          file=sys.stderr)
+    (args.out / "config.json").write_text(json.dumps(
+        {**{k: str(v) for k, v in vars(args).items()}, "model": config.to_json(),
+         "augmentation": dataclasses.asdict(Augmentation()), "host": socket.gethostname()}, indent=1) + "\n")
 
-    decay, no_decay = [], []
-    for name, param in model.named_parameters():
-        (no_decay if param.ndim <= 1 else decay).append(param)
-    optimiser = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=args.lr,
-    )
-    steps_per_epoch = math.ceil(len(train_x) / args.batch_size)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimiser, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch, pct_start=0.2,
-        div_factor=10, final_div_factor=100,
-    )
-    start_epoch, best_acc = 0, 0.0
+    start_epoch, best_score = 0, -1.0
     last_path, best_path = args.out / "last.pt", args.out / "best.pt"
     if args.resume and last_path.exists():
-        state = torch.load(last_path, weights_only=False)
+        state = torch.load(last_path, weights_only=False, map_location=device)
         model.load_state_dict(state["model"])
+        if ema is not None and "ema" in state:
+            ema.load_state_dict(state["ema"])
         optimiser.load_state_dict(state["optimiser"])
         schedule.load_state_dict(state["schedule"])
         torch.set_rng_state(state["rng"])
-        start_epoch, best_acc = state["epoch"] + 1, state["best_acc"]
+        start_epoch, best_score = state["epoch"] + 1, state["best_score"]
         print(f"resumed from {last_path} at epoch {start_epoch}", file=sys.stderr)
 
     generator = torch.Generator().manual_seed(args.seed + start_epoch)
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16")
-    log = (args.out / "log.jsonl").open("a")
-    for epoch in range(start_epoch, args.epochs):
-        model.train()
-        began = time.time()
-        order = torch.randperm(len(train_x), generator=generator)
-        total_loss, seen = 0.0, 0
-        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{args.epochs}", leave=False, file=sys.stderr)
-        for step in bar:
-            index = order[step * args.batch_size:(step + 1) * args.batch_size]
-            x = augment(normalise(train_x[index], mean, std), generator).contiguous(memory_format=torch.channels_last)
-            y = train_y[index]
-            with autocast:
-                loss = F.cross_entropy(model(x), y, label_smoothing=args.label_smoothing)
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-            total_loss += float(loss.detach()) * len(index)
-            seen += len(index)
-            bar.set_postfix(loss=f"{total_loss / seen:.3f}")
-        with autocast:
-            val = evaluate(model, val_x, val_y, mean, std)
-        record = {"epoch": epoch + 1, "loss": total_loss / seen, "val_accuracy": val["accuracy"],
-                  "val_macro_f1": val["macro_f1"], "lr": schedule.get_last_lr()[0], "seconds": time.time() - began}
-        log.write(json.dumps(record) + "\n")
-        log.flush()
-        print(f"epoch {epoch + 1}/{args.epochs}: loss {record['loss']:.4f}, val acc {val['accuracy']:.4f}, "
-              f"macro-F1 {val['macro_f1']:.4f}, {record['seconds']:.0f} s", file=sys.stderr)
-        extra = {"config": config.to_json(), "mean": mean, "std": std}
-        if val["accuracy"] > best_acc:
-            best_acc = val["accuracy"]
-            torch.save({"model": model.state_dict(), "epoch": epoch, "val_accuracy": best_acc, **extra}, best_path)
-        torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(),
-                    "rng": torch.get_rng_state(), "epoch": epoch, "best_acc": best_acc, **extra}, last_path)
-    print(f"best val accuracy {best_acc:.4f} ({best_path})", file=sys.stderr)
+    with (args.out / "log.jsonl").open("a") as log:
+        for epoch in range(start_epoch, args.epochs):
+            began = time.time()
+            loss = train_one_epoch(model, ema, optimiser, schedule, train, targets, weights, per_class, mean, std,
+                                   args, generator, epoch)
+            evaluated = ema.module if ema is not None else model
+            result = evaluate(evaluated, val, devset, mean, std)
+            score = selection_score(result)
+            dev = {m: round(d["accuracy"], 4) for m, d in result.get("devset", {}).items()}
+            record = {"epoch": epoch + 1, "loss": loss, "val_fer2013": result["fer2013"]["accuracy"],
+                      "val_fer2013_macro_f1": result["fer2013"]["macro_f1"], "val_ferplus": result["ferplus"]["accuracy"],
+                      "val_ferplus_macro_f1": result["ferplus"]["macro_f1"], "devset": dev, "score": score,
+                      "lr": schedule.get_last_lr()[0], "seconds": time.time() - began, "device": args.device}
+            log.write(json.dumps(record) + "\n")
+            log.flush()
+            print(f"epoch {epoch + 1}/{args.epochs}: loss {loss:.4f}, val FER2013 {record['val_fer2013']:.4f}, "
+                  f"FER+ {record['val_ferplus']:.4f}, dev {dev}, {record['seconds']:.0f} s", file=sys.stderr, flush=True)
+            extra = {"config": config.to_json(), "mean": mean, "std": std, "epoch": epoch}
+            if score > best_score:
+                best_score = score
+                save_checkpoint(best_path, model=evaluated.state_dict(), score=score, result=result, **extra)
+            save_checkpoint(last_path, model=model.state_dict(), ema=ema.state_dict() if ema is not None else None,
+                            optimiser=optimiser.state_dict(), schedule=schedule.state_dict(),
+                            rng=torch.get_rng_state(), best_score=best_score, **extra)
+    print(f"best selection score {best_score:.4f} ({best_path})", file=sys.stderr)
 
 
 if __name__ == "__main__":

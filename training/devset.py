@@ -1,0 +1,65 @@
+"""The posed-photo development set (../shared/data/expressions/taiwanese) as detector crops, for model selection.
+
+fercam scores these photographs with `fercam eval DIR --detect`: the largest face OpenCV's frontal cascade finds
+(scale 1.1, 3 neighbours, no size limits), a square around the box widened by a margin, area-resampled to 48x48.
+This module reproduces that framing with OpenCV (the Swift detector returns the same boxes) so that training can
+watch the figure epoch by epoch; the shipped figure always comes from the Swift engine.
+"""
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+import torch
+
+from .model import CLASS_NAMES
+
+DEFAULT_DEVSET = pathlib.Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "expressions" / "taiwanese"
+CASCADE = pathlib.Path("/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml")
+CACHE_DIR = pathlib.Path(__file__).resolve().parent / ".cache"
+MARGINS = (0.0, 0.05, 0.1, 0.15, 0.2)
+
+
+def crop(gray: np.ndarray, box: tuple[int, int, int, int], margin: float, size: int = 48) -> np.ndarray:
+    """The Swift `FaceCropping` region (square on the box centre, edges repeated), area-resampled."""
+    import cv2
+    x, y, w, h = box
+    side = max(w, h) * (1 + 2 * margin)
+    x0, y0 = x + w / 2 - side / 2, y + h / 2 - side / 2
+    pad = int(side) + 2
+    padded = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    left, top, s = int(round(x0)) + pad, int(round(y0)) + pad, max(1, int(round(side)))
+    return cv2.resize(padded[top:top + s, left:left + s], (size, size), interpolation=cv2.INTER_AREA)
+
+
+def load_devset(root: pathlib.Path = DEFAULT_DEVSET) -> dict | None:
+    """{"crops": {margin: N x 48 x 48 uint8}, "labels": N, "missed": count} or None when the folder is absent.
+    Photos without a detected face are left out here and counted in `missed` (fercam counts them as wrong)."""
+    if not root.is_dir() or not CASCADE.exists():
+        return None
+    CACHE_DIR.mkdir(exist_ok=True)
+    cache = CACHE_DIR / "devset.npz"
+    if cache.exists():
+        stored = np.load(cache, allow_pickle=False)
+        return {"crops": {m: torch.from_numpy(stored[f"m{m}"]) for m in MARGINS},
+                "labels": torch.from_numpy(stored["labels"]), "missed": int(stored["missed"]),
+                "total": int(stored["total"])}
+    import cv2
+    detector = cv2.CascadeClassifier(str(CASCADE))
+    crops = {m: [] for m in MARGINS}
+    labels, missed, total = [], 0, 0
+    for index, name in enumerate(CLASS_NAMES):
+        for path in sorted((root / name).glob("*.jpg")):
+            total += 1
+            gray = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2GRAY)
+            boxes = detector.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=3)
+            if len(boxes) == 0:
+                missed += 1
+                continue
+            box = max(boxes, key=lambda b: b[2] * b[3])
+            for m in MARGINS:
+                crops[m].append(crop(gray, tuple(int(v) for v in box), m))
+            labels.append(index)
+    arrays = {f"m{m}": np.stack(c) for m, c in crops.items()}
+    np.savez(cache, labels=np.asarray(labels, np.int64), missed=missed, total=total, **arrays)
+    return load_devset(root)
