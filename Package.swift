@@ -43,10 +43,12 @@ let package = Package(
         .target(name: "V4L2Kit", dependencies: ["CV4L2", "Frames", "Posix"]),
         // Frame sources, per-frame analysis and JSON Lines output.
         .target(name: "Pipeline", dependencies: ["Frames", "ImageFiles", "FaceDetection", "ExpressionModel", "V4L2Kit", "Posix"]),
+        // Charts drawn offscreen: the reliability diagram of `fercam eval`.
+        .target(name: "Charts", dependencies: ["SDLKit", "Pipeline", "Frames"]),
         // The live window.
         .target(name: "LiveView", dependencies: ["Pipeline", "SDLKit", "ImageFiles", "Frames", "ExpressionModel", "Posix"]),
         .executableTarget(name: "fercam", dependencies: [
-            "Pipeline", "LiveView", "FaceDetection", "ExpressionModel", "DNNLKit", "Frames", "ImageFiles", "SDLKit", "V4L2Kit", "Posix",
+            "Pipeline", "LiveView", "Charts", "FaceDetection", "ExpressionModel", "DNNLKit", "Frames", "ImageFiles", "SDLKit", "V4L2Kit", "Posix",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
 
@@ -56,6 +58,7 @@ let package = Package(
         .testTarget(name: "ExpressionModelTests", dependencies: ["ExpressionModel", "DNNLKit", "Frames"], resources: [.copy("Fixtures")]),
         .testTarget(name: "V4L2KitTests", dependencies: ["V4L2Kit", "Frames"]),
         .testTarget(name: "LiveViewTests", dependencies: ["LiveView", "SDLKit", "ImageFiles", "Pipeline", "ExpressionModel", "FaceDetection", "Frames"]),
+        .testTarget(name: "ChartsTests", dependencies: ["Charts", "Pipeline", "ImageFiles", "Frames"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "ImageFiles", "FaceDetection", "Frames"]),
     ]
 )

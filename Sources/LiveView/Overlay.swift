@@ -38,8 +38,6 @@ public struct HeadsUp: Sendable {
 
 /// Draws a frame with its analysis: boxes, labels, per-class bars, attention heat maps, HUD, help.
 public final class OverlayRenderer {
-    public static let fontPath = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-    public static let boldFontPath = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 
     let window: Window
     let label: Font
@@ -49,8 +47,8 @@ public final class OverlayRenderer {
     public init(window: Window, cropping: FaceCropping) throws(SDLError) {
         self.window = window
         self.cropping = cropping
-        label = try Font(display: window.display, path: Self.boldFontPath, size: 17)
-        small = try Font(display: window.display, path: Self.fontPath, size: 12)
+        label = try Font(path: Font.boldPath, size: 17)
+        small = try Font(path: Font.regularPath, size: 12)
     }
 
     /// Colour per expression, chosen to stay apart for common colour blindness where possible.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Counts of (true class, predicted class); `missed` counts faces the detector did not find.
 public struct ConfusionMatrix: Sendable, Equatable {
     public let classNames: [String]
@@ -39,15 +41,6 @@ public struct ConfusionMatrix: Sendable, Equatable {
         let p = precision, r = recall
         let f1 = classNames.indices.map { p[$0] + r[$0] == 0 ? 0 : 2 * p[$0] * r[$0] / (p[$0] + r[$0]) }
         return f1.reduce(0, +) / Double(max(1, f1.count))
-    }
-
-    public var json: String {
-        var text = "{\"images\":\(total),\"accuracy\":\(JSONLines.number(accuracy, decimals: 6)),\"macro_f1\":\(JSONLines.number(macroF1, decimals: 6))"
-        text += ",\"no_face\":\(missed.reduce(0, +)),\"classes\":[" + classNames.map(JSONLines.string).joined(separator: ",") + "]"
-        text += ",\"recall\":{" + zip(classNames, recall).map { "\(JSONLines.string($0)):\(JSONLines.number($1, decimals: 6))" }.joined(separator: ",") + "}"
-        text += ",\"confusion\":[" + counts.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",") + "]"
-        text += ",\"no_face_by_class\":[" + missed.map(String.init).joined(separator: ",") + "]}"
-        return text
     }
 
     /// A table for people: summary, per-class recall, and the matrix (rows true, columns predicted).

@@ -3,6 +3,40 @@ import FaceDetection
 import Frames
 import ImageFiles
 
+/// One scored image: its folder's label, and the model's answer (nil when the detector found no face).
+public struct EvaluatedImage: Sendable {
+    public var path: String
+    public var folderLabel: Int
+    public var predicted: Int?
+    /// Class probabilities; empty when no face was found.
+    public var probabilities: [Float]
+}
+
+/// Everything `fercam eval` measured, before it is summarised against one label set or another.
+public struct Evaluation: Sendable {
+    public var classNames: [String]
+    public var images: [EvaluatedImage]
+    /// Images that could not be read, with the reason; they are left out of every figure.
+    public var unreadable: [(path: String, reason: String)]
+
+    /// The confusion matrix against `truth`; images for which `truth` has no label are left out.
+    public func matrix(truth: (EvaluatedImage) -> Int?) -> ConfusionMatrix {
+        var matrix = ConfusionMatrix(classNames: classNames)
+        for image in images { if let t = truth(image) { matrix.add(truth: t, predicted: image.predicted) } }
+        return matrix
+    }
+
+    /// Confidence against correctness over the faces that were classified and have a label.
+    public func calibration(truth: (EvaluatedImage) -> Int?, bins: Int = Calibration.defaultBins) -> Calibration {
+        var calibration = Calibration(bins: bins)
+        for image in images {
+            guard let t = truth(image), let predicted = image.predicted else { continue }
+            calibration.add(confidence: Double(image.probabilities[predicted]), correct: predicted == t)
+        }
+        return calibration
+    }
+}
+
 /// Scores a classifier on labelled images, as `fercam eval` does.
 public struct Evaluator {
     public let classifier: ExpressionClassifier
@@ -14,35 +48,41 @@ public struct Evaluator {
         self.detector = detector
     }
 
-    public func run(_ images: LabelledImages, progress: (Int) -> Void = { _ in }) throws -> ConfusionMatrix {
+    /// Classifies every image. An unreadable image is recorded and skipped, or thrown when `stopOnError`.
+    public func run(_ labelled: LabelledImages, stopOnError: Bool = false, progress: (Int) -> Void = { _ in }) throws -> Evaluation {
         let size = classifier.description.inputSize
-        var matrix = ConfusionMatrix(classNames: classifier.classNames)
-        var pending: [(face: GrayImage, label: Int)] = []
+        var evaluation = Evaluation(classNames: classifier.classNames, images: [], unreadable: [])
+        var pending: [(face: GrayImage, index: Int)] = []
         func flush() throws {
             let results = try classifier.classify(faces: pending.map(\.face))
             for (item, result) in zip(pending, results) {
-                matrix.add(truth: item.label, predicted: classifier.classNames.firstIndex(of: result.label))
+                evaluation.images[item.index].predicted = classifier.classNames.firstIndex(of: result.label)
+                evaluation.images[item.index].probabilities = result.scores
             }
             pending.removeAll(keepingCapacity: true)
         }
-        for (done, item) in images.items.enumerated() {
-            let gray = try ImageFile.loadGray(item.path)
-            if let (haar, parameters) = detector {
-                if let largest = haar.detect(in: gray, parameters: parameters).max(by: { $0.area < $1.area }) {
-                    pending.append((classifier.cropping.crop(gray, box: largest, size: size), item.label))
-                } else {
-                    matrix.add(truth: item.label, predicted: nil)
-                }
-            } else if gray.width == size && gray.height == size {
-                pending.append((gray, item.label))
-            } else {
-                let whole = Rect(x: 0, y: 0, width: gray.width, height: gray.height)
-                pending.append((FaceCropping(margin: 0).crop(gray, box: whole, size: size), item.label))
+        for (done, item) in labelled.items.enumerated() {
+            defer { progress(done + 1) }
+            let gray: GrayImage
+            do { gray = try ImageFile.loadGray(item.path) } catch {
+                if stopOnError { throw error }
+                evaluation.unreadable.append((item.path, error.reason))
+                continue
             }
+            let face: GrayImage?
+            if let (haar, parameters) = detector {
+                face = haar.detect(in: gray, parameters: parameters).max(by: { $0.area < $1.area })
+                    .map { classifier.cropping.crop(gray, box: $0, size: size) }
+            } else if gray.width == size && gray.height == size {
+                face = gray
+            } else {
+                face = FaceCropping(margin: 0).crop(gray, box: Rect(x: 0, y: 0, width: gray.width, height: gray.height), size: size)
+            }
+            evaluation.images.append(EvaluatedImage(path: item.path, folderLabel: item.label, predicted: nil, probabilities: []))
+            if let face { pending.append((face, evaluation.images.count - 1)) }
             if pending.count == Network.maximumBatch { try flush() }
-            progress(done + 1)
         }
         try flush()
-        return matrix
+        return evaluation
     }
 }

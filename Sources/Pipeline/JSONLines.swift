@@ -68,6 +68,25 @@ public enum JSONLines {
                           ("faces", .array(faces.map(JSONValue.box)))]).encoded
     }
 
+    /// One label set's figures in `fercam eval --json`.
+    public static func scores(_ matrix: ConfusionMatrix, calibration: Calibration) -> [(String, JSONValue)] {
+        [("images", .int(matrix.total)), ("accuracy", .number(matrix.accuracy, decimals: 6)), ("macro_f1", .number(matrix.macroF1, decimals: 6)),
+         ("no_face", .int(matrix.missed.reduce(0, +))), ("classes", .array(matrix.classNames.map(JSONValue.string))),
+         ("recall", .object(zip(matrix.classNames, matrix.recall).map { ($0, .number($1, decimals: 6)) })),
+         ("confusion", .array(matrix.counts.map { .array($0.map(JSONValue.int)) })),
+         ("no_face_by_class", .array(matrix.missed.map(JSONValue.int))),
+         ("ece", .number(calibration.expectedError, decimals: 6))]
+    }
+
+    /// `fercam eval --json`: the folder labels' figures at the top level, other label sets under `label_sets`.
+    public static func evaluation(_ report: EvaluationReport) -> String {
+        var fields = scores(report.folder.matrix, calibration: report.folder.calibration)
+        fields.append(("label_sets", .object(report.others.map { ($0.name, .object(scores($0.matrix, calibration: $0.calibration))) })))
+        fields.append(("unreadable", .object([("count", .int(report.unreadable.count)),
+                                              ("first", .array(report.unreadable.prefix(5).map { .string("\($0.path): \($0.reason)") }))])))
+        return JSONValue.object(fields).encoded
+    }
+
     /// A JSON string literal.
     public static func string(_ text: String) -> String {
         var out = "\""

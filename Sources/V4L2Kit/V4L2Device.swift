@@ -22,9 +22,11 @@ public final class V4L2Device: CaptureDevice {
     deinit { close() }
 
     private func ioctl<T>(_ request: UInt, _ value: inout T, _ operation: String) throws(DeviceFailure) {
-        do { try syscall("ioctl") { fercam_v4l2_ioctl(fd, request, &value) } } catch {
-            throw DeviceFailure(operation: operation, code: error.code)
+        var failure: SystemCallError?
+        withUnsafeMutableBytes(of: &value) { raw in
+            do throws(SystemCallError) { try syscall("ioctl") { fercam_v4l2_ioctl(fd, request, raw.baseAddress) } } catch { failure = error }
         }
+        if let failure { throw DeviceFailure(operation: operation, code: failure.code) }
     }
 
     /// One step of a VIDIOC_ENUM_* walk: false once the index is past the end (EINVAL).

@@ -18,7 +18,7 @@ final class OverlayRenderTests: XCTestCase {
 
     override func setUpWithError() throws {
         setenv("SDL_VIDEODRIVER", "offscreen", 1)
-        guard FileManager.default.fileExists(atPath: OverlayRenderer.fontPath) else { throw XCTSkip("install fonts-dejavu-core") }
+        guard FileManager.default.fileExists(atPath: Font.regularPath) else { throw XCTSkip("install fonts-dejavu-core") }
     }
 
     /// A face labelled happy, with attention hot in the top-left cell and cold elsewhere.
@@ -125,7 +125,7 @@ final class ReplayRenderTests: XCTestCase {
     func testOverlayLandsOnTheDetectedFaces() throws {
         setenv("SDL_VIDEODRIVER", "offscreen", 1)
         guard FileManager.default.fileExists(atPath: Self.faces) else { throw XCTSkip("\(Self.faces) is absent: needs ../shared/data/faces") }
-        guard FileManager.default.fileExists(atPath: OverlayRenderer.fontPath) else { throw XCTSkip("install fonts-dejavu-core") }
+        guard FileManager.default.fileExists(atPath: Font.regularPath) else { throw XCTSkip("install fonts-dejavu-core") }
         let classifier = try ExpressionClassifier(path: Self.root.appendingPathComponent("assets/fercam-resnet-cbam.safetensors").path)
         let analyser = FrameAnalyser(detector: try HaarDetector(), parameters: .live, classifier: classifier)
         let display = try Display()

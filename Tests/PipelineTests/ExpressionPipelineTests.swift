@@ -2,6 +2,7 @@ import ExpressionModel
 import FaceDetection
 import Foundation
 import Frames
+import ImageFiles
 import Pipeline
 import XCTest
 
@@ -55,10 +56,70 @@ final class ExpressionPipelineTests: XCTestCase {
         let classifier = try ExpressionClassifier(path: Self.modelPath)
         let images = try LabelledImages(root: Self.valRoot, classNames: classifier.classNames)
         XCTAssertEqual(images.items.count, 3589)
-        let matrix = try Evaluator(classifier: classifier).run(images)
-        XCTAssertEqual(matrix.total, 3589)
-        XCTAssertEqual(matrix.accuracy, expected, accuracy: 0.002, "fercam eval vs training/export.py")
-        XCTAssertEqual(matrix.macroF1, try XCTUnwrap(plain["macro_f1"] as? Double), accuracy: 0.005)
+        let ferPlus = try LabelsFile(path: Self.valRoot + "/../ferplus.csv", classNames: classifier.classNames)
+        let report = EvaluationReport(try Evaluator(classifier: classifier).run(images), labelsFiles: [ferPlus])
+        XCTAssertEqual(report.folder.matrix.total, 3589)
+        XCTAssertEqual(report.folder.matrix.accuracy, expected, accuracy: 0.002, "fercam eval vs training/export.py")
+        XCTAssertEqual(report.folder.matrix.macroF1, try XCTUnwrap(plain["macro_f1"] as? Double), accuracy: 0.005)
+        // The FER+ majority set: faces whose most-voted column is one of the seven classes.
+        XCTAssertEqual(report.others.first?.name, "FER+ majority")
+        if let ferPlusMetrics = (metrics["val"] as? [String: Any])?["ferplus"] as? [String: Any] {
+            XCTAssertEqual(report.others[0].matrix.total, try XCTUnwrap(ferPlusMetrics["images"] as? Int))
+            XCTAssertEqual(report.others[0].matrix.accuracy, try XCTUnwrap(ferPlusMetrics["accuracy"] as? Double), accuracy: 0.002)
+        }
+        if let ece = plain["ece"] as? Double { XCTAssertEqual(report.folder.calibration.expectedError, ece, accuracy: 0.01) }
+    }
+
+    func testLabelsFilesOfBothLayouts() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fercam-labels-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let classes = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+        let votes = dir.appendingPathComponent("votes.csv")
+        try """
+        path,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF
+        val/angry/a.jpg,2,0,0,1,7,0,0,0,0,0
+        val/angry/b.jpg,3,3,0,0,0,0,0,0,0,4
+        val/sad/c.jpg,5,0,0,5,0,0,0,0,0,0
+        val/sad/d.jpg,0,0,0,0,0,0,0,0,0,0
+
+        """.write(to: votes, atomically: true, encoding: .utf8)
+        let ferPlus = try LabelsFile(path: votes.path, classNames: classes)
+        XCTAssertEqual(ferPlus.name, "FER+ majority")
+        XCTAssertEqual(ferPlus.label(for: "/data/fer2013/val/angry/a.jpg"), 0)
+        XCTAssertNil(ferPlus.label(for: "/x/angry/b.jpg"), "majority not-a-face: no label")
+        XCTAssertEqual(ferPlus.label(for: "sad/c.jpg"), 6, "a tie goes to the first column")
+        XCTAssertNil(ferPlus.label(for: "sad/d.jpg"), "no votes: no label")
+        XCTAssertNil(ferPlus.label(for: "sad/unlisted.jpg"))
+
+        let plain = dir.appendingPathComponent("labels.csv")
+        try "path,label,performer\nneutral/1.jpg,happy,01\n".write(to: plain, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try LabelsFile(path: plain.path, classNames: classes).label(for: "root/neutral/1.jpg"), 3)
+        try "path,label\nneutral/1.jpg,joy\n".write(to: plain, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try LabelsFile(path: plain.path, classNames: classes)) { error in
+            XCTAssertTrue("\(error)".contains("line 2: unknown class 'joy'"), "\(error)")
+        }
+        try "file,emotion\n".write(to: plain, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try LabelsFile(path: plain.path, classNames: classes))
+    }
+
+    /// An unreadable image is listed and left out; the rest are still scored.
+    func testEvalGoesOnPastUnreadableImages() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fercam-eval-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for name in ["happy", "sad"] {
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent(name), withIntermediateDirectories: true)
+        }
+        try Data(PNM.encode(GrayImage(width: 48, height: 48, fill: 120))).write(to: dir.appendingPathComponent("happy/a.pgm"))
+        try Data("P5 48 48 255\n".utf8).write(to: dir.appendingPathComponent("sad/broken.pgm"))
+        let classifier = try ExpressionClassifier(path: Self.modelPath)
+        let images = try LabelledImages(root: dir.path, classNames: classifier.classNames)
+        let evaluation = try Evaluator(classifier: classifier).run(images)
+        XCTAssertEqual(evaluation.images.count, 1)
+        XCTAssertEqual(evaluation.unreadable.count, 1)
+        XCTAssertTrue(evaluation.unreadable[0].reason.contains("truncated"), evaluation.unreadable[0].reason)
+        XCTAssertTrue(EvaluationReport(evaluation).text.contains("1 unreadable image left out"))
+        XCTAssertThrowsError(try Evaluator(classifier: classifier).run(images, stopOnError: true))
     }
 
     func testConfusionMatrixArithmetic() {
@@ -71,6 +132,7 @@ final class ExpressionPipelineTests: XCTestCase {
         XCTAssertEqual(m.recall, [0.5, 0.5])
         XCTAssertEqual(m.precision, [1, 0.5])
         XCTAssertEqual(m.macroF1, (2 * 0.5 / 1.5 + 0.5) / 2, accuracy: 1e-12)
-        XCTAssertTrue(m.json.contains("\"no_face\":1"))
+        let json = JSONLines.scores(m, calibration: Calibration()).map { JSONLines.string($0.0) + ":" + $0.1.encoded }
+        XCTAssertTrue(json.contains("\"no_face\":1"))
     }
 }
