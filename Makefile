@@ -81,18 +81,24 @@ $(TRAIN_VENV)/.installed: training/requirements.txt
 
 train-setup: $(TRAIN_VENV)/.installed
 
-## Train the expression model from ../shared/data/fer2013 (checkpoints in training/runs/main; add RESUME=1 to continue).
+## Train the expression model from ../shared/data/fer2013 with FER+ votes (checkpoints in training/runs/main;
+## RESUME=1 continues, DEVICE=cuda trains on a GPU).
 train: train-setup
-	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --out training/runs/main $(if $(RESUME),--resume)
+	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --out training/runs/main \
+	  $(if $(RESUME),--resume) $(if $(DEVICE),--device $(DEVICE))
 
 ## A one-epoch run on 1,024 faces into .cache/train-smoke: checks the training code end to end (not part of `make test`).
 train-smoke: train-setup
 	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --out .cache/train-smoke --epochs 1 --subset 1024
 
-## Export the best checkpoint to assets/ (safetensors + ONNX), the model card figures and the test fixtures.
-export: train-setup
+## Export the best checkpoint to assets/ (safetensors + ONNX, fixtures, figures), score it with fercam's own engine
+## (FER2013 val against both label sets with its reliability diagram, and the posed photographs), render the model card.
+export: train-setup build
 	$(TRAIN_VENV)/bin/python -m training.export --checkpoint training/runs/main/best.pt --data "$(SHARED)/data/fer2013"
-	training/render_card.sh
+	$(BIN) eval "$(SHARED)/data/fer2013/val" --labels "$(SHARED)/data/fer2013/ferplus.csv" --json \
+	  --reliability assets/reliability.png > assets/eval-val.json
+	$(BIN) eval "$(SHARED)/data/expressions/taiwanese" --detect --json > assets/eval-posed.json
+	$(TRAIN_VENV)/bin/python -m training.model_card
 
 clean:
 	rm -rf .build .cache

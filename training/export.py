@@ -1,7 +1,11 @@
-"""Export a trained checkpoint: assets/ (safetensors + ONNX), val metrics for the model
-card, a confusion-matrix plot, and reference fixtures for the Swift engine.
+"""Export a trained checkpoint: assets/ (safetensors + ONNX), val metrics for the model card (FER2013 and FER+
+majority labels, flip test-time augmentation, calibration), a confusion-matrix plot, and reference fixtures
+for the Swift engine's parity tests.
 
     python -m training.export --checkpoint training/runs/main/best.pt --data ../shared/data/fer2013
+
+Phases: `load_checkpoint`, `measure` (with `fit_temperature`), `export_weights`, `export_onnx`,
+`export_fixtures`, `plot_confusion`, `write_metrics`.
 """
 from __future__ import annotations
 
@@ -15,10 +19,10 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
-from .data import DEFAULT_DATA, load_split, normalise
+from .data import DEFAULT_DATA, ferplus_majority, load_split, normalise
 from .metrics import confusion_matrix, summarise
 from .model import CLASS_NAMES, FerNet, ModelConfig, count_macs, count_parameters
-from .train import predict
+from .train import expected_calibration_error, predict
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
@@ -34,6 +38,113 @@ class ExportWrapper(torch.nn.Module):
 
     def forward(self, x):
         return self.model.forward_with_attention(x)
+
+
+def load_checkpoint(path: pathlib.Path) -> tuple[FerNet, dict]:
+    state = torch.load(path, weights_only=False, map_location="cpu")
+    model = FerNet(ModelConfig.from_json(state["config"]))
+    model.load_state_dict(state["model"])
+    return model.eval(), state
+
+
+@torch.no_grad()
+def logits_of(model: FerNet, images: torch.Tensor, mean: float, std: float, flip: bool = False) -> torch.Tensor:
+    out = []
+    for start in range(0, len(images), 512):
+        x = normalise(images[start:start + 512], mean, std)
+        out.append(model(torch.flip(x, dims=[3]) if flip else x).float())
+    return torch.cat(out)
+
+
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """The temperature that minimises the negative log-likelihood (Guo et al., 2017), by a fine grid search."""
+    grid = torch.linspace(0.5, 3.0, 251)
+    losses = torch.stack([F.cross_entropy(logits / t, labels) for t in grid])
+    return float(grid[losses.argmin()])
+
+
+def summarise_probabilities(probabilities: torch.Tensor, labels: torch.Tensor) -> dict:
+    summary = summarise(confusion_matrix(probabilities.argmax(1), labels))
+    summary["ece"] = expected_calibration_error(probabilities, labels)
+    summary["images"] = int(len(labels))
+    return summary
+
+
+def measure(model: FerNet, val, mean: float, std: float) -> dict:
+    """Val figures against both label sets, plain and with flip TTA, before and after temperature scaling.
+    The temperature is fitted on the FER+ majority labels (the ones the model is trained toward)."""
+    logits = logits_of(model, val.images, mean, std)
+    flipped = logits_of(model, val.images, mean, std, flip=True)
+    majority = ferplus_majority(val.votes)
+    keep = majority >= 0
+    temperature = fit_temperature(logits[keep], majority[keep])
+    result = {"temperature": temperature}
+    for name, t in (("raw", 1.0), ("scaled", temperature)):
+        plain = F.softmax(logits / t, 1)
+        tta = (plain + F.softmax(flipped / t, 1)) / 2
+        result[name] = {
+            "fer2013": summarise_probabilities(plain, val.labels),
+            "ferplus": summarise_probabilities(plain[keep], majority[keep]),
+            "fer2013_flip_tta": summarise_probabilities(tta, val.labels),
+            "ferplus_flip_tta": summarise_probabilities(tta[keep], majority[keep]),
+        }
+    return result
+
+
+def export_weights(model: FerNet, state: dict, path: pathlib.Path, temperature: float, val_accuracy: float) -> None:
+    tensors = {k: v.detach().float().contiguous() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+    config = model.config
+    metadata = {
+        "format": "fercam-resnet-cbam/1",
+        "config": config.to_json(),
+        "class_names": json.dumps(CLASS_NAMES),
+        "input_size": str(config.input_size),
+        "input_channels": str(config.in_channels),
+        "normalisation": json.dumps({"scale": 1 / 255, "mean": state["mean"], "std": state["std"]}),
+        "temperature": f"{temperature:.4f}",
+        "val_accuracy": f"{val_accuracy:.4f}",
+        "epoch": str(state["epoch"] + 1),
+    }
+    save_file(tensors, str(path), metadata=metadata)
+
+
+def export_onnx(model: FerNet, path: pathlib.Path) -> None:
+    config = model.config
+    example = torch.zeros(1, config.in_channels, config.input_size, config.input_size)
+    torch.onnx.export(ExportWrapper(model).eval(), (example,), str(path), input_names=["faces"],
+                      output_names=["logits", "stem_attention", "last_attention"],
+                      dynamic_axes={"faces": {0: "batch"}, "logits": {0: "batch"}, "stem_attention": {0: "batch"},
+                                    "last_attention": {0: "batch"}}, opset_version=17, dynamo=False)
+
+
+def export_fixtures(model: FerNet, val, mean: float, std: float, onnx_path: pathlib.Path, name: str) -> float:
+    """Eight val faces (one per class, plus one) and two synthetic inputs with PyTorch's outputs, as numbers.
+    Returns ONNX Runtime's largest logit difference from PyTorch on them."""
+    picks = [int((val.labels == c).nonzero()[0]) for c in range(len(CLASS_NAMES))] + [int(len(val.labels) // 2)]
+    inputs = [val.images[i].numpy().astype(np.uint8) for i in picks]
+    ramp = np.add.outer(np.arange(48), np.arange(48)).astype(np.float64) * (255 / 94)
+    inputs.append(ramp.round().astype(np.uint8))
+    inputs.append(np.random.default_rng(0).integers(0, 256, (48, 48)).astype(np.uint8))
+    batch = normalise(torch.from_numpy(np.stack(inputs)), mean, std)
+    with torch.no_grad():
+        logits, stem_attention, last_attention = model.forward_with_attention(batch)
+    import onnxruntime as ort
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    ort_gap = float(np.abs(session.run(["logits"], {"faces": batch.numpy()})[0] - logits.numpy()).max())
+    sources = [val.paths[i] for i in picks] + ["synthetic ramp", "synthetic noise"]
+    fixture = {
+        "model": f"assets/{name}.safetensors",
+        "cases": [{
+            "source": sources[i],
+            "pixels": inputs[i].flatten().tolist(),
+            "logits": [round(float(v), 6) for v in logits[i]],
+            "stem_attention": [round(float(v), 6) for v in stem_attention[i, 0].flatten()],
+            "last_attention": [round(float(v), 6) for v in last_attention[i, 0].flatten()],
+        } for i in range(len(inputs))],
+    }
+    FIXTURES.mkdir(parents=True, exist_ok=True)
+    (FIXTURES / "reference.json").write_text(json.dumps(fixture, separators=(",", ":")) + "\n")
+    return ort_gap
 
 
 def plot_confusion(confusion: list[list[int]], path: pathlib.Path, title: str) -> None:
@@ -58,85 +169,45 @@ def plot_confusion(confusion: list[list[int]], path: pathlib.Path, title: str) -
     plt.close(fig)
 
 
-def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("--checkpoint", type=pathlib.Path, default=ROOT / "training/runs/main/best.pt")
-    p.add_argument("--data", type=pathlib.Path, default=DEFAULT_DATA)
-    p.add_argument("--name", default="fercam-resnet-cbam")
-    args = p.parse_args()
-    state = torch.load(args.checkpoint, weights_only=False)
-    config = ModelConfig.from_json(state["config"])
-    mean, std = state["mean"], state["std"]
-    model = FerNet(config)
-    model.load_state_dict(state["model"])
-    model.eval()
-    torch.manual_seed(0)
-
-    val_x, val_y, val_paths = load_split(args.data, "val")
-    metrics = {}
-    for tta in (False, True):
-        probs = predict(model, val_x, mean, std, flip_tta=tta)
-        metrics["flip_tta" if tta else "plain"] = summarise(confusion_matrix(probs.argmax(1), val_y))
-    plain = metrics["plain"]
-    print(f"val accuracy {plain['accuracy']:.4f} macro-F1 {plain['macro_f1']:.4f}; with flip TTA "
-          f"{metrics['flip_tta']['accuracy']:.4f} / {metrics['flip_tta']['macro_f1']:.4f}", file=sys.stderr)
-
-    ASSETS.mkdir(exist_ok=True)
-    tensors = {k: v.detach().float().contiguous() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
-    metadata = {
-        "format": "fercam-resnet-cbam/1",
-        "config": config.to_json(),
-        "class_names": json.dumps(CLASS_NAMES),
-        "input_size": str(config.input_size),
-        "input_channels": str(config.in_channels),
-        "normalisation": json.dumps({"scale": 1 / 255, "mean": mean, "std": std}),
-        "val_accuracy": f"{plain['accuracy']:.4f}",
-        "epoch": str(state["epoch"] + 1),
-    }
-    save_file(tensors, str(ASSETS / f"{args.name}.safetensors"), metadata=metadata)
-
-    wrapper = ExportWrapper(model).eval()
-    example = torch.zeros(1, config.in_channels, config.input_size, config.input_size)
-    onnx_path = ASSETS / f"{args.name}.onnx"
-    torch.onnx.export(wrapper, (example,), str(onnx_path), input_names=["faces"],
-                      output_names=["logits", "stem_attention", "last_attention"],
-                      dynamic_axes={"faces": {0: "batch"}, "logits": {0: "batch"}, "stem_attention": {0: "batch"},
-                                    "last_attention": {0: "batch"}}, opset_version=17, dynamo=False)
-
-    # Reference fixtures: eight val faces (one per class, plus one) and two synthetic inputs, as numbers.
-    picks = [int((val_y == c).nonzero()[0]) for c in range(len(CLASS_NAMES))] + [int(len(val_y) // 2)]
-    inputs = [val_x[i].numpy().astype(np.uint8) for i in picks]
-    ramp = np.add.outer(np.arange(48), np.arange(48)).astype(np.float64) * (255 / 94)
-    inputs.append(ramp.round().astype(np.uint8))
-    inputs.append(np.random.default_rng(0).integers(0, 256, (48, 48)).astype(np.uint8))
-    batch = normalise(torch.from_numpy(np.stack(inputs)), mean, std)
-    with torch.no_grad():
-        logits, stem_attention, last_attention = model.forward_with_attention(batch)
-    import onnxruntime as ort
-    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    ort_logits = session.run(["logits"], {"faces": batch.numpy()})[0]
-    ort_gap = float(np.abs(ort_logits - logits.numpy()).max())
-    print(f"ONNX Runtime vs PyTorch max |logit difference| {ort_gap:.2e}", file=sys.stderr)
-    FIXTURES.mkdir(parents=True, exist_ok=True)
-    fixture = {
-        "model": f"assets/{args.name}.safetensors",
-        "cases": [{
-            "source": (val_paths[picks[i]] if i < len(picks) else ("synthetic ramp" if i == len(picks) else "synthetic noise")),
-            "pixels": inputs[i].flatten().tolist(),
-            "logits": [round(float(v), 6) for v in logits[i]],
-            "stem_attention": [round(float(v), 6) for v in stem_attention[i, 0].flatten()],
-            "last_attention": [round(float(v), 6) for v in last_attention[i, 0].flatten()],
-        } for i in range(len(inputs))],
-    }
-    (FIXTURES / "reference.json").write_text(json.dumps(fixture, separators=(",", ":")) + "\n")
-
-    plot_confusion(plain["confusion"], ASSETS / "confusion.png",
-                   f"FER2013 val, accuracy {plain['accuracy']:.1%}, macro-F1 {plain['macro_f1']:.3f}")
+def write_metrics(path: pathlib.Path, model: FerNet, state: dict, measured: dict, ort_gap: float) -> dict:
+    shipped = measured["scaled"]
     summary = {
         "checkpoint_epoch": state["epoch"] + 1, "parameters": count_parameters(model), "macs": count_macs(model),
-        "mean": mean, "std": std, "onnx_max_abs_logit_difference": ort_gap, "val": metrics,
+        "mean": state["mean"], "std": state["std"], "temperature": measured["temperature"],
+        "onnx_max_abs_logit_difference": ort_gap,
+        # `plain` is what the shipped file gives (temperature applied); `raw` is before temperature scaling.
+        "val": {"plain": shipped["fer2013"], "ferplus": shipped["ferplus"], "flip_tta": shipped["fer2013_flip_tta"],
+                "ferplus_flip_tta": shipped["ferplus_flip_tta"], "raw": measured["raw"]},
     }
-    (ASSETS / "metrics.json").write_text(json.dumps(summary, indent=1) + "\n")
+    path.write_text(json.dumps(summary, indent=1) + "\n")
+    return summary
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", type=pathlib.Path, default=ROOT / "training/runs/main/best.pt", help="checkpoint to export")
+    p.add_argument("--data", type=pathlib.Path, default=DEFAULT_DATA, help="FER2013 folders with ferplus.csv, or packed parts")
+    p.add_argument("--name", default="fercam-resnet-cbam", help="file name of the exported model, without extension")
+    args = p.parse_args(argv)
+    torch.manual_seed(0)
+    model, state = load_checkpoint(args.checkpoint)
+    val = load_split(args.data, "val")
+    measured = measure(model, val, state["mean"], state["std"])
+    shipped = measured["scaled"]
+    print(f"temperature {measured['temperature']:.3f}; val FER2013 {shipped['fer2013']['accuracy']:.4f} "
+          f"(macro-F1 {shipped['fer2013']['macro_f1']:.4f}), FER+ majority {shipped['ferplus']['accuracy']:.4f} "
+          f"(macro-F1 {shipped['ferplus']['macro_f1']:.4f}); ECE {measured['raw']['ferplus']['ece']:.4f} -> "
+          f"{shipped['ferplus']['ece']:.4f}", file=sys.stderr)
+
+    ASSETS.mkdir(exist_ok=True)
+    export_weights(model, state, ASSETS / f"{args.name}.safetensors", measured["temperature"], shipped["ferplus"]["accuracy"])
+    onnx_path = ASSETS / f"{args.name}.onnx"
+    export_onnx(model, onnx_path)
+    ort_gap = export_fixtures(model, val, state["mean"], state["std"], onnx_path, args.name)
+    print(f"ONNX Runtime vs PyTorch max |logit difference| {ort_gap:.2e}", file=sys.stderr)
+    plot_confusion(shipped["ferplus"]["confusion"], ASSETS / "confusion.png",
+                   f"FER2013 val, FER+ majority labels: accuracy {shipped['ferplus']['accuracy']:.1%}")
+    summary = write_metrics(ASSETS / "metrics.json", model, state, measured, ort_gap)
     print(json.dumps({k: v for k, v in summary.items() if k != "val"}), file=sys.stderr)
 
 

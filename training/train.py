@@ -39,7 +39,7 @@ def parse_args(argv=None):
                    help="posed-photo folder scored each epoch, never trained on (default: %(default)s)")
     p.add_argument("--out", type=pathlib.Path, default=pathlib.Path("training/runs/main"),
                    help="folder for last.pt, best.pt, log.jsonl and config.json")
-    p.add_argument("--epochs", type=int, default=30, help="length of the cosine schedule")
+    p.add_argument("--epochs", type=int, default=26, help="length of the one-cycle schedule")
     p.add_argument("--batch-size", type=int, default=128, help="faces per step")
     p.add_argument("--lr", type=float, default=3e-3, help="peak AdamW learning rate")
     p.add_argument("--weight-decay", type=float, default=0.05, help="AdamW weight decay (not on norms and biases)")

@@ -16,6 +16,9 @@ public struct ModelDescription: Sendable, Equatable {
     public var std: Float
     /// Validation accuracy recorded by the export, if present.
     public var validationAccuracy: Double?
+    /// Probabilities are softmax(logits / temperature): fitted on val by the export so that a score
+    /// of 0.8 is right about 80% of the time. 1 when the file has none.
+    public var temperature: Float
 
     public var classCount: Int { classNames.count }
     /// Side of the feature map after the last stage (each stage halves it).
@@ -71,6 +74,14 @@ public struct ModelDescription: Sendable, Equatable {
         self.mean = Float(mean)
         self.std = Float(std)
         validationAccuracy = file.metadata["val_accuracy"].flatMap(Double.init)
+        if let text = file.metadata["temperature"] {
+            guard let t = Float(text), t.isFinite, t >= 0.05, t <= 20 else {
+                throw .badMetadata(path: path, key: "temperature", detail: "expected a number from 0.05 to 20, found \(text)")
+            }
+            temperature = t
+        } else {
+            temperature = 1
+        }
     }
 }
 

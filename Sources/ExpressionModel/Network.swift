@@ -166,7 +166,7 @@ public final class Network: @unchecked Sendable {
         let lastMaps = applyCBAM(weights.lastAttention, to: &plan.current, batch: plan.batch, size: size)
         let logits = classify(plan.current, batch: plan.batch, pixels: size * size)
         return (0..<plan.batch).map { i in
-            NetworkOutput(logits: logits[i], probabilities: softmax(logits[i]), stemAttention: stemMaps[i], lastAttention: lastMaps[i])
+            NetworkOutput(logits: logits[i], probabilities: softmax(logits[i], temperature: d.temperature), stemAttention: stemMaps[i], lastAttention: lastMaps[i])
         }
     }
 
@@ -193,9 +193,9 @@ public final class Network: @unchecked Sendable {
 
 @inline(__always) func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
 
-func softmax(_ logits: [Float]) -> [Float] {
+func softmax(_ logits: [Float], temperature: Float = 1) -> [Float] {
     let top = logits.max() ?? 0
-    let exps = logits.map { expf($0 - top) }
+    let exps = logits.map { expf(($0 - top) / temperature) }
     let total = exps.reduce(0, +)
     return exps.map { $0 / total }
 }
