@@ -11,7 +11,10 @@ public struct ConvolutionShape: Sendable, Hashable {
     public var stride: Int
     public var padding: Int
 
-    public init(batch: Int, inputChannels: Int, outputChannels: Int, height: Int, width: Int, kernel: Int, stride: Int, padding: Int) {
+    public init(
+        batch: Int, inputChannels: Int, outputChannels: Int, height: Int, width: Int, kernel: Int, stride: Int,
+        padding: Int
+    ) {
         self.batch = batch
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
@@ -55,10 +58,14 @@ public final class Convolution: @unchecked Sendable {
     private let biasValues: [Float]
     private var staging: [UInt16]
 
-    public init(engine: Engine, shape: ConvolutionShape, weights oihw: [Float], bias biasValues: [Float], postOps: [PostOp], precision: Precision,
-                output: Precision = .fp32) throws(DNNLError) {
+    public init(
+        engine: Engine, shape: ConvolutionShape, weights oihw: [Float], bias biasValues: [Float], postOps: [PostOp],
+        precision: Precision,
+        output: Precision = .fp32
+    ) throws(DNNLError) {
         let s = shape
-        precondition(oihw.count == s.outputChannels * s.inputChannels * s.kernel * s.kernel, "weights do not match the shape")
+        precondition(
+            oihw.count == s.outputChannels * s.inputChannels * s.kernel * s.kernel, "weights do not match the shape")
         precondition(biasValues.count == s.outputChannels, "bias does not match the shape")
         self.shape = shape
         precondition(output == .fp32 || precision == .bf16, "a bf16 result needs a bf16 convolution")
@@ -66,17 +73,23 @@ public final class Convolution: @unchecked Sendable {
         self.output = output
         self.engine = engine
         let compute = precision == .bf16 ? dnnl_bf16 : dnnl_f32
-        let what = "a \(s.kernel)x\(s.kernel) convolution \(s.inputChannels)->\(s.outputChannels) at \(s.width)x\(s.height)"
+        let what =
+            "a \(s.kernel)x\(s.kernel) convolution \(s.inputChannels)->\(s.outputChannels) at \(s.width)x\(s.height)"
 
         var sourceMD = try descriptor([s.batch, s.inputChannels, s.height, s.width], compute, dnnl_nhwc)
-        var destinationMD = try descriptor([s.batch, s.outputChannels, s.outputHeight, s.outputWidth], output == .bf16 ? dnnl_bf16 : dnnl_f32, dnnl_nhwc)
-        var anyWeightsMD = try descriptor([s.outputChannels, s.inputChannels, s.kernel, s.kernel], compute, dnnl_format_tag_any)
+        var destinationMD = try descriptor(
+            [s.batch, s.outputChannels, s.outputHeight, s.outputWidth], output == .bf16 ? dnnl_bf16 : dnnl_f32,
+            dnnl_nhwc)
+        var anyWeightsMD = try descriptor(
+            [s.outputChannels, s.inputChannels, s.kernel, s.kernel], compute, dnnl_format_tag_any)
         var biasMD = try descriptor([s.outputChannels], dnnl_f32, dnnl_a)
         let strides: [Int64] = [Int64(s.stride), Int64(s.stride)]
         let padding: [Int64] = [Int64(s.padding), Int64(s.padding)]
         var desc = dnnl_convolution_desc_t()
-        try check(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct, &sourceMD, &anyWeightsMD,
-                                                     &biasMD, &destinationMD, strides, padding, padding), "describing \(what)")
+        try check(
+            dnnl_convolution_forward_desc_init(
+                &desc, dnnl_forward_inference, dnnl_convolution_direct, &sourceMD, &anyWeightsMD,
+                &biasMD, &destinationMD, strides, padding, padding), "describing \(what)")
 
         var attr: dnnl_primitive_attr_t?
         try check(dnnl_primitive_attr_create(&attr), "creating attributes")
@@ -93,7 +106,9 @@ public final class Convolution: @unchecked Sendable {
         try check(dnnl_primitive_attr_set_post_ops(attr, ops), "attaching post-ops")
 
         var pd: dnnl_primitive_desc_t?
-        let planned = withUnsafePointer(to: &desc) { dnnl_primitive_desc_create(&pd, UnsafeRawPointer($0), attr, engine.engine, nil) }
+        let planned = withUnsafePointer(to: &desc) {
+            dnnl_primitive_desc_create(&pd, UnsafeRawPointer($0), attr, engine.engine, nil)
+        }
         try check(planned, "planning \(what)")
         defer { dnnl_primitive_desc_destroy(pd) }
         var primitive: dnnl_primitive_t?
@@ -106,9 +121,14 @@ public final class Convolution: @unchecked Sendable {
         let chosenWeights = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)!.pointee
         let weights = try BoundMemory(chosenWeights, engine: engine, allocate: true, what: what)
         self.weights = weights
-        let plainWeightsMD = try descriptor([s.outputChannels, s.inputChannels, s.kernel, s.kernel], dnnl_f32, dnnl_oihw)
+        let plainWeightsMD = try descriptor(
+            [s.outputChannels, s.inputChannels, s.kernel, s.kernel], dnnl_f32, dnnl_oihw)
         let failure: DNNLError? = oihw.withUnsafeBytes { raw in
-            do throws(DNNLError) { try reorder(raw.baseAddress!, from: plainWeightsMD, into: weights, engine: engine, what: "the weights of \(what)") } catch { return error }
+            do throws(DNNLError) {
+                try reorder(
+                    raw.baseAddress!, from: plainWeightsMD, into: weights, engine: engine,
+                    what: "the weights of \(what)")
+            } catch { return error }
             return nil
         }
         if let failure { throw failure }
@@ -123,7 +143,9 @@ public final class Convolution: @unchecked Sendable {
     /// rounds the input first; when several read the same input, round it once with
     /// `roundToBFloat16` and use `run(bfloat16:into:)`.
     public func run(_ input: [Float], into output: inout [Float]) {
-        precondition(input.count >= shape.inputCount && output.count >= shape.outputCount, "tensor sizes do not match the convolution")
+        precondition(
+            input.count >= shape.inputCount && output.count >= shape.outputCount,
+            "tensor sizes do not match the convolution")
         precondition(self.output == .fp32, "this convolution writes bf16")
         if precision == .bf16 {
             roundToBFloat16(input, count: shape.inputCount, into: &staging)
@@ -138,7 +160,9 @@ public final class Convolution: @unchecked Sendable {
     /// Convolves bfloat16 `input` into fp32 `output` (a bf16 convolution only).
     public func run(bfloat16 input: [UInt16], into output: inout [Float]) {
         precondition(precision == .bf16 && self.output == .fp32, "not a bf16 -> fp32 convolution")
-        precondition(input.count >= shape.inputCount && output.count >= shape.outputCount, "tensor sizes do not match the convolution")
+        precondition(
+            input.count >= shape.inputCount && output.count >= shape.outputCount,
+            "tensor sizes do not match the convolution")
         input.withUnsafeBytes { source in
             output.withUnsafeMutableBytes { execute(source: source.baseAddress!, destination: $0.baseAddress!) }
         }
@@ -147,7 +171,9 @@ public final class Convolution: @unchecked Sendable {
     /// Convolves bfloat16 `input` into bfloat16 `output` (made with `output: .bf16`).
     public func run(bfloat16 input: [UInt16], intoBFloat16 output: inout [UInt16]) {
         precondition(precision == .bf16 && self.output == .bf16, "not a bf16 -> bf16 convolution")
-        precondition(input.count >= shape.inputCount && output.count >= shape.outputCount, "tensor sizes do not match the convolution")
+        precondition(
+            input.count >= shape.inputCount && output.count >= shape.outputCount,
+            "tensor sizes do not match the convolution")
         input.withUnsafeBytes { source in
             output.withUnsafeMutableBytes { execute(source: source.baseAddress!, destination: $0.baseAddress!) }
         }
@@ -158,8 +184,12 @@ public final class Convolution: @unchecked Sendable {
         destination.bind(out)
         biasValues.withUnsafeBytes { b in
             bias.bind(b.baseAddress!)
-            DNNLKit.execute(primitive, on: engine, [(Argument.source, source.memory), (Argument.weights, weights.memory),
-                                                    (Argument.bias, bias.memory), (Argument.destination, destination.memory)])
+            DNNLKit.execute(
+                primitive, on: engine,
+                [
+                    (Argument.source, source.memory), (Argument.weights, weights.memory),
+                    (Argument.bias, bias.memory), (Argument.destination, destination.memory),
+                ])
         }
     }
 }
@@ -169,11 +199,13 @@ public final class Convolution: @unchecked Sendable {
 public func roundToBFloat16(_ input: [Float], count: Int, into output: inout [UInt16]) {
     precondition(count <= input.count, "rounding more values than there are")
     if output.count < count { output += [UInt16](repeating: 0, count: count - output.count) }
-    input.withUnsafeBufferPointer { input in output.withUnsafeMutableBufferPointer { out in
-        for i in 0..<count {
-            let bits = input[i].bitPattern
-            let rounded = bits &+ 0x7FFF &+ ((bits >> 16) & 1)
-            out[i] = UInt16(truncatingIfNeeded: rounded >> 16)
+    input.withUnsafeBufferPointer { input in
+        output.withUnsafeMutableBufferPointer { out in
+            for i in 0..<count {
+                let bits = input[i].bitPattern
+                let rounded = bits &+ 0x7FFF &+ ((bits >> 16) & 1)
+                out[i] = UInt16(truncatingIfNeeded: rounded >> 16)
+            }
         }
-    } }
+    }
 }

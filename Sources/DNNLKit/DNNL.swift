@@ -111,7 +111,9 @@ final class BoundMemory {
     }
 }
 
-func descriptor(_ dims: [Int], _ type: dnnl_data_type_t, _ tag: dnnl_format_tag_t) throws(DNNLError) -> dnnl_memory_desc_t {
+func descriptor(
+    _ dims: [Int], _ type: dnnl_data_type_t, _ tag: dnnl_format_tag_t
+) throws(DNNLError) -> dnnl_memory_desc_t {
     var md = dnnl_memory_desc_t()
     let shape = dims.map { Int64($0) }
     try check(dnnl_memory_desc_init_by_tag(&md, Int32(dims.count), shape, type, tag), "describing a \(dims) tensor")
@@ -128,15 +130,20 @@ func execute(_ primitive: dnnl_primitive_t, on engine: Engine, _ arguments: [(In
 }
 
 /// Copies `source` (laid out as `from`) into oneDNN-owned `destination` (laid out as `to`).
-func reorder(_ source: UnsafeRawPointer, from: dnnl_memory_desc_t, into destination: BoundMemory, engine: Engine, what: String) throws(DNNLError) {
+func reorder(
+    _ source: UnsafeRawPointer, from: dnnl_memory_desc_t, into destination: BoundMemory, engine: Engine, what: String
+) throws(DNNLError) {
     let sourceMemory = try BoundMemory(from, engine: engine, allocate: false, what: what)
     sourceMemory.bind(source)
     var pd: dnnl_primitive_desc_t?
     var src = from
-    try check(dnnl_reorder_primitive_desc_create(&pd, &src, engine.engine, &destination.descriptor, engine.engine, nil), "planning the reorder of \(what)")
+    try check(
+        dnnl_reorder_primitive_desc_create(&pd, &src, engine.engine, &destination.descriptor, engine.engine, nil),
+        "planning the reorder of \(what)")
     defer { dnnl_primitive_desc_destroy(pd) }
     var primitive: dnnl_primitive_t?
     try check(dnnl_primitive_create(&primitive, pd), "creating the reorder of \(what)")
     defer { dnnl_primitive_destroy(primitive) }
-    execute(primitive!, on: engine, [(Argument.source, sourceMemory.memory), (Argument.destination, destination.memory)])
+    execute(
+        primitive!, on: engine, [(Argument.source, sourceMemory.memory), (Argument.destination, destination.memory)])
 }

@@ -32,7 +32,8 @@ func applyCBAM(_ w: CBAMWeights, to tensor: inout [Float], batch: Int, size: Int
                 var attention = [Float](repeating: 0, count: pixels)
                 attention.withUnsafeMutableBufferPointer { out in
                     w.spatial.withUnsafeBufferPointer { k in
-                        spatialGate(padded, at: pooled, weights: k.baseAddress!, bias: w.spatialBias, into: out.baseAddress!)
+                        spatialGate(
+                            padded, at: pooled, weights: k.baseAddress!, bias: w.spatialBias, into: out.baseAddress!)
                     }
                     for p in 0..<pixels {
                         let row = x + p * channels
@@ -61,8 +62,10 @@ struct PaddedMaps {
 
 /// Average and maximum of every channel over all positions, 16 channels at a time
 /// with the running values in registers.
-private func poolPositions(_ x: UnsafeMutablePointer<Float>, channels: Int, pixels: Int,
-                           average: UnsafeMutablePointer<Float>, maximum: UnsafeMutablePointer<Float>) {
+private func poolPositions(
+    _ x: UnsafeMutablePointer<Float>, channels: Int, pixels: Int,
+    average: UnsafeMutablePointer<Float>, maximum: UnsafeMutablePointer<Float>
+) {
     let inverse = 1 / Float(pixels)
     let vectorEnd = channels - channels % ChannelLanes.scalarCount
     var c = 0
@@ -90,8 +93,10 @@ private func poolPositions(_ x: UnsafeMutablePointer<Float>, channels: Int, pixe
 }
 
 /// The shared two-layer MLP over both pooled vectors, summed, through a sigmoid.
-private func channelGate(_ w: CBAMWeights, average: UnsafeMutablePointer<Float>, maximum: UnsafeMutablePointer<Float>,
-                         hidden: UnsafeMutablePointer<Float>, into gate: UnsafeMutablePointer<Float>) {
+private func channelGate(
+    _ w: CBAMWeights, average: UnsafeMutablePointer<Float>, maximum: UnsafeMutablePointer<Float>,
+    hidden: UnsafeMutablePointer<Float>, into gate: UnsafeMutablePointer<Float>
+) {
     let channels = w.channels
     w.fc1.withUnsafeBufferPointer { fc1 in
         for h in 0..<w.hidden {
@@ -110,8 +115,10 @@ private func channelGate(_ w: CBAMWeights, average: UnsafeMutablePointer<Float>,
 
 /// x *= gate per channel; then the mean and the maximum across channels at every
 /// position, written into the padded maps.
-private func gateAndPoolChannels(_ x: UnsafeMutablePointer<Float>, gate: UnsafeMutablePointer<Float>, channels: Int,
-                                 into maps: PaddedMaps, at pooled: UnsafeMutablePointer<Float>) {
+private func gateAndPoolChannels(
+    _ x: UnsafeMutablePointer<Float>, gate: UnsafeMutablePointer<Float>, channels: Int,
+    into maps: PaddedMaps, at pooled: UnsafeMutablePointer<Float>
+) {
     let vectorEnd = channels - channels % ChannelLanes.scalarCount
     let inverse = 1 / Float(channels)
     for y in 0..<maps.size {
@@ -143,8 +150,10 @@ private func gateAndPoolChannels(_ x: UnsafeMutablePointer<Float>, gate: UnsafeM
 
 /// Sigmoid of a k x k convolution over the two padded maps, 16 output positions
 /// of a row at a time, accumulated in registers.
-func spatialGate(_ maps: PaddedMaps, at pooled: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>, bias: Float,
-                 into out: UnsafeMutablePointer<Float>) {
+func spatialGate(
+    _ maps: PaddedMaps, at pooled: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>, bias: Float,
+    into out: UnsafeMutablePointer<Float>
+) {
     let k = 2 * maps.border + 1
     for y in 0..<maps.size {
         var x0 = 0
@@ -159,7 +168,9 @@ func spatialGate(_ maps: PaddedMaps, at pooled: UnsafeMutablePointer<Float>, wei
                 }
             }
             let sums = meanSum + maxSum
-            for i in 0..<min(ChannelLanes.scalarCount, maps.size - x0) { out[y * maps.size + x0 + i] = sigmoid(sums[i]) }
+            for i in 0..<min(ChannelLanes.scalarCount, maps.size - x0) {
+                out[y * maps.size + x0 + i] = sigmoid(sums[i])
+            }
             x0 += ChannelLanes.scalarCount
         }
     }
@@ -177,7 +188,9 @@ private func dot(_ a: UnsafePointer<Float>, _ b: UnsafeMutablePointer<Float>, co
     var sums = ChannelLanes(repeating: 0)
     var i = 0
     while i < vectorEnd {
-        sums += UnsafeRawPointer(a + i).loadUnaligned(as: ChannelLanes.self) * UnsafeRawPointer(b + i).loadUnaligned(as: ChannelLanes.self)
+        sums +=
+            UnsafeRawPointer(a + i).loadUnaligned(as: ChannelLanes.self)
+            * UnsafeRawPointer(b + i).loadUnaligned(as: ChannelLanes.self)
         i += ChannelLanes.scalarCount
     }
     var sum = horizontalSum(sums)

@@ -33,7 +33,9 @@ public final class ExpressionClassifier: @unchecked Sendable {
         description = try ModelDescription(file: file)
         let weights = try ModelWeights(file: file, description: description)
         if precision == .bf16 && !Engine.supportsBF16 {
-            throw ModelFileError.badMetadata(path: path, key: "precision", detail: "bf16 needs AVX-512 BF16 or AMX, and this CPU (\(Engine.instructionSet)) has neither")
+            throw ModelFileError.badMetadata(
+                path: path, key: "precision",
+                detail: "bf16 needs AVX-512 BF16 or AMX, and this CPU (\(Engine.instructionSet)) has neither")
         }
         network = try Network(description: description, weights: weights, precision: precision)
         self.cropping = cropping
@@ -53,7 +55,9 @@ public final class ExpressionClassifier: @unchecked Sendable {
         let outputs = try network.run(faces.map(normalise))
         return outputs.map { output in
             let best = output.probabilities.indices.max { output.probabilities[$0] < output.probabilities[$1] } ?? 0
-            return Expression(label: description.classNames[best], score: output.probabilities[best], scores: output.probabilities, output: output)
+            return Expression(
+                label: description.classNames[best], score: output.probabilities[best], scores: output.probabilities,
+                output: output)
         }
     }
 
@@ -104,8 +108,9 @@ public struct FaceCropping: Sendable, Equatable {
                     var sum = 0.0
                     for ty in 0..<taps {
                         for tx in 0..<taps {
-                            sum += sample(x0 + (Double(ox) * Double(taps) + Double(tx) + 0.5) * tapStep,
-                                          y0 + (Double(oy) * Double(taps) + Double(ty) + 0.5) * tapStep)
+                            sum += sample(
+                                x0 + (Double(ox) * Double(taps) + Double(tx) + 0.5) * tapStep,
+                                y0 + (Double(oy) * Double(taps) + Double(ty) + 0.5) * tapStep)
                         }
                     }
                     out[oy * size + ox] = UInt8(min(255, max(0, (sum / Double(taps * taps)).rounded())))

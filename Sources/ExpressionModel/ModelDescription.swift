@@ -28,22 +28,30 @@ public struct ModelDescription: Sendable, Equatable {
         let path = file.path
         func json(_ key: String) throws(ModelFileError) -> Any {
             guard let text = file.metadata[key] else { throw .badMetadata(path: path, key: key, detail: "missing") }
-            guard let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else {
+            guard let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+            else {
                 throw .badMetadata(path: path, key: key, detail: "not valid JSON")
             }
             return value
         }
         guard let format = file.metadata["format"], format.hasPrefix("fercam-resnet-cbam/") else {
-            throw .badMetadata(path: path, key: "format", detail: "expected fercam-resnet-cbam/1, found \(file.metadata["format"] ?? "nothing")")
+            throw .badMetadata(
+                path: path, key: "format",
+                detail: "expected fercam-resnet-cbam/1, found \(file.metadata["format"] ?? "nothing")")
         }
-        guard let config = try json("config") as? [String: Any] else { throw .badMetadata(path: path, key: "config", detail: "not an object") }
+        guard let config = try json("config") as? [String: Any] else {
+            throw .badMetadata(path: path, key: "config", detail: "not an object")
+        }
         func integer(_ key: String) throws(ModelFileError) -> Int {
-            guard let value = config[key] as? Int, value > 0 else { throw .badMetadata(path: path, key: "config.\(key)", detail: "missing or not a positive integer") }
+            guard let value = config[key] as? Int, value > 0 else {
+                throw .badMetadata(path: path, key: "config.\(key)", detail: "missing or not a positive integer")
+            }
             return value
         }
         func integers(_ key: String) throws(ModelFileError) -> [Int] {
             guard let value = config[key] as? [Int], !value.isEmpty, value.allSatisfy({ $0 > 0 }) else {
-                throw .badMetadata(path: path, key: "config.\(key)", detail: "missing or not a list of positive integers")
+                throw .badMetadata(
+                    path: path, key: "config.\(key)", detail: "missing or not a list of positive integers")
             }
             return value
         }
@@ -57,17 +65,24 @@ public struct ModelDescription: Sendable, Equatable {
         guard stageWidths.count == stageBlocks.count else {
             throw .badMetadata(path: path, key: "config", detail: "stage_widths and stage_blocks differ in length")
         }
-        guard inputChannels == 1 else { throw .badMetadata(path: path, key: "config.in_channels", detail: "only grayscale (1) is supported") }
-        guard cbamKernel % 2 == 1 else { throw .badMetadata(path: path, key: "config.cbam_kernel", detail: "must be odd") }
+        guard inputChannels == 1 else {
+            throw .badMetadata(path: path, key: "config.in_channels", detail: "only grayscale (1) is supported")
+        }
+        guard cbamKernel % 2 == 1 else {
+            throw .badMetadata(path: path, key: "config.cbam_kernel", detail: "must be odd")
+        }
         guard let names = try json("class_names") as? [String], !names.isEmpty else {
             throw .badMetadata(path: path, key: "class_names", detail: "not a list of names")
         }
         guard names.count == (try integer("num_classes")) else {
-            throw .badMetadata(path: path, key: "class_names", detail: "\(names.count) names for \(config["num_classes"] ?? "?") classes")
+            throw .badMetadata(
+                path: path, key: "class_names",
+                detail: "\(names.count) names for \(config["num_classes"] ?? "?") classes")
         }
         classNames = names
         guard let norm = try json("normalisation") as? [String: Any], let scale = norm["scale"] as? Double,
-              let mean = norm["mean"] as? Double, let std = norm["std"] as? Double, std > 0 else {
+            let mean = norm["mean"] as? Double, let std = norm["std"] as? Double, std > 0
+        else {
             throw .badMetadata(path: path, key: "normalisation", detail: "expected {scale, mean, std} with std > 0")
         }
         self.scale = Float(scale)
@@ -76,7 +91,8 @@ public struct ModelDescription: Sendable, Equatable {
         validationAccuracy = file.metadata["val_accuracy"].flatMap(Double.init)
         if let text = file.metadata["temperature"] {
             guard let t = Float(text), t.isFinite, t >= 0.05, t <= 20 else {
-                throw .badMetadata(path: path, key: "temperature", detail: "expected a number from 0.05 to 20, found \(text)")
+                throw .badMetadata(
+                    path: path, key: "temperature", detail: "expected a number from 0.05 to 20, found \(text)")
             }
             temperature = t
         } else {
@@ -106,12 +122,12 @@ struct ResidualBlockWeights: Sendable {
 struct CBAMWeights: Sendable {
     var channels: Int
     var hidden: Int
-    var fc1: [Float]       // hidden x channels
+    var fc1: [Float]  // hidden x channels
     var fc1Bias: [Float]
-    var fc2: [Float]       // channels x hidden
+    var fc2: [Float]  // channels x hidden
     var fc2Bias: [Float]
     var kernel: Int
-    var spatial: [Float]   // 2 x k x k (mean map first, then max map)
+    var spatial: [Float]  // 2 x k x k (mean map first, then max map)
     var spatialBias: Float
 }
 
@@ -121,19 +137,23 @@ struct ModelWeights: Sendable {
     var stemAttention: CBAMWeights
     var blocks: [ResidualBlockWeights]
     var lastAttention: CBAMWeights
-    var classifier: [Float] // classes x channels
+    var classifier: [Float]  // classes x channels
     var classifierBias: [Float]
 
     static let batchNormEpsilon: Float = 1e-5
 
     init(file: SafeTensorsFile, description d: ModelDescription) throws(ModelFileError) {
-        func conv(_ prefix: String, bn: String, cin: Int, cout: Int, kernel: Int, stride: Int) throws(ModelFileError) -> FoldedConvolution {
+        func conv(
+            _ prefix: String, bn: String, cin: Int, cout: Int, kernel: Int, stride: Int
+        ) throws(ModelFileError) -> FoldedConvolution {
             let w = try file.floats("\(prefix).weight", shape: [cout, cin, kernel, kernel])
             let (scale, shift) = try batchNorm(bn, channels: cout)
             let perOutput = cin * kernel * kernel
             var folded = w
             for o in 0..<cout { for i in 0..<perOutput { folded[o * perOutput + i] *= scale[o] } }
-            return FoldedConvolution(weights: folded, bias: shift, inputChannels: cin, outputChannels: cout, kernel: kernel, stride: stride, padding: kernel / 2)
+            return FoldedConvolution(
+                weights: folded, bias: shift, inputChannels: cin, outputChannels: cout, kernel: kernel, stride: stride,
+                padding: kernel / 2)
         }
         func batchNorm(_ prefix: String, channels: Int) throws(ModelFileError) -> (scale: [Float], shift: [Float]) {
             let gamma = try file.floats("\(prefix).weight", shape: [channels])
@@ -165,12 +185,16 @@ struct ModelWeights: Sendable {
             for index in 0..<count {
                 let p = "stages.\(stage).\(index)"
                 let stride = index == 0 ? 2 : 1
-                let shortcut: FoldedConvolution? = (stride != 1 || cin != width)
-                    ? try conv("\(p).shortcut.0", bn: "\(p).shortcut.1", cin: cin, cout: width, kernel: 1, stride: stride) : nil
-                blocks.append(ResidualBlockWeights(
-                    conv1: try conv("\(p).conv1", bn: "\(p).bn1", cin: cin, cout: width, kernel: 3, stride: stride),
-                    conv2: try conv("\(p).conv2", bn: "\(p).bn2", cin: width, cout: width, kernel: 3, stride: 1),
-                    shortcut: shortcut))
+                let shortcut: FoldedConvolution? =
+                    (stride != 1 || cin != width)
+                    ? try conv(
+                        "\(p).shortcut.0", bn: "\(p).shortcut.1", cin: cin, cout: width, kernel: 1, stride: stride)
+                    : nil
+                blocks.append(
+                    ResidualBlockWeights(
+                        conv1: try conv("\(p).conv1", bn: "\(p).bn1", cin: cin, cout: width, kernel: 3, stride: stride),
+                        conv2: try conv("\(p).conv2", bn: "\(p).bn2", cin: width, cout: width, kernel: 3, stride: 1),
+                        shortcut: shortcut))
                 cin = width
             }
         }

@@ -52,15 +52,21 @@ final class BatchPlan {
     var roundedInput: [UInt16] = []
     var roundedScratch: [UInt16] = []
 
-    init(batch: Int, weights: ModelWeights, description d: ModelDescription, engine: Engine, precision: Precision) throws(DNNLError) {
+    init(
+        batch: Int, weights: ModelWeights, description d: ModelDescription, engine: Engine, precision: Precision
+    ) throws(DNNLError) {
         self.batch = batch
-        func make(_ c: FoldedConvolution, size: Int, _ postOps: [PostOp], output: Precision = .fp32) throws(DNNLError) -> Convolution {
-            let shape = ConvolutionShape(batch: batch, inputChannels: c.inputChannels, outputChannels: c.outputChannels, height: size,
-                                         width: size, kernel: c.kernel, stride: c.stride, padding: c.padding)
+        func make(
+            _ c: FoldedConvolution, size: Int, _ postOps: [PostOp], output: Precision = .fp32
+        ) throws(DNNLError) -> Convolution {
+            let shape = ConvolutionShape(
+                batch: batch, inputChannels: c.inputChannels, outputChannels: c.outputChannels, height: size,
+                width: size, kernel: c.kernel, stride: c.stride, padding: c.padding)
             // The stem sees one input channel; bf16 buys nothing there and costs a rounding of the input.
             let chosen: Precision = c.inputChannels == 1 ? .fp32 : precision
-            return try Convolution(engine: engine, shape: shape, weights: c.weights, bias: c.bias, postOps: postOps,
-                                   precision: chosen, output: chosen == .bf16 ? output : .fp32)
+            return try Convolution(
+                engine: engine, shape: shape, weights: c.weights, bias: c.bias, postOps: postOps,
+                precision: chosen, output: chosen == .bf16 ? output : .fp32)
         }
         stem = try make(weights.stem, size: d.inputSize, [.relu])
         var size = d.inputSize
@@ -69,8 +75,10 @@ final class BatchPlan {
             // conv1's result feeds conv2 alone, so in bf16 it stays bf16.
             let conv1 = try make(block.conv1, size: size, [.relu], output: .bf16)
             let outSize = conv1.shape.outputHeight
-            blocks.append(Block(conv1: conv1, conv2: try make(block.conv2, size: outSize, [.addDestination, .relu]),
-                                shortcut: try block.shortcut.map { (s) throws(DNNLError) in try make(s, size: size, []) }))
+            blocks.append(
+                Block(
+                    conv1: conv1, conv2: try make(block.conv2, size: outSize, [.addDestination, .relu]),
+                    shortcut: try block.shortcut.map { (s) throws(DNNLError) in try make(s, size: size, []) }))
             size = outSize
         }
         self.blocks = blocks
@@ -97,10 +105,18 @@ final class BatchPlan {
             }
             // conv2 adds its result to what its destination holds: the block's input, or the shortcut's result.
             if let shortcut = block.shortcut {
-                if rounded { shortcut.run(bfloat16: roundedInput, into: &skip) } else { shortcut.run(current, into: &skip) }
+                if rounded {
+                    shortcut.run(bfloat16: roundedInput, into: &skip)
+                } else {
+                    shortcut.run(current, into: &skip)
+                }
                 swap(&current, &skip)
             }
-            if rounded { block.conv2.run(bfloat16: roundedScratch, into: &current) } else { block.conv2.run(scratch, into: &current) }
+            if rounded {
+                block.conv2.run(bfloat16: roundedScratch, into: &current)
+            } else {
+                block.conv2.run(scratch, into: &current)
+            }
         }
     }
 }
@@ -127,7 +143,8 @@ public final class Network: @unchecked Sendable {
 
     private func plan(batch: Int) throws(DNNLError) -> BatchPlan {
         if let plan = plans[batch] { return plan }
-        let plan = try BatchPlan(batch: batch, weights: weights, description: description, engine: engine, precision: precision)
+        let plan = try BatchPlan(
+            batch: batch, weights: weights, description: description, engine: engine, precision: precision)
         plans[batch] = plan
         return plan
     }
@@ -166,7 +183,9 @@ public final class Network: @unchecked Sendable {
         let lastMaps = applyCBAM(weights.lastAttention, to: &plan.current, batch: plan.batch, size: size)
         let logits = classify(plan.current, batch: plan.batch, pixels: size * size)
         return (0..<plan.batch).map { i in
-            NetworkOutput(logits: logits[i], probabilities: softmax(logits[i], temperature: d.temperature), stemAttention: stemMaps[i], lastAttention: lastMaps[i])
+            NetworkOutput(
+                logits: logits[i], probabilities: softmax(logits[i], temperature: d.temperature),
+                stemAttention: stemMaps[i], lastAttention: lastMaps[i])
         }
     }
 

@@ -17,9 +17,11 @@ public enum ModelFileError: Error, CustomStringConvertible, Sendable {
         case let .cannotOpen(path, reason): return "\(path): cannot open model: \(reason)"
         case let .truncated(path, detail): return "\(path): truncated model file: \(detail)"
         case let .malformed(path, detail): return "\(path): not a safetensors file: \(detail)"
-        case let .missingTensor(path, tensor): return "\(path): tensor \(tensor) is missing (does the file match this fercam version?)"
+        case let .missingTensor(path, tensor):
+            return "\(path): tensor \(tensor) is missing (does the file match this fercam version?)"
         case let .wrongShape(path, tensor, expected, found):
-            return "\(path): tensor \(tensor) has shape \(found), expected \(expected) from the architecture in the metadata"
+            return
+                "\(path): tensor \(tensor) has shape \(found), expected \(expected) from the architecture in the metadata"
         case let .unsupportedType(path, tensor, type): return "\(path): tensor \(tensor) has type \(type), expected F32"
         case let .badMetadata(path, key, detail): return "\(path): metadata \"\(key)\": \(detail)"
         }
@@ -34,7 +36,9 @@ final class MappedFile: @unchecked Sendable {
     init(path: String) throws(ModelFileError) {
         self.path = path
         let fd: Int32
-        do { fd = try syscall("open") { open(path, O_RDONLY | O_CLOEXEC) } } catch { throw .cannotOpen(path: path, reason: error.message) }
+        do { fd = try syscall("open") { open(path, O_RDONLY | O_CLOEXEC) } } catch {
+            throw .cannotOpen(path: path, reason: error.message)
+        }
         defer { close(fd) }
         var info = stat()
         do { try syscall("fstat") { fstat(fd, &info) } } catch { throw .cannotOpen(path: path, reason: error.message) }
@@ -68,10 +72,13 @@ public struct SafeTensorsFile: Sendable {
         file = try MappedFile(path: path)
         self.path = path
         let bytes = file.bytes
-        guard bytes.count >= 8 else { throw .truncated(path: path, detail: "\(bytes.count) bytes, shorter than the 8-byte header length") }
+        guard bytes.count >= 8 else {
+            throw .truncated(path: path, detail: "\(bytes.count) bytes, shorter than the 8-byte header length")
+        }
         let headerLength = Int(UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self)))
         guard headerLength <= bytes.count - 8 else {
-            throw .truncated(path: path, detail: "the header claims \(headerLength) bytes but only \(bytes.count - 8) follow")
+            throw .truncated(
+                path: path, detail: "the header claims \(headerLength) bytes but only \(bytes.count - 8) follow")
         }
         let header = Data(bytes[8..<(8 + headerLength)])
         guard let object = try? JSONSerialization.jsonObject(with: header) as? [String: Any] else {
@@ -86,13 +93,17 @@ public struct SafeTensorsFile: Sendable {
                 continue
             }
             guard let fields = value as? [String: Any], let type = fields["dtype"] as? String,
-                  let shape = fields["shape"] as? [Int], let offsets = fields["data_offsets"] as? [Int], offsets.count == 2,
-                  offsets[0] >= 0, offsets[0] <= offsets[1] else {
+                let shape = fields["shape"] as? [Int], let offsets = fields["data_offsets"] as? [Int],
+                offsets.count == 2,
+                offsets[0] >= 0, offsets[0] <= offsets[1]
+            else {
                 throw .malformed(path: path, detail: "tensor \(name) has no valid dtype, shape and data_offsets")
             }
             let range = (dataStart + offsets[0])..<(dataStart + offsets[1])
             guard range.upperBound <= bytes.count else {
-                throw .truncated(path: path, detail: "tensor \(name) ends at byte \(range.upperBound) but the file has \(bytes.count)")
+                throw .truncated(
+                    path: path,
+                    detail: "tensor \(name) ends at byte \(range.upperBound) but the file has \(bytes.count)")
             }
             entries[name] = Entry(type: type, shape: shape, range: range)
         }
@@ -106,12 +117,17 @@ public struct SafeTensorsFile: Sendable {
     public func floats(_ name: String, shape expected: [Int]) throws(ModelFileError) -> [Float] {
         guard let entry = entries[name] else { throw .missingTensor(path: path, tensor: name) }
         guard entry.type == "F32" else { throw .unsupportedType(path: path, tensor: name, type: entry.type) }
-        guard entry.shape == expected else { throw .wrongShape(path: path, tensor: name, expected: expected, found: entry.shape) }
+        guard entry.shape == expected else {
+            throw .wrongShape(path: path, tensor: name, expected: expected, found: entry.shape)
+        }
         let count = expected.reduce(1, *)
         guard entry.range.count == count * 4 else {
-            throw .malformed(path: path, detail: "tensor \(name) spans \(entry.range.count) bytes, expected \(count * 4)")
+            throw .malformed(
+                path: path, detail: "tensor \(name) spans \(entry.range.count) bytes, expected \(count * 4)")
         }
         let raw = UnsafeRawBufferPointer(rebasing: file.bytes[entry.range])
-        return (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+        return (0..<count).map {
+            Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
+        }
     }
 }

@@ -15,7 +15,7 @@ public struct HaarCascade: Sendable {
         public var weight: Float
     }
     public struct Feature: Sendable {
-        public var rects: [Rectangle]   // two or three
+        public var rects: [Rectangle]  // two or three
     }
     /// An internal node; a child <= 0 names leaf -child, a child > 0 another node of the same tree.
     public struct Node: Sendable {
@@ -44,7 +44,9 @@ public struct HaarCascade: Sendable {
     public init(path: String) throws(CascadeError) {
         let reader: ByteReader
         do { reader = try ByteReader(path: path) } catch {
-            let hint = path.hasPrefix("/usr/share/opencv4") && access(path, F_OK) != 0 ? " (install Debian's opencv-data: `make deps`)" : ""
+            let hint =
+                path.hasPrefix("/usr/share/opencv4") && access(path, F_OK) != 0
+                ? " (install Debian's opencv-data: `make deps`)" : ""
             throw CascadeError(path: path, reason: "cannot open cascade: \(error.reason)\(hint)")
         }
         let data: [UInt8]
@@ -65,53 +67,83 @@ public struct HaarCascade: Sendable {
             throw fail("no <cascade> element: not an OpenCV cascade file")
         }
         if cascade.attributes["type_id"] == "opencv-haar-classifier" || cascade.child("stageType") == nil {
-            throw fail("old-style cascade format is not supported; use a cascade in the current 'opencv-cascade-classifier' format")
+            throw fail(
+                "old-style cascade format is not supported; use a cascade in the current 'opencv-cascade-classifier' format"
+            )
         }
-        guard cascade.child("stageType")?.text.trimmed == "BOOST" else { throw fail("unsupported stage type (only BOOST)") }
+        guard cascade.child("stageType")?.text.trimmed == "BOOST" else {
+            throw fail("unsupported stage type (only BOOST)")
+        }
         guard cascade.child("featureType")?.text.trimmed == "HAAR" else {
-            throw fail("unsupported feature type '\(cascade.child("featureType")?.text.trimmed ?? "")' (only HAAR; LBP and HOG cascades are not supported)")
+            throw fail(
+                "unsupported feature type '\(cascade.child("featureType")?.text.trimmed ?? "")' (only HAAR; LBP and HOG cascades are not supported)"
+            )
         }
-        guard let w = Int(cascade.child("width")?.text.trimmed ?? ""), let h = Int(cascade.child("height")?.text.trimmed ?? ""),
-              (1...128).contains(w), (1...128).contains(h) else { throw fail("missing or bad window <width>/<height> (1 to 128 pixels)") }
+        guard let w = Int(cascade.child("width")?.text.trimmed ?? ""),
+            let h = Int(cascade.child("height")?.text.trimmed ?? ""),
+            (1...128).contains(w), (1...128).contains(h)
+        else { throw fail("missing or bad window <width>/<height> (1 to 128 pixels)") }
         windowWidth = w
         windowHeight = h
 
-        guard let featureList = cascade.child("features")?.children, !featureList.isEmpty else { throw fail("no <features>") }
+        guard let featureList = cascade.child("features")?.children, !featureList.isEmpty else {
+            throw fail("no <features>")
+        }
         features = []
         for (index, element) in featureList.enumerated() {
-            if element.child("tilted")?.text.trimmed == "1" { throw fail("feature \(index) is tilted; tilted Haar features are not supported") }
-            guard let rects = element.child("rects")?.children, (2...3).contains(rects.count) else { throw fail("feature \(index) needs 2 or 3 rects") }
+            if element.child("tilted")?.text.trimmed == "1" {
+                throw fail("feature \(index) is tilted; tilted Haar features are not supported")
+            }
+            guard let rects = element.child("rects")?.children, (2...3).contains(rects.count) else {
+                throw fail("feature \(index) needs 2 or 3 rects")
+            }
             var parsed: [Rectangle] = []
             for rect in rects {
                 let numbers = rect.text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" })
-                guard numbers.count == 5, let x = Int(numbers[0]), let y = Int(numbers[1]), let rw = Int(numbers[2]), let rh = Int(numbers[3]),
-                      let weight = Double(numbers[4].hasSuffix(".") ? numbers[4] + "0" : numbers[4]) else {
+                guard numbers.count == 5, let x = Int(numbers[0]), let y = Int(numbers[1]), let rw = Int(numbers[2]),
+                    let rh = Int(numbers[3]),
+                    let weight = Double(numbers[4].hasSuffix(".") ? numbers[4] + "0" : numbers[4])
+                else {
                     throw fail("feature \(index): bad rect '\(rect.text.trimmed)'")
                 }
-                guard x >= 0, y >= 0, rw > 0, rh > 0, x + rw <= w, y + rh <= h else { throw fail("feature \(index): rect outside the \(w)x\(h) window") }
+                guard x >= 0, y >= 0, rw > 0, rh > 0, x + rw <= w, y + rh <= h else {
+                    throw fail("feature \(index): rect outside the \(w)x\(h) window")
+                }
                 // Features are summed in exact integer arithmetic; every OpenCV Haar cascade uses weights -1, 2, 3 or 9.
-                guard weight == weight.rounded(), abs(weight) <= 64 else { throw fail("feature \(index): weight \(numbers[4]) is not a small integer") }
+                guard weight == weight.rounded(), abs(weight) <= 64 else {
+                    throw fail("feature \(index): weight \(numbers[4]) is not a small integer")
+                }
                 parsed.append(Rectangle(x: x, y: y, width: rw, height: rh, weight: Float(weight)))
             }
             let largest = parsed.reduce(0) { $0 + Int(abs($1.weight)) * $1.width * $1.height * 255 }
-            guard largest < 1 << 24 else { throw fail("feature \(index): rects too large for exact evaluation (weighted area \(largest / 255) pixels)") }
+            guard largest < 1 << 24 else {
+                throw fail(
+                    "feature \(index): rects too large for exact evaluation (weighted area \(largest / 255) pixels)")
+            }
             features.append(Feature(rects: parsed))
         }
 
         guard let stageList = cascade.child("stages")?.children, !stageList.isEmpty else { throw fail("no <stages>") }
         stages = []
         for (s, element) in stageList.enumerated() {
-            guard let threshold = Double(element.child("stageThreshold")?.text.trimmed ?? "") else { throw fail("stage \(s): missing <stageThreshold>") }
+            guard let threshold = Double(element.child("stageThreshold")?.text.trimmed ?? "") else {
+                throw fail("stage \(s): missing <stageThreshold>")
+            }
             var trees: [Tree] = []
             for (t, weak) in (element.child("weakClassifiers")?.children ?? []).enumerated() {
                 let nodeNumbers = (weak.child("internalNodes")?.text ?? "").split(whereSeparator: { $0.isWhitespace })
                 let leafNumbers = (weak.child("leafValues")?.text ?? "").split(whereSeparator: { $0.isWhitespace })
-                guard !nodeNumbers.isEmpty, nodeNumbers.count % 4 == 0 else { throw fail("stage \(s) tree \(t): bad <internalNodes>") }
+                guard !nodeNumbers.isEmpty, nodeNumbers.count % 4 == 0 else {
+                    throw fail("stage \(s) tree \(t): bad <internalNodes>")
+                }
                 var nodes: [Node] = []
                 for i in stride(from: 0, to: nodeNumbers.count, by: 4) {
                     guard let l = Int(nodeNumbers[i]), let r = Int(nodeNumbers[i + 1]), let f = Int(nodeNumbers[i + 2]),
-                          let th = Double(nodeNumbers[i + 3]) else { throw fail("stage \(s) tree \(t): bad node") }
-                    guard (0..<features.count).contains(f) else { throw fail("stage \(s) tree \(t): feature \(f) does not exist") }
+                        let th = Double(nodeNumbers[i + 3])
+                    else { throw fail("stage \(s) tree \(t): bad node") }
+                    guard (0..<features.count).contains(f) else {
+                        throw fail("stage \(s) tree \(t): feature \(f) does not exist")
+                    }
                     nodes.append(Node(left: l, right: r, feature: f, threshold: Float(th)))
                 }
                 var leaves: [Float] = []

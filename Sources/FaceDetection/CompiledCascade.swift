@@ -31,7 +31,7 @@ struct CompiledCascade: Sendable {
         /// (forms in `StumpForm` order), so that each run is a loop with no per-stump branch.
         var stumpStart = 0
         var formEnds = (0, 0, 0, 0)
-        var nodeStart: Int, nodeCount: Int   // stumps: one node per tree
+        var nodeStart: Int, nodeCount: Int  // stumps: one node per tree
         var treeStart: Int, treeCount: Int
     }
     struct Tree: Sendable {
@@ -84,7 +84,8 @@ struct CompiledCascade: Sendable {
     init(_ cascade: HaarCascade) {
         window = (cascade.windowWidth, cascade.windowHeight)
         var stages: [Stage] = [], trees: [Tree] = []
-        var nodeFeature: [Int] = [], nodeThreshold: [Float] = [], nodeLeft: [Int32] = [], nodeRight: [Int32] = [], leaves: [Float] = []
+        var nodeFeature: [Int] = [], nodeThreshold: [Float] = [], nodeLeft: [Int32] = [], nodeRight: [Int32] = [],
+            leaves: [Float] = []
         for stage in cascade.stages {
             let allStumps = stage.trees.allSatisfy(\.isStump)
             let stageNodes = nodeFeature.count, stageTrees = trees.count
@@ -100,9 +101,13 @@ struct CompiledCascade: Sendable {
             }
             let magnitude = stage.trees.reduce(Float(0)) { $0 + ($1.leaves.map(abs).max() ?? 0) }
             let bound = Float(stage.trees.count + 1) * magnitude * 0x1p-21
-            stages.append(Stage(threshold: Double(stage.threshold), thresholdFloat: stage.threshold, floatErrorBound: bound, allStumps: allStumps,
-                                stumpAboveSum: allStumps ? stage.trees.reduce(0) { $0 + $1.leaves[1] } : 0, nodeStart: stageNodes,
-                                nodeCount: nodeFeature.count - stageNodes, treeStart: stageTrees, treeCount: trees.count - stageTrees))
+            stages.append(
+                Stage(
+                    threshold: Double(stage.threshold), thresholdFloat: stage.threshold, floatErrorBound: bound,
+                    allStumps: allStumps,
+                    stumpAboveSum: allStumps ? stage.trees.reduce(0) { $0 + $1.leaves[1] } : 0, nodeStart: stageNodes,
+                    nodeCount: nodeFeature.count - stageNodes, treeStart: stageTrees,
+                    treeCount: trees.count - stageTrees))
         }
 
         var template = TableTemplate()
@@ -123,7 +128,7 @@ struct CompiledCascade: Sendable {
             for form in StumpForm.allCases {
                 for (node, layout) in layouts where layout.form == form {
                     template.append(corners: layout.corners, extra: layout.extra)
-                    let leaf = trees[stage.treeStart + node - stage.nodeStart].leafStart   // a stump stage has one node per tree
+                    let leaf = trees[stage.treeStart + node - stage.nodeStart].leafStart  // a stump stage has one node per tree
                     stumpThreshold.append(nodeThreshold[node])
                     stumpDifference.append(leaves[leaf] - leaves[leaf + 1])
                 }
@@ -147,7 +152,9 @@ struct CompiledCascade: Sendable {
     }
 
     /// The form of a stump's feature, its points in the form's order, and its extra words.
-    static func stumpLayout(_ feature: HaarCascade.Feature) -> (form: StumpForm, corners: [(x: Int, y: Int)], extra: [(word: Int, value: Int32)]) {
+    static func stumpLayout(
+        _ feature: HaarCascade.Feature
+    ) -> (form: StumpForm, corners: [(x: Int, y: Int)], extra: [(word: Int, value: Int32)]) {
         // The coefficient of every integral point: + for top-left and bottom-right, - for the others, times the weight.
         struct Point: Hashable { var x, y: Int }
         var coefficient: [Point: Int] = [:]
@@ -173,7 +180,9 @@ struct CompiledCascade: Sendable {
     }
 
     /// Any feature as up to three rects: four corners per rect, the weights in words 12-14.
-    static func generalLayout(_ feature: HaarCascade.Feature) -> (corners: [(x: Int, y: Int)], extra: [(word: Int, value: Int32)]) {
+    static func generalLayout(
+        _ feature: HaarCascade.Feature
+    ) -> (corners: [(x: Int, y: Int)], extra: [(word: Int, value: Int32)]) {
         (feature.rects.flatMap(corners), feature.rects.enumerated().map { (12 + $0.offset, Int32($0.element.weight)) })
     }
 
@@ -181,7 +190,8 @@ struct CompiledCascade: Sendable {
     func featureTable(for integral: PhasedIntegral) -> [Int32] {
         var table = template.words
         for k in template.cornerWord.indices {
-            table[Int(template.cornerWord[k])] = 4 * integral.offset(x: Int(template.cornerX[k]), y: Int(template.cornerY[k]))
+            table[Int(template.cornerWord[k])] =
+                4 * integral.offset(x: Int(template.cornerX[k]), y: Int(template.cornerY[k]))
         }
         return table
     }

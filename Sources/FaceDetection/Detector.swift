@@ -9,7 +9,9 @@ public struct DetectionParameters: Sendable, Equatable {
     /// (0, 0) means the whole image, as in OpenCV.
     public var maxSize: (width: Int, height: Int)
 
-    public init(scaleFactor: Double = 1.1, minNeighbors: Int = 3, minSize: (Int, Int) = (0, 0), maxSize: (Int, Int) = (0, 0)) {
+    public init(
+        scaleFactor: Double = 1.1, minNeighbors: Int = 3, minSize: (Int, Int) = (0, 0), maxSize: (Int, Int) = (0, 0)
+    ) {
         self.scaleFactor = scaleFactor
         self.minNeighbors = minNeighbors
         self.minSize = minSize
@@ -23,7 +25,8 @@ public struct DetectionParameters: Sendable, Equatable {
     public static let live = DetectionParameters(scaleFactor: 1.1, minNeighbors: 5, minSize: (60, 60))
 
     public static func == (a: Self, b: Self) -> Bool {
-        a.scaleFactor == b.scaleFactor && a.minNeighbors == b.minNeighbors && a.minSize == b.minSize && a.maxSize == b.maxSize
+        a.scaleFactor == b.scaleFactor && a.minNeighbors == b.minNeighbors && a.minSize == b.minSize
+            && a.maxSize == b.maxSize
     }
 }
 
@@ -92,7 +95,9 @@ public struct HaarDetector: Sendable {
     /// Detected objects: candidates grouped as OpenCV's `groupRectangles(minNeighbors, 0.2)`, clipped to the image.
     public func detect(in image: GrayImage, parameters: DetectionParameters = .live, threads: Int = 1) -> [Rect] {
         let raw = candidates(in: image, parameters: parameters, threads: threads)
-        let grouped = parameters.minNeighbors > 0 ? RectangleGrouping.group(raw, minNeighbors: parameters.minNeighbors, eps: 0.2) : raw
+        let grouped =
+            parameters.minNeighbors > 0
+            ? RectangleGrouping.group(raw, minNeighbors: parameters.minNeighbors, eps: 0.2) : raw
         let bounds = Rect(x: 0, y: 0, width: image.width, height: image.height)
         return grouped.map { $0.intersection(bounds) }.filter { !$0.isEmpty }
     }
@@ -100,20 +105,30 @@ public struct HaarDetector: Sendable {
     func scan(_ image: GrayImage, scale: Float, in workspace: ScanWorkspace) -> [Rect] {
         let level = LevelGeometry(image: image, scale: scale, cascade: cascade)
         guard level.columns > 0, level.rows > 0 else { return [] }
-        let integral = PhasedIntegral(step: level.step, frameWidth: image.width, frameHeight: image.height, window: cascade.windowWidth)
+        let integral = PhasedIntegral(
+            step: level.step, frameWidth: image.width, frameHeight: image.height, window: cascade.windowWidth)
         let features = workspace.prepare(integral, program: program)
         var sampler = ExactBilinear.RowSampler(image, width: level.width, height: level.height)
         workspace.sums.withUnsafeMutableBufferPointer { sums in
-        workspace.squares.withUnsafeMutableBufferPointer { squares in
-        workspace.row.withUnsafeMutableBufferPointer { row in
-            integral.load(&sampler, sums: sums.baseAddress!, squares: squares.baseAddress!, row: row.baseAddress!)
-        }}}
+            workspace.squares.withUnsafeMutableBufferPointer { squares in
+                workspace.row.withUnsafeMutableBufferPointer { row in
+                    integral.load(
+                        &sampler, sums: sums.baseAddress!, squares: squares.baseAddress!, row: row.baseAddress!)
+                }
+            }
+        }
         let windowSide = Int((Float(cascade.windowWidth) * scale).rounded(.toNearestOrEven))
         let windowTall = Int((Float(cascade.windowHeight) * scale).rounded(.toNearestOrEven))
         var found: [Rect] = []
-        program.scan(integral, sums: workspace.sums, squares: workspace.squares, features: features, columns: level.columns, rows: level.rows) { x, y in
-            found.append(Rect(x: Int((Float(x) * scale).rounded(.toNearestOrEven)), y: Int((Float(y) * scale).rounded(.toNearestOrEven)),
-                              width: windowSide, height: windowTall))
+        program.scan(
+            integral, sums: workspace.sums, squares: workspace.squares, features: features, columns: level.columns,
+            rows: level.rows
+        ) { x, y in
+            found.append(
+                Rect(
+                    x: Int((Float(x) * scale).rounded(.toNearestOrEven)),
+                    y: Int((Float(y) * scale).rounded(.toNearestOrEven)),
+                    width: windowSide, height: windowTall))
         }
         return found
     }
@@ -151,7 +166,9 @@ final class ScanWorkspace {
             sums = [Int32](repeating: 0, count: integral.count)
             squares = [UInt32](repeating: 0, count: integral.count)
         }
-        if row.count < integral.planeWidth * integral.step { row = [UInt8](repeating: 0, count: integral.planeWidth * integral.step) }
+        if row.count < integral.planeWidth * integral.step {
+            row = [UInt8](repeating: 0, count: integral.planeWidth * integral.step)
+        }
         if let table = featureTables[integral] { return table }
         // A new frame size; keep the tables of the last few sizes only.
         if featureTables.count >= 4 { featureTables.removeAll() }

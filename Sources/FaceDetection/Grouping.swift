@@ -6,7 +6,8 @@ public enum RectangleGrouping {
     static func similar(_ a: Rect, _ b: Rect, eps: Double) -> Bool {
         let delta = eps * (Double(min(a.width, b.width) + min(a.height, b.height)) * 0.5)
         return Double(abs(a.x - b.x)) <= delta && Double(abs(a.y - b.y)) <= delta
-            && Double(abs(a.x + a.width - b.x - b.width)) <= delta && Double(abs(a.y + a.height - b.y - b.height)) <= delta
+            && Double(abs(a.x + a.width - b.x - b.width)) <= delta
+            && Double(abs(a.y + a.height - b.y - b.height)) <= delta
     }
 
     public static func group(_ rects: [Rect], minNeighbors: Int, eps: Double) -> [Rect] {
@@ -30,7 +31,9 @@ public enum RectangleGrouping {
         for i in rects.indices {
             let r = root(i)
             let c: Int
-            if let existing = clusterOf[r] { c = existing } else {
+            if let existing = clusterOf[r] {
+                c = existing
+            } else {
                 c = sums.count
                 clusterOf[r] = c
                 sums.append((0, 0, 0, 0))
@@ -53,7 +56,8 @@ public enum RectangleGrouping {
                 let dx = Int((Double(r2.width) * eps).rounded(.toNearestOrEven))
                 let dy = Int((Double(r2.height) * eps).rounded(.toNearestOrEven))
                 if r1.x >= r2.x - dx && r1.y >= r2.y - dy && r1.x + r1.width <= r2.x + r2.width + dx
-                    && r1.y + r1.height <= r2.y + r2.height + dy && (n2 > max(3, n1) || n1 < 3) {
+                    && r1.y + r1.height <= r2.y + r2.height + dy && (n2 > max(3, n1) || n1 < 3)
+                {
                     nested = true
                     break
                 }

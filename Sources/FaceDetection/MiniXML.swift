@@ -23,14 +23,24 @@ struct MiniXMLParser {
     static func parse(_ bytes: [UInt8]) throws(XMLSyntaxError) -> XMLElement {
         var parser = MiniXMLParser(bytes)
         parser.skipProlog()
-        guard parser.position < bytes.count else { throw XMLSyntaxError(offset: parser.position, reason: "no root element") }
+        guard parser.position < bytes.count else {
+            throw XMLSyntaxError(offset: parser.position, reason: "no root element")
+        }
         return try parser.element()
     }
 
     private mutating func skipProlog() {
         while true {
             skipSpace()
-            if starts("<?") { skip(past: "?>") } else if starts("<!--") { skip(past: "-->") } else if starts("<!") { skip(past: ">") } else { return }
+            if starts("<?") {
+                skip(past: "?>")
+            } else if starts("<!--") {
+                skip(past: "-->")
+            } else if starts("<!") {
+                skip(past: ">")
+            } else {
+                return
+            }
         }
     }
 
@@ -51,44 +61,62 @@ struct MiniXMLParser {
 
     private mutating func name() throws(XMLSyntaxError) -> String {
         let start = position
-        while position < bytes.count, !([9, 10, 13, 32, 47, 61, 62] as [UInt8]).contains(bytes[position]) { position += 1 }
+        while position < bytes.count, !([9, 10, 13, 32, 47, 61, 62] as [UInt8]).contains(bytes[position]) {
+            position += 1
+        }
         guard position > start else { throw XMLSyntaxError(offset: position, reason: "expected a name") }
         return String(decoding: bytes[start..<position], as: UTF8.self)
     }
 
     private mutating func element() throws(XMLSyntaxError) -> XMLElement {
-        guard position < bytes.count, bytes[position] == UInt8(ascii: "<") else { throw XMLSyntaxError(offset: position, reason: "expected '<'") }
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "<") else {
+            throw XMLSyntaxError(offset: position, reason: "expected '<'")
+        }
         position += 1
         var node = XMLElement(name: try name(), attributes: [:], children: [], text: "")
         while true {
             skipSpace()
-            guard position < bytes.count else { throw XMLSyntaxError(offset: position, reason: "unterminated tag <\(node.name)>") }
+            guard position < bytes.count else {
+                throw XMLSyntaxError(offset: position, reason: "unterminated tag <\(node.name)>")
+            }
             if starts("/>") { position += 2; return node }
             if bytes[position] == UInt8(ascii: ">") { position += 1; break }
             let key = try name()
             skipSpace()
-            guard position < bytes.count, bytes[position] == UInt8(ascii: "=") else { throw XMLSyntaxError(offset: position, reason: "expected '=' after \(key)") }
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "=") else {
+                throw XMLSyntaxError(offset: position, reason: "expected '=' after \(key)")
+            }
             position += 1
             skipSpace()
-            guard position < bytes.count, bytes[position] == 34 || bytes[position] == 39 else { throw XMLSyntaxError(offset: position, reason: "expected a quoted value") }
+            guard position < bytes.count, bytes[position] == 34 || bytes[position] == 39 else {
+                throw XMLSyntaxError(offset: position, reason: "expected a quoted value")
+            }
             let quote = bytes[position]
             position += 1
             let start = position
             while position < bytes.count && bytes[position] != quote { position += 1 }
-            guard position < bytes.count else { throw XMLSyntaxError(offset: start, reason: "unterminated attribute value") }
+            guard position < bytes.count else {
+                throw XMLSyntaxError(offset: start, reason: "unterminated attribute value")
+            }
             node.attributes[key] = String(decoding: bytes[start..<position], as: UTF8.self)
             position += 1
         }
         var text: [UInt8] = []
         while true {
-            guard position < bytes.count else { throw XMLSyntaxError(offset: position, reason: "element <\(node.name)> is not closed") }
+            guard position < bytes.count else {
+                throw XMLSyntaxError(offset: position, reason: "element <\(node.name)> is not closed")
+            }
             if starts("<!--") { skip(past: "-->"); continue }
             if starts("</") {
                 position += 2
                 let closing = try name()
-                guard closing == node.name else { throw XMLSyntaxError(offset: position, reason: "</\(closing)> closes <\(node.name)>") }
+                guard closing == node.name else {
+                    throw XMLSyntaxError(offset: position, reason: "</\(closing)> closes <\(node.name)>")
+                }
                 skipSpace()
-                guard position < bytes.count, bytes[position] == UInt8(ascii: ">") else { throw XMLSyntaxError(offset: position, reason: "expected '>'") }
+                guard position < bytes.count, bytes[position] == UInt8(ascii: ">") else {
+                    throw XMLSyntaxError(offset: position, reason: "expected '>'")
+                }
                 position += 1
                 node.text = String(decoding: text, as: UTF8.self)
                 return node

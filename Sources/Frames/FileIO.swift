@@ -38,7 +38,11 @@ public final class ByteReader {
             start = 0
         }
         let n: Int
-        do { n = try syscall("read") { buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + end, $0.count - end) } } } catch {
+        do {
+            n = try syscall("read") {
+                buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + end, $0.count - end) }
+            }
+        } catch {
             throw FrameFormatError(source: name, byteOffset: offset, reason: "read failed: \(error.message)")
         }
         if n == 0 { atEOF = true }
@@ -76,7 +80,9 @@ public final class ByteReader {
         while true {
             let n = try read(into: &chunk, at: 0, count: chunk.count)
             guard data.count + n <= limit else {
-                throw FrameFormatError(source: name, byteOffset: offset, reason: "larger than the \(limit >> 20) MiB this kind of file may have")
+                throw FrameFormatError(
+                    source: name, byteOffset: offset,
+                    reason: "larger than the \(limit >> 20) MiB this kind of file may have")
             }
             data += chunk[0..<n]
             if n < chunk.count { return data }
@@ -132,7 +138,11 @@ public final class ByteWriter {
         var done = 0
         while done < bytes.count {
             let n: Int
-            do { n = try syscall("write") { bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) } } } catch {
+            do {
+                n = try syscall("write") {
+                    bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
+                }
+            } catch {
                 throw FrameFormatError(source: name, reason: "write failed: \(error.message)")
             }
             if n == 0 { throw FrameFormatError(source: name, reason: "write failed: no progress") }

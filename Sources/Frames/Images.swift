@@ -39,7 +39,8 @@ public struct RGBImage: Equatable, Sendable {
     public var pixels: [UInt8]
 
     public init(width: Int, height: Int, pixels: [UInt8]) {
-        precondition(width >= 0 && height >= 0 && pixels.count == width * height * 3, "pixel count must be width * height * 3")
+        precondition(
+            width >= 0 && height >= 0 && pixels.count == width * height * 3, "pixel count must be width * height * 3")
         self.width = width
         self.height = height
         self.pixels = pixels

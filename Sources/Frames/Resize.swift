@@ -4,7 +4,7 @@
 public enum ExactBilinear {
     struct Taps {
         var offsets: [Int32]
-        var weights: [UInt32] // weight of offsets[i] + 1, in 1/256; the weight of offsets[i] is 256 - it
+        var weights: [UInt32]  // weight of offsets[i] + 1, in 1/256; the weight of offsets[i] is 256 - it
     }
 
     static func taps(source: Int, destination: Int) -> Taps {
@@ -70,21 +70,23 @@ public enum ExactBilinear {
             // Wrapping arithmetic on raw pointers: every value is bounded as noted, and the checked
             // forms cost the detector's pyramid about a sixth of its time.
             source.pixels.withUnsafeBufferPointer { src in
-            blend.withUnsafeMutableBufferPointer { blend in
-            columnTaps.withUnsafeBufferPointer { taps in
-                let rowA = src.baseAddress! + top * sourceWidth, rowB = src.baseAddress! + bottom * sourceWidth
-                let v = blend.baseAddress!
-                for x in 0..<sourceWidth { v[x] = UInt16(rowA[x]) &* upper &+ UInt16(rowB[x]) &* lower }
-                // Every offset lies in 0..<source.width (see `taps`), so both taps load as one 32-bit word
-                // (little-endian: the first in the low half). The sum stays below 2^24.
-                let pairs = UnsafeRawPointer(v)
-                for dx in 0..<width {
-                    let tap = taps[dx], w1 = tap & 511
-                    let both = pairs.loadUnaligned(fromByteOffset: Int(tap >> 9) * 2, as: UInt32.self)
-                    let sum = (both & 0xFFFF) &* (256 &- w1) &+ (both >> 16) &* w1
-                    destination[dx] = UInt8(truncatingIfNeeded: (sum &+ 32768) >> 16)
+                blend.withUnsafeMutableBufferPointer { blend in
+                    columnTaps.withUnsafeBufferPointer { taps in
+                        let rowA = src.baseAddress! + top * sourceWidth, rowB = src.baseAddress! + bottom * sourceWidth
+                        let v = blend.baseAddress!
+                        for x in 0..<sourceWidth { v[x] = UInt16(rowA[x]) &* upper &+ UInt16(rowB[x]) &* lower }
+                        // Every offset lies in 0..<source.width (see `taps`), so both taps load as one 32-bit word
+                        // (little-endian: the first in the low half). The sum stays below 2^24.
+                        let pairs = UnsafeRawPointer(v)
+                        for dx in 0..<width {
+                            let tap = taps[dx], w1 = tap & 511
+                            let both = pairs.loadUnaligned(fromByteOffset: Int(tap >> 9) * 2, as: UInt32.self)
+                            let sum = (both & 0xFFFF) &* (256 &- w1) &+ (both >> 16) &* w1
+                            destination[dx] = UInt8(truncatingIfNeeded: (sum &+ 32768) >> 16)
+                        }
+                    }
                 }
-            }}}
+            }
         }
     }
 }

@@ -23,8 +23,10 @@ public struct Y4MHeader: Equatable, Sendable {
     /// `X` comment parameters, kept so that a re-written stream carries them.
     public var comments: [String]
 
-    public init(width: Int, height: Int, frameRate: Ratio = Ratio(30, 1), interlacing: Character = "p",
-                pixelAspect: Ratio = Ratio(1, 1), colourspace: String = "420jpeg", comments: [String] = []) {
+    public init(
+        width: Int, height: Int, frameRate: Ratio = Ratio(30, 1), interlacing: Character = "p",
+        pixelAspect: Ratio = Ratio(1, 1), colourspace: String = "420jpeg", comments: [String] = []
+    ) {
         self.width = width
         self.height = height
         self.frameRate = frameRate
@@ -37,7 +39,8 @@ public struct Y4MHeader: Equatable, Sendable {
     /// The one table between colourspace tokens and chroma layouts: every token fercam reads, and
     /// (first in each row) the token it writes.
     static let colourspaces: [(subsampling: ChromaSubsampling, tokens: [String])] = [
-        (.yuv420, ["420jpeg", "420mpeg2", "420paldv", "420"]), (.yuv422, ["422"]), (.yuv444, ["444"]), (.mono, ["mono"]),
+        (.yuv420, ["420jpeg", "420mpeg2", "420paldv", "420"]), (.yuv422, ["422"]), (.yuv444, ["444"]),
+        (.mono, ["mono"]),
     ]
 
     public static func subsampling(forColourspace token: String) -> ChromaSubsampling? {
@@ -50,9 +53,12 @@ public struct Y4MHeader: Equatable, Sendable {
 
     /// A header for frames of `frame`'s size and layout at `framesPerSecond` (whole rates exact, others to 1/1000).
     public init(for frame: YUVFrame, framesPerSecond: Double) {
-        let rate = framesPerSecond == framesPerSecond.rounded()
+        let rate =
+            framesPerSecond == framesPerSecond.rounded()
             ? Ratio(Int(framesPerSecond), 1) : Ratio(Int((framesPerSecond * 1000).rounded()), 1000)
-        self.init(width: frame.width, height: frame.height, frameRate: rate, colourspace: Self.colourspace(for: frame.subsampling))
+        self.init(
+            width: frame.width, height: frame.height, frameRate: rate,
+            colourspace: Self.colourspace(for: frame.subsampling))
     }
 
     public var subsampling: ChromaSubsampling { Self.subsampling(forColourspace: colourspace) ?? .yuv420 }
@@ -80,13 +86,16 @@ public final class Y4MReader {
     public init(reader: ByteReader) throws(FrameFormatError) {
         input = reader
         guard let line = try reader.readLine(limit: 4096) else {
-            throw FrameFormatError(source: reader.name, byteOffset: 0, reason: "empty file, expected a YUV4MPEG2 header")
+            throw FrameFormatError(
+                source: reader.name, byteOffset: 0, reason: "empty file, expected a YUV4MPEG2 header")
         }
         header = try Self.parseHeader(line, source: reader.name)
     }
 
     static func parseHeader(_ line: [UInt8], source: String) throws(FrameFormatError) -> Y4MHeader {
-        func fail(_ reason: String) -> FrameFormatError { FrameFormatError(source: source, byteOffset: 0, reason: reason) }
+        func fail(_ reason: String) -> FrameFormatError {
+            FrameFormatError(source: source, byteOffset: 0, reason: reason)
+        }
         guard let text = String(validating: line, as: UTF8.self), text.hasPrefix("YUV4MPEG2") else {
             throw fail("not a Y4M file (no YUV4MPEG2 signature)")
         }
@@ -98,7 +107,9 @@ public final class Y4MReader {
             case "W": width = Int(value)
             case "H": height = Int(value)
             case "F":
-                guard let r = parseRatio(value), r.numerator > 0, r.denominator > 0 else { throw fail("bad frame rate '\(value)'") }
+                guard let r = parseRatio(value), r.numerator > 0, r.denominator > 0 else {
+                    throw fail("bad frame rate '\(value)'")
+                }
                 header.frameRate = r
             case "A":
                 guard let r = parseRatio(value) else { throw fail("bad pixel aspect '\(value)'") }
@@ -108,7 +119,9 @@ public final class Y4MReader {
                 header.interlacing = value.first!
             case "C":
                 guard Y4MHeader.subsampling(forColourspace: value) != nil else {
-                    throw fail("unsupported colourspace '\(value)' (supported: \(Y4MHeader.colourspaces.flatMap(\.tokens).joined(separator: ", ")); 8-bit only)")
+                    throw fail(
+                        "unsupported colourspace '\(value)' (supported: \(Y4MHeader.colourspaces.flatMap(\.tokens).joined(separator: ", ")); 8-bit only)"
+                    )
                 }
                 header.colourspace = value
             case "X": header.comments.append(value)
@@ -173,8 +186,9 @@ public final class Y4MWriter {
 
     public func write(_ frame: YUVFrame) throws(FrameFormatError) {
         guard frame.width == header.width, frame.height == header.height, frame.subsampling == header.subsampling else {
-            throw FrameFormatError(source: output.name, frame: framesWritten,
-                                   reason: "frame is \(frame.width)x\(frame.height) but the stream is \(header.width)x\(header.height)")
+            throw FrameFormatError(
+                source: output.name, frame: framesWritten,
+                reason: "frame is \(frame.width)x\(frame.height) but the stream is \(header.width)x\(header.height)")
         }
         if !headerWritten {
             try output.write(Array(header.encoded.utf8))

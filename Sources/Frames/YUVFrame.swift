@@ -27,7 +27,9 @@ public struct YUVFrame: Equatable, Sendable {
     public var bytes: [UInt8]
 
     public init(width: Int, height: Int, subsampling: ChromaSubsampling, bytes: [UInt8]) {
-        precondition(bytes.count == subsampling.frameByteCount(width: width, height: height), "plane sizes do not match the frame")
+        precondition(
+            bytes.count == subsampling.frameByteCount(width: width, height: height),
+            "plane sizes do not match the frame")
         self.width = width
         self.height = height
         self.subsampling = subsampling
@@ -37,8 +39,9 @@ public struct YUVFrame: Equatable, Sendable {
     /// A grey frame: the luma plane, with neutral chroma.
     public init(gray: GrayImage, subsampling: ChromaSubsampling = .yuv420) {
         let c = subsampling.chromaSize(width: gray.width, height: gray.height)
-        self.init(width: gray.width, height: gray.height, subsampling: subsampling,
-                  bytes: gray.pixels + [UInt8](repeating: 128, count: 2 * c.width * c.height))
+        self.init(
+            width: gray.width, height: gray.height, subsampling: subsampling,
+            bytes: gray.pixels + [UInt8](repeating: 128, count: 2 * c.width * c.height))
     }
 
     /// BT.601 full-range conversion from RGB (as JPEG and webcams use), chroma averaged per block.

@@ -4,7 +4,9 @@ import Posix
 /// Image files in and out: Netpbm natively, every other format through SDL2_image.
 public enum ImageFile {
     /// Extensions fercam treats as images when it lists a directory.
-    public static let extensions: Set<String> = ["jpg", "jpeg", "png", "pgm", "ppm", "pnm", "bmp", "tga", "tif", "tiff", "webp"]
+    public static let extensions: Set<String> = [
+        "jpg", "jpeg", "png", "pgm", "ppm", "pnm", "bmp", "tga", "tif", "tiff", "webp",
+    ]
     /// Netpbm files are read whole; this bounds a 16384 x 16384 grey or a 8192 x 8192 colour image.
     static let netpbmByteLimit = 256 << 20
 
@@ -12,7 +14,8 @@ public enum ImageFile {
     public static func loadRGB(_ path: String) throws(ImageFileError) -> RGBImage {
         switch try netpbm(path) {
         case .rgb(let rgb)?: return rgb
-        case .gray(let g)?: return RGBImage(width: g.width, height: g.height, pixels: g.pixels.flatMap { [$0, $0, $0] })
+        case .gray(let g)?:
+            return RGBImage(width: g.width, height: g.height, pixels: g.pixels.flatMap { [$0, $0, $0] })
         case nil: return try SDLImageCodec.decodeRGB(path: path)
         }
     }
@@ -31,7 +34,9 @@ public enum ImageFile {
     /// The image files directly inside `directory`, in name order.
     public static func files(in directory: String) throws(ImageFileError) -> [String] {
         let entries: [String]
-        do { entries = try directoryEntryNames(directory) } catch { throw ImageFileError(path: directory, reason: error.message) }
+        do { entries = try directoryEntryNames(directory) } catch {
+            throw ImageFileError(path: directory, reason: error.message)
+        }
         let names = entries.filter { isImageName($0) }
         let base = directory.hasSuffix("/") ? directory : directory + "/"
         return names.sorted().map { base + $0 }
@@ -47,7 +52,10 @@ public enum ImageFile {
         let lower = path.lowercased()
         guard lower.hasSuffix(".pgm") || lower.hasSuffix(".ppm") || lower.hasSuffix(".pnm") else { return nil }
         do { return try PNM.decode(ByteReader(path: path).readToEnd(limit: netpbmByteLimit), source: path) } catch {
-            throw ImageFileError(path: path, reason: error.description.hasPrefix(path + ": ") ? String(error.description.dropFirst(path.count + 2)) : error.description)
+            throw ImageFileError(
+                path: path,
+                reason: error.description.hasPrefix(path + ": ")
+                    ? String(error.description.dropFirst(path.count + 2)) : error.description)
         }
     }
 }

@@ -16,14 +16,18 @@ public enum PNM {
 
     public static func decode(_ data: [UInt8], source: String) throws(FrameFormatError) -> Image {
         var position = 0
-        func fail(_ reason: String) -> FrameFormatError { FrameFormatError(source: source, byteOffset: position, reason: reason) }
+        func fail(_ reason: String) -> FrameFormatError {
+            FrameFormatError(source: source, byteOffset: position, reason: reason)
+        }
         func skipSpaceAndComments() {
             while position < data.count {
                 if data[position] == UInt8(ascii: "#") {
                     while position < data.count && data[position] != UInt8(ascii: "\n") { position += 1 }
                 } else if [9, 10, 13, 32].contains(data[position]) {
                     position += 1
-                } else { return }
+                } else {
+                    return
+                }
             }
         }
         func number() throws(FrameFormatError) -> Int {
@@ -43,13 +47,15 @@ public enum PNM {
         let kind = data[1] - 48
         position = 2
         let width = try number(), height = try number(), maxval = try number()
-        guard width > 0, height > 0, width <= 16384, height <= 16384 else { throw fail("image size \(width)x\(height) is out of range") }
+        guard width > 0, height > 0, width <= 16384, height <= 16384 else {
+            throw fail("image size \(width)x\(height) is out of range")
+        }
         guard (1...255).contains(maxval) else { throw fail("maxval \(maxval) is not supported (8-bit only)") }
         let channels = (kind == 3 || kind == 6) ? 3 : 1
         let count = width * height * channels
         var pixels = [UInt8](repeating: 0, count: count)
         if kind == 5 || kind == 6 {
-            position += 1 // the single whitespace byte after maxval
+            position += 1  // the single whitespace byte after maxval
             guard data.count - position >= count else {
                 throw fail("truncated pixel data, expected \(count) bytes, got \(max(0, data.count - position))")
             }
@@ -60,8 +66,9 @@ public enum PNM {
         if maxval != 255 {
             for i in 0..<count { pixels[i] = UInt8((Int(pixels[i]) * 255 + maxval / 2) / maxval) }
         }
-        return channels == 1 ? .gray(GrayImage(width: width, height: height, pixels: pixels))
-                             : .rgb(RGBImage(width: width, height: height, pixels: pixels))
+        return channels == 1
+            ? .gray(GrayImage(width: width, height: height, pixels: pixels))
+            : .rgb(RGBImage(width: width, height: height, pixels: pixels))
     }
 
     public static func encode(_ image: GrayImage) -> [UInt8] {

@@ -7,15 +7,19 @@ import Frames
 /// thread-local, so any thread may decode or write.
 enum SDLImageCodec {
     static func decodeRGB(path: String) throws(ImageFileError) -> RGBImage {
-        SDL_ClearError() // an earlier failure's message must not stand in for this one's
-        guard let loaded = IMG_Load(path) else { throw ImageFileError(path: path, reason: "cannot decode image: \(lastError())") }
+        SDL_ClearError()  // an earlier failure's message must not stand in for this one's
+        guard let loaded = IMG_Load(path) else {
+            throw ImageFileError(path: path, reason: "cannot decode image: \(lastError())")
+        }
         defer { SDL_FreeSurface(loaded) }
         guard let rgb = SDL_ConvertSurfaceFormat(loaded, SDL_PIXELFORMAT_RGB24.rawValue, 0) else {
             throw ImageFileError(path: path, reason: "cannot convert image to RGB: \(lastError())")
         }
         defer { SDL_FreeSurface(rgb) }
         let width = Int(rgb.pointee.w), height = Int(rgb.pointee.h), pitch = Int(rgb.pointee.pitch)
-        guard width > 0, height > 0, let base = rgb.pointee.pixels else { throw ImageFileError(path: path, reason: "image has no pixels") }
+        guard width > 0, height > 0, let base = rgb.pointee.pixels else {
+            throw ImageFileError(path: path, reason: "image has no pixels")
+        }
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         let source = base.assumingMemoryBound(to: UInt8.self)
         let rowBytes = width * 3
@@ -32,8 +36,11 @@ enum SDLImageCodec {
         var pixels = image.pixels
         SDL_ClearError()
         let result: Int32 = pixels.withUnsafeMutableBytes { bytes in
-            guard let surface = SDL_CreateRGBSurfaceWithFormatFrom(bytes.baseAddress, Int32(image.width), Int32(image.height), 24,
-                                                                   Int32(image.width * 3), SDL_PIXELFORMAT_RGB24.rawValue) else { return -1 }
+            guard
+                let surface = SDL_CreateRGBSurfaceWithFormatFrom(
+                    bytes.baseAddress, Int32(image.width), Int32(image.height), 24,
+                    Int32(image.width * 3), SDL_PIXELFORMAT_RGB24.rawValue)
+            else { return -1 }
             defer { SDL_FreeSurface(surface) }
             return IMG_SavePNG(surface, path)
         }

@@ -19,8 +19,11 @@ public struct LiveOptions: Sendable {
     /// Close when the input ends instead of showing its last frame until quit.
     public var exitAtEnd = false
 
-    public init(paced: Bool = true, recordPath: String? = nil, overlay: OverlayOptions = OverlayOptions(), title: String = "fercam",
-                frameLimit: Int? = nil, exitAtEnd: Bool = false) {
+    public init(
+        paced: Bool = true, recordPath: String? = nil, overlay: OverlayOptions = OverlayOptions(),
+        title: String = "fercam",
+        frameLimit: Int? = nil, exitAtEnd: Bool = false
+    ) {
         self.exitAtEnd = exitAtEnd
         self.paced = paced
         self.recordPath = recordPath
@@ -49,7 +52,10 @@ public final class LiveSession {
     private let captured = LatestSlot<SourceFrame>()
     private let analysed = LatestSlot<(SourceFrame, FrameAnalysis)>()
 
-    public init(display: Display, analyser: FrameAnalyser, sourceName: String, isLive: Bool, size: (width: Int, height: Int), options: LiveOptions) throws {
+    public init(
+        display: Display, analyser: FrameAnalyser, sourceName: String, isLive: Bool, size: (width: Int, height: Int),
+        options: LiveOptions
+    ) throws {
         self.display = display
         self.analyser = analyser
         self.sourceName = sourceName
@@ -135,7 +141,10 @@ public final class LiveSession {
                 rateWindow.removeAll { now - $0 > 2 }
             }
             if dirty, let (frame, analysis) = current {
-                try draw(frame, analysis, rate: rateWindow.count > 1 ? Double(rateWindow.count - 1) / (rateWindow.last! - rateWindow.first!) : 0)
+                try draw(
+                    frame, analysis,
+                    rate: rateWindow.count > 1
+                        ? Double(rateWindow.count - 1) / (rateWindow.last! - rateWindow.first!) : 0)
                 window.present()
                 dirty = false
                 if let limit = options.frameLimit, shown >= limit { return }
@@ -165,8 +174,9 @@ public final class LiveSession {
         if state.paused { status = "paused (space to resume)" }
         if state.finished { status = "end of stream (q to quit)" }
         if let notice = state.notice { status = notice }
-        return HeadsUp(source: sourceName, framesPerSecond: rate, milliseconds: smoothed,
-                       dropped: captured.dropped + analysed.dropped, recording: state.recording, status: status)
+        return HeadsUp(
+            source: sourceName, framesPerSecond: rate, milliseconds: smoothed,
+            dropped: captured.dropped + analysed.dropped, recording: state.recording, status: status)
     }
 
     private func draw(_ frame: SourceFrame, _ analysis: FrameAnalysis, rate: Double) throws {
@@ -179,11 +189,16 @@ public final class LiveSession {
         try draw(frame, analysis, rate: 0)
         let image = try window.readPixels()
         let path = uniquePath("fercam-snapshot", extension: "png")
-        do { try ImageFile.writePNG(image, path: path); state.notice = "saved \(path)" } catch { state.notice = "snapshot failed: \(error)" }
+        do { try ImageFile.writePNG(image, path: path); state.notice = "saved \(path)" } catch {
+            state.notice = "snapshot failed: \(error)"
+        }
     }
 
     /// The capture thread: read, record, pace, publish. Every exit path drops the source (closing a camera).
-    static func captureLoop(_ initial: any FrameSource, state: SessionState, output: LatestSlot<SourceFrame>, options: LiveOptions, isLive: Bool) {
+    static func captureLoop(
+        _ initial: any FrameSource, state: SessionState, output: LatestSlot<SourceFrame>, options: LiveOptions,
+        isLive: Bool
+    ) {
         // --record names the first recording; later ones (r pressed again) get fresh names.
         var unusedGivenPath = options.recordPath
         var source = RecordingSource(initial) {
@@ -217,7 +232,7 @@ public final class LiveSession {
                         clock = (monotonicSeconds(), pts)
                     }
                 }
-                if state.paused { continue } // a camera keeps streaming while paused; its frames are dropped
+                if state.paused { continue }  // a camera keeps streaming while paused; its frames are dropped
                 output.put(frame)
             }
         } catch {

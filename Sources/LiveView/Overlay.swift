@@ -25,8 +25,11 @@ public struct HeadsUp: Sendable {
     public var recording: String?
     public var status: String?
 
-    public init(source: String, framesPerSecond: Double = 0, milliseconds: [(stage: String, value: Double)] = [], dropped: Int = 0,
-                recording: String? = nil, status: String? = nil) {
+    public init(
+        source: String, framesPerSecond: Double = 0, milliseconds: [(stage: String, value: Double)] = [],
+        dropped: Int = 0,
+        recording: String? = nil, status: String? = nil
+    ) {
         self.source = source
         self.framesPerSecond = framesPerSecond
         self.milliseconds = milliseconds
@@ -65,17 +68,22 @@ public final class OverlayRenderer {
         }
     }
 
-    public func draw(frame: YUVFrame, analysis: FrameAnalysis?, options: OverlayOptions, hud: HeadsUp) throws(SDLError) {
+    public func draw(frame: YUVFrame, analysis: FrameAnalysis?, options: OverlayOptions, hud: HeadsUp) throws(SDLError)
+    {
         window.setLogicalSize(width: frame.width, height: frame.height)
         window.clear(Color(0, 0, 0))
         try window.drawVideo(frame)
         if let analysis {
             if options.attention {
-                for face in analysis.faces { if let e = face.expression { drawAttention(e.output.lastAttention, box: face.box) } }
+                for face in analysis.faces {
+                    if let e = face.expression { drawAttention(e.output.lastAttention, box: face.box) }
+                }
             }
             let boxes = analysis.faces.map(\.box)
             for face in analysis.faces {
-                drawFace(face, classNames: analysis.classNames, frameSize: (frame.width, frame.height), faceBoxes: boxes, bars: options.bars)
+                drawFace(
+                    face, classNames: analysis.classNames, frameSize: (frame.width, frame.height), faceBoxes: boxes,
+                    bars: options.bars)
             }
         }
         drawHUD(hud)
@@ -95,7 +103,10 @@ public final class OverlayRenderer {
             rgba[4 * i + 3] = UInt8(25 + 105 * t)
         }
         let (x, y, side) = cropping.region(for: box)
-        window.drawRGBA(rgba, width: map.width, height: map.height, over: Rect(x: Int(x.rounded()), y: Int(y.rounded()), width: Int(side.rounded()), height: Int(side.rounded())))
+        window.drawRGBA(
+            rgba, width: map.width, height: map.height,
+            over: Rect(
+                x: Int(x.rounded()), y: Int(y.rounded()), width: Int(side.rounded()), height: Int(side.rounded())))
     }
 
     /// Black on light tints, white on dark ones.
@@ -113,11 +124,14 @@ public final class OverlayRenderer {
         return Color(UInt8(a.0 + (b.0 - a.0) * f), UInt8(a.1 + (b.1 - a.1) * f), UInt8(a.2 + (b.2 - a.2) * f))
     }
 
-    func drawFace(_ face: DetectedFace, classNames: [String], frameSize: (width: Int, height: Int), faceBoxes: [Rect], bars: Bool) {
+    func drawFace(
+        _ face: DetectedFace, classNames: [String], frameSize: (width: Int, height: Int), faceBoxes: [Rect], bars: Bool
+    ) {
         let box = face.box
         let tint = face.expression.map { Self.color(for: $0.label) } ?? Color(0, 220, 255)
         window.outline(box, Color(0, 0, 0, 160), thickness: 5)
-        window.outline(Rect(x: box.x + 1, y: box.y + 1, width: box.width - 2, height: box.height - 2), tint, thickness: 3)
+        window.outline(
+            Rect(x: box.x + 1, y: box.y + 1, width: box.width - 2, height: box.height - 2), tint, thickness: 3)
         guard let e = face.expression else { return }
         let text = "\(e.label) \(Int((e.score * 100).rounded()))%"
         let w = label.width(of: text) + 12, h = label.lineHeight + 4
@@ -138,8 +152,10 @@ public final class OverlayRenderer {
             Rect(x: box.x, y: box.y + box.height + 8, width: panelWidth, height: panelHeight),
             Rect(x: box.x, y: box.y - panelHeight - 8, width: panelWidth, height: panelHeight),
         ].map { r in
-            Rect(x: min(max(0, r.x), max(0, frameSize.width - r.width)), y: min(max(0, r.y), max(0, frameSize.height - r.height)),
-                 width: r.width, height: r.height)
+            Rect(
+                x: min(max(0, r.x), max(0, frameSize.width - r.width)),
+                y: min(max(0, r.y), max(0, frameSize.height - r.height)),
+                width: r.width, height: r.height)
         }
         let panel = candidates.min { a, b in
             faceBoxes.reduce(0) { $0 + a.intersection($1).area } < faceBoxes.reduce(0) { $0 + b.intersection($1).area }
@@ -149,17 +165,23 @@ public final class OverlayRenderer {
         for (i, (name, p)) in zip(classNames, e.scores).enumerated() {
             let rowY = y + 4 + i * rowHeight
             let highlight = name == e.label
-            window.text(name, font: small, x: x + 6, y: rowY, color: highlight ? Color(255, 255, 255) : Color(200, 200, 200))
+            window.text(
+                name, font: small, x: x + 6, y: rowY, color: highlight ? Color(255, 255, 255) : Color(200, 200, 200))
             let barX = x + 10 + nameWidth
             window.fill(Rect(x: barX, y: rowY + 3, width: barWidth, height: rowHeight - 6), Color(255, 255, 255, 40))
-            window.fill(Rect(x: barX, y: rowY + 3, width: max(1, Int(Float(barWidth) * p)), height: rowHeight - 6), Self.color(for: name))
-            window.text("\(Int((p * 100).rounded()))", font: small, x: barX + barWidth + 6, y: rowY, color: Color(220, 220, 220))
+            window.fill(
+                Rect(x: barX, y: rowY + 3, width: max(1, Int(Float(barWidth) * p)), height: rowHeight - 6),
+                Self.color(for: name))
+            window.text(
+                "\(Int((p * 100).rounded()))", font: small, x: barX + barWidth + 6, y: rowY, color: Color(220, 220, 220)
+            )
         }
     }
 
     func drawHUD(_ hud: HeadsUp) {
         var lines = ["\(hud.source)  \(JSONLines.number(hud.framesPerSecond, decimals: 1)) fps"]
-        let stages = hud.milliseconds.map { "\($0.stage) \(JSONLines.number($0.value, decimals: 1))" }.joined(separator: "  ")
+        let stages = hud.milliseconds.map { "\($0.stage) \(JSONLines.number($0.value, decimals: 1))" }.joined(
+            separator: "  ")
         if !stages.isEmpty { lines.append(stages + " ms" + (hud.dropped > 0 ? "  dropped \(hud.dropped)" : "")) }
         if let recording = hud.recording { lines.append("● REC \(recording)") }
         if let status = hud.status { lines.append(status) }
@@ -189,4 +211,3 @@ public final class OverlayRenderer {
         }
     }
 }
-

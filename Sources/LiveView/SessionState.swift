@@ -17,15 +17,36 @@ final class SessionState: Sendable {
 
     var stopRequested: Bool { flags.withLock { $0.stop } }
     func requestStop() { flags.withLock { $0.stop = true } }
-    var paused: Bool { get { flags.withLock { $0.paused } } set { flags.withLock { $0.paused = newValue } } }
+    var paused: Bool {
+        get { flags.withLock { $0.paused } }
+        set { flags.withLock { $0.paused = newValue } }
+    }
     func togglePaused() { flags.withLock { $0.paused.toggle() } }
-    var recordingWanted: Bool { get { flags.withLock { $0.recordingWanted } } set { flags.withLock { $0.recordingWanted = newValue } } }
+    var recordingWanted: Bool {
+        get { flags.withLock { $0.recordingWanted } }
+        set { flags.withLock { $0.recordingWanted = newValue } }
+    }
     func toggleRecording() { flags.withLock { $0.recordingWanted.toggle() } }
     /// The file being recorded, set by the capture thread.
-    var recording: String? { get { flags.withLock { $0.recording } } set { flags.withLock { $0.recording = newValue } } }
-    var analysisFinished: Bool { get { flags.withLock { $0.analysisFinished } } set { flags.withLock { $0.analysisFinished = newValue } } }
-    var finished: Bool { get { flags.withLock { $0.finished } } set { flags.withLock { $0.finished = newValue } } }
-    var failure: (any Error)? { get { flags.withLock { $0.failure } } set { flags.withLock { $0.failure = newValue } } }
+    var recording: String? {
+        get { flags.withLock { $0.recording } }
+        set { flags.withLock { $0.recording = newValue } }
+    }
+    var analysisFinished: Bool {
+        get { flags.withLock { $0.analysisFinished } }
+        set { flags.withLock { $0.analysisFinished = newValue } }
+    }
+    var finished: Bool {
+        get { flags.withLock { $0.finished } }
+        set { flags.withLock { $0.finished = newValue } }
+    }
+    var failure: (any Error)? {
+        get { flags.withLock { $0.failure } }
+        set { flags.withLock { $0.failure = newValue } }
+    }
     /// A one-line message for the HUD (e.g. where a snapshot went).
-    var notice: String? { get { flags.withLock { $0.notice } } set { flags.withLock { $0.notice = newValue } } }
+    var notice: String? {
+        get { flags.withLock { $0.notice } }
+        set { flags.withLock { $0.notice = newValue } }
+    }
 }

@@ -50,7 +50,9 @@ public struct ConfusionMatrix: Sendable, Equatable {
         var lines = [String(format: "images %d  accuracy %.2f%%  macro-F1 %.4f", total, accuracy * 100, macroF1)]
         if missed.reduce(0, +) > 0 { lines.append("no face found in \(missed.reduce(0, +)) images (counted as wrong)") }
         lines.append("")
-        lines.append(pad("true \\ predicted") + classNames.map(pad).joined() + (missed.reduce(0, +) > 0 ? pad("no face") : "") + pad("recall"))
+        lines.append(
+            pad("true \\ predicted") + classNames.map(pad).joined() + (missed.reduce(0, +) > 0 ? pad("no face") : "")
+                + pad("recall"))
         for (c, name) in classNames.enumerated() {
             var row = pad(name) + counts[c].map { pad(String($0)) }.joined()
             if missed.reduce(0, +) > 0 { row += pad(String(missed[c])) }

@@ -14,7 +14,8 @@ public struct EvaluationReport: Sendable {
 
     public init(_ evaluation: Evaluation, labelsFiles: [LabelsFile] = []) {
         func set(_ name: String, _ truth: (EvaluatedImage) -> Int?) -> LabelSet {
-            LabelSet(name: name, matrix: evaluation.matrix(truth: truth), calibration: evaluation.calibration(truth: truth))
+            LabelSet(
+                name: name, matrix: evaluation.matrix(truth: truth), calibration: evaluation.calibration(truth: truth))
         }
         folder = set("folder labels") { $0.folderLabel }
         others = labelsFiles.map { file in set(file.name) { file.label(for: $0.path) } }
@@ -24,7 +25,10 @@ public struct EvaluationReport: Sendable {
     /// Tables for people, one per label set.
     public var text: String {
         var out = ([folder] + others).map { set in
-            let heading = "\(set.name): " + String(format: "ECE %.3f over %d classified faces", set.calibration.expectedError, set.calibration.count)
+            let heading =
+                "\(set.name): "
+                + String(
+                    format: "ECE %.3f over %d classified faces", set.calibration.expectedError, set.calibration.count)
             return heading + "\n" + set.matrix.report
         }.joined(separator: "\n\n")
         if !unreadable.isEmpty {

@@ -49,7 +49,9 @@ public struct Evaluator {
     }
 
     /// Classifies every image. An unreadable image is recorded and skipped, or thrown when `stopOnError`.
-    public func run(_ labelled: LabelledImages, stopOnError: Bool = false, progress: (Int) -> Void = { _ in }) throws -> Evaluation {
+    public func run(
+        _ labelled: LabelledImages, stopOnError: Bool = false, progress: (Int) -> Void = { _ in }
+    ) throws -> Evaluation {
         let size = classifier.description.inputSize
         var evaluation = Evaluation(classNames: classifier.classNames, images: [], unreadable: [])
         var pending: [(face: GrayImage, index: Int)] = []
@@ -76,9 +78,11 @@ public struct Evaluator {
             } else if gray.width == size && gray.height == size {
                 face = gray
             } else {
-                face = FaceCropping(margin: 0).crop(gray, box: Rect(x: 0, y: 0, width: gray.width, height: gray.height), size: size)
+                face = FaceCropping(margin: 0).crop(
+                    gray, box: Rect(x: 0, y: 0, width: gray.width, height: gray.height), size: size)
             }
-            evaluation.images.append(EvaluatedImage(path: item.path, folderLabel: item.label, predicted: nil, probabilities: []))
+            evaluation.images.append(
+                EvaluatedImage(path: item.path, folderLabel: item.label, predicted: nil, probabilities: []))
             if let face { pending.append((face, evaluation.images.count - 1)) }
             if pending.count == Network.maximumBatch { try flush() }
         }

@@ -13,7 +13,10 @@ public struct FrameAnalyser: @unchecked Sendable {
     public let threads: Int
     public let classifier: ExpressionClassifier?
 
-    public init(detector: HaarDetector, parameters: DetectionParameters, threads: Int = 1, classifier: ExpressionClassifier? = nil) {
+    public init(
+        detector: HaarDetector, parameters: DetectionParameters, threads: Int = 1,
+        classifier: ExpressionClassifier? = nil
+    ) {
         self.detector = detector
         self.parameters = parameters
         self.threads = threads
@@ -36,7 +39,8 @@ public struct FrameAnalyser: @unchecked Sendable {
             timings.append(("classify", (monotonicSeconds() - detected) * 1000))
         }
         timings.append(("total", (monotonicSeconds() - start) * 1000))
-        return FrameAnalysis(index: input.index, pts: input.pts, source: input.source, width: gray.width, height: gray.height,
-                             faces: faces, classNames: classifier?.classNames ?? [], milliseconds: timings)
+        return FrameAnalysis(
+            index: input.index, pts: input.pts, source: input.source, width: gray.width, height: gray.height,
+            faces: faces, classNames: classifier?.classNames ?? [], milliseconds: timings)
     }
 }

@@ -11,8 +11,10 @@ public struct FrameAnalysis: Sendable {
     /// Stage timings in milliseconds, in the order they ran.
     public var milliseconds: [(stage: String, value: Double)]
 
-    public init(index: Int, pts: Double, source: String, width: Int, height: Int, faces: [DetectedFace], classNames: [String],
-                milliseconds: [(stage: String, value: Double)]) {
+    public init(
+        index: Int, pts: Double, source: String, width: Int, height: Int, faces: [DetectedFace], classNames: [String],
+        milliseconds: [(stage: String, value: Double)]
+    ) {
         self.index = index
         self.pts = pts
         self.source = source

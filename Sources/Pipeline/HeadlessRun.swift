@@ -16,7 +16,9 @@ public struct HeadlessRun {
     public func run(_ source: inout some FrameSource, emit: (String) throws -> Void) throws -> Int {
         var count = 0
         while let frame = try source.next() {
-            try emit(JSONLines.encode(try analyser.analyse(frame), includeTimings: includeTimings, includeAttention: includeAttention))
+            try emit(
+                JSONLines.encode(
+                    try analyser.analyse(frame), includeTimings: includeTimings, includeAttention: includeAttention))
             count += 1
         }
         return count

@@ -25,7 +25,8 @@ public indirect enum JSONValue: Sendable, ExpressibleByStringLiteral, Expressibl
         case .bool(let b): return b ? "true" : "false"
         case .null: return "null"
         case .array(let items): return "[" + items.map(\.encoded).joined(separator: ",") + "]"
-        case .object(let fields): return "{" + fields.map { JSONLines.string($0.0) + ":" + $0.1.encoded }.joined(separator: ",") + "}"
+        case .object(let fields):
+            return "{" + fields.map { JSONLines.string($0.0) + ":" + $0.1.encoded }.joined(separator: ",") + "}"
         }
     }
 }
@@ -35,11 +36,18 @@ public indirect enum JSONValue: Sendable, ExpressibleByStringLiteral, Expressibl
 public enum JSONLines {
     /// Encodes one frame. Without timings the line depends only on the input, so replays are byte-identical.
     /// `includeAttention` adds each face's last-stage CBAM spatial attention as rows of numbers.
-    public static func encode(_ analysis: FrameAnalysis, includeTimings: Bool, includeAttention: Bool = false) -> String {
+    public static func encode(_ analysis: FrameAnalysis, includeTimings: Bool, includeAttention: Bool = false) -> String
+    {
         var fields: [(String, JSONValue)] = [
-            ("frame", .int(analysis.index)), ("pts", .number(analysis.pts, decimals: 6)), ("source", .string(analysis.source)),
+            ("frame", .int(analysis.index)), ("pts", .number(analysis.pts, decimals: 6)),
+            ("source", .string(analysis.source)),
             ("width", .int(analysis.width)), ("height", .int(analysis.height)),
-            ("faces", .array(analysis.faces.map { face($0, classNames: analysis.classNames, includeAttention: includeAttention) })),
+            (
+                "faces",
+                .array(
+                    analysis.faces.map { face($0, classNames: analysis.classNames, includeAttention: includeAttention) }
+                )
+            ),
         ]
         if includeTimings {
             fields.append(("ms", .object(analysis.milliseconds.map { ($0.stage, .number($0.value, decimals: 3)) })))
@@ -50,13 +58,20 @@ public enum JSONLines {
     static func face(_ face: DetectedFace, classNames: [String], includeAttention: Bool) -> JSONValue {
         var fields: [(String, JSONValue)] = [("box", .box(face.box))]
         if let e = face.expression {
-            fields += [("label", .string(e.label)), ("score", .number(Double(e.score), decimals: 4)),
-                       ("scores", .object(zip(classNames, e.scores).map { ($0, .number(Double($1), decimals: 4)) }))]
+            fields += [
+                ("label", .string(e.label)), ("score", .number(Double(e.score), decimals: 4)),
+                ("scores", .object(zip(classNames, e.scores).map { ($0, .number(Double($1), decimals: 4)) })),
+            ]
             if includeAttention {
                 let map = e.output.lastAttention
-                fields.append(("attention", .array((0..<map.height).map { y in
-                    .array((0..<map.width).map { x in .number(Double(map[x, y]), decimals: 3) })
-                })))
+                fields.append(
+                    (
+                        "attention",
+                        .array(
+                            (0..<map.height).map { y in
+                                .array((0..<map.width).map { x in .number(Double(map[x, y]), decimals: 3) })
+                            })
+                    ))
             }
         }
         return .object(fields)
@@ -64,26 +79,41 @@ public enum JSONLines {
 
     /// `fercam detect --json`: one object per image.
     public static func detection(image: String, width: Int, height: Int, faces: [Rect]) -> String {
-        JSONValue.object([("image", .string(image)), ("width", .int(width)), ("height", .int(height)),
-                          ("faces", .array(faces.map(JSONValue.box)))]).encoded
+        JSONValue.object([
+            ("image", .string(image)), ("width", .int(width)), ("height", .int(height)),
+            ("faces", .array(faces.map(JSONValue.box))),
+        ]).encoded
     }
 
     /// One label set's figures in `fercam eval --json`.
     public static func scores(_ matrix: ConfusionMatrix, calibration: Calibration) -> [(String, JSONValue)] {
-        [("images", .int(matrix.total)), ("accuracy", .number(matrix.accuracy, decimals: 6)), ("macro_f1", .number(matrix.macroF1, decimals: 6)),
-         ("no_face", .int(matrix.missed.reduce(0, +))), ("classes", .array(matrix.classNames.map(JSONValue.string))),
-         ("recall", .object(zip(matrix.classNames, matrix.recall).map { ($0, .number($1, decimals: 6)) })),
-         ("confusion", .array(matrix.counts.map { .array($0.map(JSONValue.int)) })),
-         ("no_face_by_class", .array(matrix.missed.map(JSONValue.int))),
-         ("ece", .number(calibration.expectedError, decimals: 6))]
+        [
+            ("images", .int(matrix.total)), ("accuracy", .number(matrix.accuracy, decimals: 6)),
+            ("macro_f1", .number(matrix.macroF1, decimals: 6)),
+            ("no_face", .int(matrix.missed.reduce(0, +))), ("classes", .array(matrix.classNames.map(JSONValue.string))),
+            ("recall", .object(zip(matrix.classNames, matrix.recall).map { ($0, .number($1, decimals: 6)) })),
+            ("confusion", .array(matrix.counts.map { .array($0.map(JSONValue.int)) })),
+            ("no_face_by_class", .array(matrix.missed.map(JSONValue.int))),
+            ("ece", .number(calibration.expectedError, decimals: 6)),
+        ]
     }
 
     /// `fercam eval --json`: the folder labels' figures at the top level, other label sets under `label_sets`.
     public static func evaluation(_ report: EvaluationReport) -> String {
         var fields = scores(report.folder.matrix, calibration: report.folder.calibration)
-        fields.append(("label_sets", .object(report.others.map { ($0.name, .object(scores($0.matrix, calibration: $0.calibration))) })))
-        fields.append(("unreadable", .object([("count", .int(report.unreadable.count)),
-                                              ("first", .array(report.unreadable.prefix(5).map { .string("\($0.path): \($0.reason)") }))])))
+        fields.append(
+            (
+                "label_sets",
+                .object(report.others.map { ($0.name, .object(scores($0.matrix, calibration: $0.calibration))) })
+            ))
+        fields.append(
+            (
+                "unreadable",
+                .object([
+                    ("count", .int(report.unreadable.count)),
+                    ("first", .array(report.unreadable.prefix(5).map { .string("\($0.path): \($0.reason)") })),
+                ])
+            ))
         return JSONValue.object(fields).encoded
     }
 

@@ -14,7 +14,8 @@ public struct LabelledImages: Sendable {
             items += entries.map { ($0, label) }
         }
         guard found else {
-            throw InputError("\(root): no class folders (expected \(root)/<class>/*.jpg for \(classNames.joined(separator: ", ")))")
+            throw InputError(
+                "\(root): no class folders (expected \(root)/<class>/*.jpg for \(classNames.joined(separator: ", ")))")
         }
         self.items = items
     }

@@ -13,25 +13,36 @@ public struct LabelsFile: Sendable {
     /// Class index per `<class>/<file>` key; nil where the file has the image but no usable label.
     public let labels: [String: Int?]
 
-    static let ferPlusColumns = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF"]
-    static let ferPlusClasses = ["neutral": "neutral", "happiness": "happy", "surprise": "surprise", "sadness": "sad",
-                                 "anger": "angry", "disgust": "disgust", "fear": "fear"]
+    static let ferPlusColumns = [
+        "neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF",
+    ]
+    static let ferPlusClasses = [
+        "neutral": "neutral", "happiness": "happy", "surprise": "surprise", "sadness": "sad",
+        "anger": "angry", "disgust": "disgust", "fear": "fear",
+    ]
 
     public init(path: String, classNames: [String]) throws {
         let bytes = try ByteReader(path: path).readToEnd(limit: 64 << 20)
         guard let text = String(validating: bytes, as: UTF8.self) else { throw InputError("\(path): not UTF-8 text") }
-        var rows = text.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        var rows = text.split(whereSeparator: \.isNewline).map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
         guard !rows.isEmpty else { throw InputError("\(path): empty labels file") }
         let header = rows.removeFirst().map { $0.csvTrimmed }
-        guard let pathColumn = header.firstIndex(of: "path") else { throw InputError("\(path): line 1: no 'path' column") }
+        guard let pathColumn = header.firstIndex(of: "path") else {
+            throw InputError("\(path): line 1: no 'path' column")
+        }
         var labels: [String: Int?] = [:]
         if Array(header.dropFirst()) == Self.ferPlusColumns && pathColumn == 0 {
             name = "FER+ majority"
-            let columnClass = Self.ferPlusColumns.map { Self.ferPlusClasses[$0].flatMap { classNames.firstIndex(of: $0) } }
+            let columnClass = Self.ferPlusColumns.map {
+                Self.ferPlusClasses[$0].flatMap { classNames.firstIndex(of: $0) }
+            }
             for (line, row) in rows.enumerated() {
                 let votes = row.dropFirst().map { Int($0.csvTrimmed) }
                 guard row.count == header.count, votes.allSatisfy({ ($0 ?? -1) >= 0 }) else {
-                    throw InputError("\(path): line \(line + 2): expected \(header.count) fields with whole vote counts")
+                    throw InputError(
+                        "\(path): line \(line + 2): expected \(header.count) fields with whole vote counts")
                 }
                 let counts = votes.map { $0! }
                 let top = counts.indices.max { counts[$0] < counts[$1] || (counts[$0] == counts[$1] && $0 > $1) }!
@@ -40,10 +51,14 @@ public struct LabelsFile: Sendable {
         } else if let labelColumn = header.firstIndex(of: "label") {
             name = "labels from " + (path.split(separator: "/").last.map(String.init) ?? path)
             for (line, row) in rows.enumerated() {
-                guard row.count > max(pathColumn, labelColumn) else { throw InputError("\(path): line \(line + 2): too few fields") }
+                guard row.count > max(pathColumn, labelColumn) else {
+                    throw InputError("\(path): line \(line + 2): too few fields")
+                }
                 let label = row[labelColumn].csvTrimmed
                 guard let index = classNames.firstIndex(of: label) else {
-                    throw InputError("\(path): line \(line + 2): unknown class '\(label)' (the model knows \(classNames.joined(separator: ", ")))")
+                    throw InputError(
+                        "\(path): line \(line + 2): unknown class '\(label)' (the model knows \(classNames.joined(separator: ", ")))"
+                    )
                 }
                 labels[Self.key(row[pathColumn])] = index
             }

@@ -19,7 +19,9 @@ public struct ProgressBar {
         guard percent != lastDrawn || done == total else { return }
         lastDrawn = percent
         let filled = percent * 30 / 100
-        var text = "\r\(label) [" + String(repeating: "#", count: filled) + String(repeating: " ", count: 30 - filled) + "] \(done)/\(total)"
+        var text =
+            "\r\(label) [" + String(repeating: "#", count: filled) + String(repeating: " ", count: 30 - filled)
+            + "] \(done)/\(total)"
         if done == total { text += "\r\u{1B}[K" }
         text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
     }

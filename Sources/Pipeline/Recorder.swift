@@ -15,7 +15,9 @@ public final class Recorder {
     public var framesWritten: Int { writer?.framesWritten ?? 0 }
 
     public func write(_ frame: YUVFrame) throws(FrameFormatError) {
-        if writer == nil { writer = try Y4MWriter(path: path, header: Y4MHeader(for: frame, framesPerSecond: frameRate)) }
+        if writer == nil {
+            writer = try Y4MWriter(path: path, header: Y4MHeader(for: frame, framesPerSecond: frameRate))
+        }
         try writer!.write(frame)
     }
 }

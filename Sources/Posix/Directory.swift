@@ -6,7 +6,9 @@ public func directoryEntryNames(_ path: String) throws(SystemCallError) -> [Stri
     defer { closedir(dir) }
     var names: [String] = []
     while let entry = readdir(dir) {
-        let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+        let name = withUnsafePointer(to: entry.pointee.d_name) {
+            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+        }
         if name != "." && name != ".." { names.append(name) }
     }
     return names

@@ -13,7 +13,10 @@ public final class Canvas: Renderer {
         guard width > 0, height > 0, width <= 16384, height <= 16384 else {
             throw SDLError(operation: "creating a \(width)x\(height) canvas", reason: "sides must be 1 to 16384 pixels")
         }
-        guard let surface = SDL_CreateRGBSurfaceWithFormat(0, Int32(width), Int32(height), 32, SDL_PIXELFORMAT_RGBA32.rawValue) else {
+        guard
+            let surface = SDL_CreateRGBSurfaceWithFormat(
+                0, Int32(width), Int32(height), 32, SDL_PIXELFORMAT_RGBA32.rawValue)
+        else {
             throw .last("creating a \(width)x\(height) canvas")
         }
         guard let renderer = SDL_CreateSoftwareRenderer(surface) else {
@@ -23,8 +26,7 @@ public final class Canvas: Renderer {
         self.surface = surface
         self.width = width
         self.height = height
-        super.init(renderer: renderer)
+        super.init(renderer: renderer, releaseTarget: { SDL_FreeSurface(surface) })
     }
 
-    deinit { SDL_FreeSurface(surface) }
 }

@@ -10,14 +10,20 @@ public final class Display {
     public init() throws(SDLError) {
         // SDL turns SIGINT/SIGTERM into SDL_QUIT, which the event loop handles like q.
         guard SDL_Init(SDL_INIT_VIDEO) == 0 else {
-            throw SDLError(operation: "opening a window", reason: "\(String(cString: SDL_GetError())) (no display? use --stdout for JSON Lines)")
+            throw SDLError(
+                operation: "opening a window",
+                reason: "\(String(cString: SDL_GetError())) (no display? use --stdout for JSON Lines)")
         }
         // Without a display SDL may fall back to a driver that shows nothing; only accept that when asked for.
         let driver = SDL_GetCurrentVideoDriver().map { String(cString: $0) } ?? ""
         let requested = getenv("SDL_VIDEODRIVER").map { String(cString: $0) } ?? ""
         if (driver == "offscreen" || driver == "dummy" || driver == "evdev") && requested != driver {
             SDL_Quit()
-            throw SDLError(operation: "opening a window", reason: "no display (SDL found only its \(driver) driver); use --stdout for JSON Lines, or run under X11 or Wayland")
+            throw SDLError(
+                operation: "opening a window",
+                reason:
+                    "no display (SDL found only its \(driver) driver); use --stdout for JSON Lines, or run under X11 or Wayland"
+            )
         }
     }
 
@@ -31,7 +37,8 @@ public final class Display {
         while SDL_PollEvent(&event) != 0 {
             switch SDL_EventType(event.type) {
             case SDL_QUIT: events.append(.quit)
-            case SDL_WINDOWEVENT where event.window.event == UInt8(SDL_WINDOWEVENT_SIZE_CHANGED.rawValue): events.append(.resized)
+            case SDL_WINDOWEVENT where event.window.event == UInt8(SDL_WINDOWEVENT_SIZE_CHANGED.rawValue):
+                events.append(.resized)
             case SDL_KEYDOWN:
                 let key = event.key.keysym.sym
                 switch key {

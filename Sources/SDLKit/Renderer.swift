@@ -14,8 +14,12 @@ public class Renderer {
     private var heat: OpaquePointer?
     private var heatSize = (width: 0, height: 0)
 
-    init(renderer: OpaquePointer) {
+    /// Frees what the renderer draws into (a window, a surface); runs after the renderer is destroyed.
+    private let releaseTarget: () -> Void
+
+    init(renderer: OpaquePointer, releaseTarget: @escaping () -> Void) {
         self.renderer = renderer
+        self.releaseTarget = releaseTarget
         SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_BLEND)
     }
 
@@ -23,6 +27,7 @@ public class Renderer {
         if let video { SDL_DestroyTexture(video) }
         if let heat { SDL_DestroyTexture(heat) }
         SDL_DestroyRenderer(renderer)
+        releaseTarget()
     }
 
     /// Draw in frame coordinates; SDL scales to the window and letterboxes, keeping the aspect ratio.
@@ -41,7 +46,8 @@ public class Renderer {
         if video == nil || videoSize != (frame.width, frame.height, planar) {
             if let video { SDL_DestroyTexture(video) }
             let format = planar ? SDL_PIXELFORMAT_IYUV.rawValue : SDL_PIXELFORMAT_RGB24.rawValue
-            video = SDL_CreateTexture(renderer, format, Int32(SDL_TEXTUREACCESS_STREAMING.rawValue), Int32(frame.width), Int32(frame.height))
+            video = SDL_CreateTexture(
+                renderer, format, Int32(SDL_TEXTUREACCESS_STREAMING.rawValue), Int32(frame.width), Int32(frame.height))
             guard video != nil else { throw .last("creating a \(frame.width)x\(frame.height) video texture") }
             videoSize = (frame.width, frame.height, planar)
         }
@@ -50,8 +56,9 @@ public class Renderer {
             let c = frame.subsampling.chromaSize(width: frame.width, height: frame.height)
             frame.bytes.withUnsafeBufferPointer { b in
                 let base = b.baseAddress!
-                _ = SDL_UpdateYUVTexture(video, nil, base, Int32(frame.width), base + ySize, Int32(c.width),
-                                         base + ySize + c.width * c.height, Int32(c.width))
+                _ = SDL_UpdateYUVTexture(
+                    video, nil, base, Int32(frame.width), base + ySize, Int32(c.width),
+                    base + ySize + c.width * c.height, Int32(c.width))
             }
         } else {
             let rgb = frame.rgb()
@@ -77,7 +84,10 @@ public class Renderer {
     /// Draws text with its top-left corner at (x, y); returns its size.
     @discardableResult
     public func text(_ string: String, font: Font, x: Int, y: Int, color: Color) -> (width: Int, height: Int) {
-        guard !string.isEmpty, let surface = TTF_RenderUTF8_Blended(font.font, string, SDL_Color(r: color.r, g: color.g, b: color.b, a: color.a)) else { return (0, 0) }
+        guard !string.isEmpty,
+            let surface = TTF_RenderUTF8_Blended(
+                font.font, string, SDL_Color(r: color.r, g: color.g, b: color.b, a: color.a))
+        else { return (0, 0) }
         defer { SDL_FreeSurface(surface) }
         guard let texture = SDL_CreateTextureFromSurface(renderer, surface) else { return (0, 0) }
         defer { SDL_DestroyTexture(texture) }
@@ -90,7 +100,9 @@ public class Renderer {
     public func drawRGBA(_ pixels: [UInt8], width: Int, height: Int, over rect: Rect) {
         if heat == nil || heatSize != (width, height) {
             if let heat { SDL_DestroyTexture(heat) }
-            heat = SDL_CreateTexture(renderer, SDL_PIXELFORMAT_ABGR8888.rawValue, Int32(SDL_TEXTUREACCESS_STREAMING.rawValue), Int32(width), Int32(height))
+            heat = SDL_CreateTexture(
+                renderer, SDL_PIXELFORMAT_ABGR8888.rawValue, Int32(SDL_TEXTUREACCESS_STREAMING.rawValue), Int32(width),
+                Int32(height))
             guard let heat else { return }
             SDL_SetTextureBlendMode(heat, SDL_BLENDMODE_BLEND)
             SDL_SetTextureScaleMode(heat, SDL_ScaleModeLinear)
@@ -106,7 +118,9 @@ public class Renderer {
         var w: Int32 = 0, h: Int32 = 0
         SDL_GetRendererOutputSize(renderer, &w, &h)
         var pixels = [UInt8](repeating: 0, count: Int(w * h * 3))
-        let status = pixels.withUnsafeMutableBytes { SDL_RenderReadPixels(renderer, nil, SDL_PIXELFORMAT_RGB24.rawValue, $0.baseAddress, w * 3) }
+        let status = pixels.withUnsafeMutableBytes {
+            SDL_RenderReadPixels(renderer, nil, SDL_PIXELFORMAT_RGB24.rawValue, $0.baseAddress, w * 3)
+        }
         guard status == 0 else { throw .last("reading the rendered pixels") }
         return RGBImage(width: Int(w), height: Int(h), pixels: pixels)
     }

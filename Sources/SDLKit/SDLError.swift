@@ -6,5 +6,7 @@ public struct SDLError: Error, CustomStringConvertible, Sendable {
     public var reason: String
     public var description: String { "SDL: \(operation) failed: \(reason)" }
 
-    static func last(_ operation: String) -> SDLError { SDLError(operation: operation, reason: String(cString: SDL_GetError())) }
+    static func last(_ operation: String) -> SDLError {
+        SDLError(operation: operation, reason: String(cString: SDL_GetError()))
+    }
 }

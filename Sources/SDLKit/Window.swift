@@ -12,17 +12,21 @@ public final class Window: Renderer {
         var flags = SDL_WINDOW_RESIZABLE.rawValue | SDL_WINDOW_ALLOW_HIGHDPI.rawValue
         if hidden { flags |= SDL_WINDOW_HIDDEN.rawValue }
         let centered = Int32(bitPattern: SDL_WINDOWPOS_CENTERED_MASK)
-        guard let window = SDL_CreateWindow(title, centered, centered, Int32(width), Int32(height), flags) else { throw .last("creating the window") }
-        guard let renderer = SDL_CreateRenderer(window, -1, 0) ?? SDL_CreateRenderer(window, -1, SDL_RENDERER_SOFTWARE.rawValue) else {
+        guard let window = SDL_CreateWindow(title, centered, centered, Int32(width), Int32(height), flags) else {
+            throw .last("creating the window")
+        }
+        guard
+            let renderer = SDL_CreateRenderer(window, -1, 0)
+                ?? SDL_CreateRenderer(window, -1, SDL_RENDERER_SOFTWARE.rawValue)
+        else {
             SDL_DestroyWindow(window)
             throw .last("creating a renderer")
         }
         self.window = window
-        super.init(renderer: renderer)
+        super.init(renderer: renderer, releaseTarget: { SDL_DestroyWindow(window) })
         setLogicalSize(width: width, height: height)
     }
 
-    deinit { SDL_DestroyWindow(window) }
 
     public func setTitle(_ title: String) { SDL_SetWindowTitle(window, title) }
 

@@ -18,23 +18,28 @@ public enum CaptureError: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String {
         switch self {
         case .noSuchDevice(let path):
-            return "\(path): no such camera. List cameras with `fercam --list-devices`, or replay a file with `fercam --input clip.y4m`"
+            return
+                "\(path): no such camera. List cameras with `fercam --list-devices`, or replay a file with `fercam --input clip.y4m`"
         case .permissionDenied(let path):
-            return "\(path): permission denied. Install the udev rules (`sudo make install-udev`, see README) or add yourself to the video group"
+            return
+                "\(path): permission denied. Install the udev rules (`sudo make install-udev`, see README) or add yourself to the video group"
         case .busy(let path):
             return "\(path): the camera is busy (another program is using it); close it and try again"
         case let .notACaptureDevice(path, card):
-            return "\(path): \(card) is not a video capture device (try another /dev/video*; see `fercam --list-devices`)"
+            return
+                "\(path): \(card) is not a video capture device (try another /dev/video*; see `fercam --list-devices`)"
         case let .cannotStream(path, card):
             return "\(path): \(card) cannot stream with memory-mapped buffers"
         case let .unsupportedSize(path, requested, offered):
-            return "\(path): the camera cannot capture \(requested); it offers \(offered.map(\.description).joined(separator: ", ")) (use --size)"
+            return
+                "\(path): the camera cannot capture \(requested); it offers \(offered.map(\.description).joined(separator: ", ")) (use --size)"
         case let .unsupportedFormat(path, offered):
             return "\(path): no usable pixel format (the camera offers \(offered.joined(separator: ", ")))"
         case .unplugged(let path):
             return "\(path): the camera was unplugged; stopped (anything recorded is saved)"
         case let .timeout(path, seconds):
-            return "\(path): no frame for \(decimalText(seconds, decimals: 2)) s; the camera stalled or stopped delivering"
+            return
+                "\(path): no frame for \(decimalText(seconds, decimals: 2)) s; the camera stalled or stopped delivering"
         case let .failed(path, operation, reason):
             return "\(path): \(operation) failed: \(reason)"
         }
@@ -59,7 +64,10 @@ public struct CaptureRequest: Sendable, Equatable {
     public var bufferCount: Int
     public var timeoutSeconds: Double
 
-    public init(size: FrameSize = FrameSize(width: 640, height: 480), framesPerSecond: Double = 30, bufferCount: Int = 4, timeoutSeconds: Double = 5) {
+    public init(
+        size: FrameSize = FrameSize(width: 640, height: 480), framesPerSecond: Double = 30, bufferCount: Int = 4,
+        timeoutSeconds: Double = 5
+    ) {
         self.size = size
         self.framesPerSecond = framesPerSecond
         self.bufferCount = max(3, bufferCount)
@@ -117,21 +125,27 @@ public final class Camera {
             }
             let chosen: PixelFormat
             do { chosen = try device.setFormat(fourcc, size: request.size) } catch {
-                throw error.code == EINVAL ? CaptureError.unsupportedSize(path, requested: request.size, offered: sizes)
-                                           : CaptureError.from(error, path: path)
+                throw error.code == EINVAL
+                    ? CaptureError.unsupportedSize(path, requested: request.size, offered: sizes)
+                    : CaptureError.from(error, path: path)
             }
             // Drivers adjust sizes they cannot do instead of failing; fercam does not silently accept that.
             guard chosen.size == request.size else {
-                throw CaptureError.unsupportedSize(path, requested: request.size, offered: sizes.isEmpty ? [chosen.size] : sizes)
+                throw CaptureError.unsupportedSize(
+                    path, requested: request.size, offered: sizes.isEmpty ? [chosen.size] : sizes)
             }
-            guard chosen.fourcc == fourcc else { throw CaptureError.unsupportedFormat(path, offered: offered.map(\.fourcc.description)) }
+            guard chosen.fourcc == fourcc else {
+                throw CaptureError.unsupportedFormat(path, offered: offered.map(\.fourcc.description))
+            }
             format = chosen
             let wanted = FrameInterval(numerator: 1000, denominator: Int((request.framesPerSecond * 1000).rounded()))
             frameInterval = try attempt { () throws(DeviceFailure) in try device.setFrameInterval(wanted) }
 
             let granted = try attempt { () throws(DeviceFailure) in try device.requestBuffers(request.bufferCount) }
             guard granted >= 2 else {
-                throw CaptureError.failed(path, operation: "requesting buffers", reason: "the driver granted \(granted), fercam needs at least 2")
+                throw CaptureError.failed(
+                    path, operation: "requesting buffers",
+                    reason: "the driver granted \(granted), fercam needs at least 2")
             }
             bufferCount = granted
             try attempt { () throws(DeviceFailure) in
@@ -164,7 +178,10 @@ public final class Camera {
             let bytes = device.bufferBytes(buffer.index, count: min(buffer.bytesUsed, format.imageBytes))
             try device.queueBuffer(buffer.index)
             guard let frame = convert(bytes) else {
-                throw CaptureError.failed(path, operation: "capture", reason: "short frame: \(bytes.count) bytes of \(format.imageBytes) for \(format.fourcc) \(format.size)")
+                throw CaptureError.failed(
+                    path, operation: "capture",
+                    reason:
+                        "short frame: \(bytes.count) bytes of \(format.imageBytes) for \(format.fourcc) \(format.size)")
             }
             return CapturedFrame(frame: frame, sequence: buffer.sequence, timestamp: buffer.timestamp)
         } catch let error as CaptureError {

@@ -12,7 +12,9 @@ public enum DeviceList {
     }
 
     public static func devicePaths() -> [String] {
-        let names = ((try? directoryEntryNames("/dev")) ?? []).filter { $0.hasPrefix("video") && Int($0.dropFirst(5)) != nil }
+        let names = ((try? directoryEntryNames("/dev")) ?? []).filter {
+            $0.hasPrefix("video") && Int($0.dropFirst(5)) != nil
+        }
         return names.sorted { Int($0.dropFirst(5))! < Int($1.dropFirst(5))! }.map { "/dev/" + $0 }
     }
 
@@ -22,7 +24,13 @@ public enum DeviceList {
             entry.capabilities = try device.queryCapabilities()
             for format in try device.enumerateFormats() {
                 let sizes = try device.enumerateSizes(format.fourcc)
-                entry.formats.append((format, try sizes.map { (size) throws(DeviceFailure) in (size, try device.enumerateIntervals(format.fourcc, size: size)) }))
+                entry.formats.append(
+                    (
+                        format,
+                        try sizes.map { (size) throws(DeviceFailure) in
+                            (size, try device.enumerateIntervals(format.fourcc, size: size))
+                        }
+                    ))
             }
         } catch {
             entry.problem = CaptureError.from(error, path: device.path).description

@@ -24,7 +24,9 @@ public final class V4L2Device: CaptureDevice {
     private func ioctl<T>(_ request: UInt, _ value: inout T, _ operation: String) throws(DeviceFailure) {
         var failure: SystemCallError?
         withUnsafeMutableBytes(of: &value) { raw in
-            do throws(SystemCallError) { try syscall("ioctl") { fercam_v4l2_ioctl(fd, request, raw.baseAddress) } } catch { failure = error }
+            do throws(SystemCallError) {
+                try syscall("ioctl") { fercam_v4l2_ioctl(fd, request, raw.baseAddress) }
+            } catch { failure = error }
         }
         if let failure { throw DeviceFailure(operation: operation, code: failure.code) }
     }
@@ -55,8 +57,9 @@ public final class V4L2Device: CaptureDevice {
         var cap = v4l2_capability()
         try ioctl(fercam_VIDIOC_QUERYCAP(), &cap, "VIDIOC_QUERYCAP")
         let caps = (cap.capabilities & UInt32(V4L2_CAP_DEVICE_CAPS)) != 0 ? cap.device_caps : cap.capabilities
-        return DeviceCapabilities(card: Self.text(cap.card), driver: Self.text(cap.driver), bus: Self.text(cap.bus_info),
-                                  canCapture: caps & UInt32(V4L2_CAP_VIDEO_CAPTURE) != 0, canStream: caps & UInt32(V4L2_CAP_STREAMING) != 0)
+        return DeviceCapabilities(
+            card: Self.text(cap.card), driver: Self.text(cap.driver), bus: Self.text(cap.bus_info),
+            canCapture: caps & UInt32(V4L2_CAP_VIDEO_CAPTURE) != 0, canStream: caps & UInt32(V4L2_CAP_STREAMING) != 0)
     }
 
     public func enumerateFormats() throws(DeviceFailure) -> [FormatDescription] {
@@ -66,8 +69,10 @@ public final class V4L2Device: CaptureDevice {
             desc.index = UInt32(index)
             desc.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
             guard try enumerate(fercam_VIDIOC_ENUM_FMT(), &desc, "VIDIOC_ENUM_FMT") else { break }
-            formats.append(FormatDescription(fourcc: FourCC(code: desc.pixelformat), name: Self.text(desc.description),
-                                             emulated: desc.flags & UInt32(V4L2_FMT_FLAG_EMULATED) != 0))
+            formats.append(
+                FormatDescription(
+                    fourcc: FourCC(code: desc.pixelformat), name: Self.text(desc.description),
+                    emulated: desc.flags & UInt32(V4L2_FMT_FLAG_EMULATED) != 0))
         }
         return formats
     }
@@ -96,7 +101,8 @@ public final class V4L2Device: CaptureDevice {
             ival.height = UInt32(size.height)
             guard try enumerate(fercam_VIDIOC_ENUM_FRAMEINTERVALS(), &ival, "VIDIOC_ENUM_FRAMEINTERVALS") else { break }
             guard ival.type == V4L2_FRMIVAL_TYPE_DISCRETE.rawValue else { break }
-            intervals.append(FrameInterval(numerator: Int(ival.discrete.numerator), denominator: Int(ival.discrete.denominator)))
+            intervals.append(
+                FrameInterval(numerator: Int(ival.discrete.numerator), denominator: Int(ival.discrete.denominator)))
         }
         return intervals
     }
@@ -109,8 +115,10 @@ public final class V4L2Device: CaptureDevice {
         f.fmt.pix.pixelformat = format.code
         f.fmt.pix.field = V4L2_FIELD_NONE.rawValue
         try ioctl(fercam_VIDIOC_S_FMT(), &f, "VIDIOC_S_FMT")
-        return PixelFormat(fourcc: FourCC(code: f.fmt.pix.pixelformat), size: FrameSize(width: Int(f.fmt.pix.width), height: Int(f.fmt.pix.height)),
-                           bytesPerLine: Int(f.fmt.pix.bytesperline), imageBytes: Int(f.fmt.pix.sizeimage))
+        return PixelFormat(
+            fourcc: FourCC(code: f.fmt.pix.pixelformat),
+            size: FrameSize(width: Int(f.fmt.pix.width), height: Int(f.fmt.pix.height)),
+            bytesPerLine: Int(f.fmt.pix.bytesperline), imageBytes: Int(f.fmt.pix.sizeimage))
     }
 
     public func setFrameInterval(_ interval: FrameInterval) throws(DeviceFailure) -> FrameInterval? {
@@ -138,7 +146,9 @@ public final class V4L2Device: CaptureDevice {
         var buf = Self.captureBuffer(index)
         try ioctl(fercam_VIDIOC_QUERYBUF(), &buf, "VIDIOC_QUERYBUF")
         let start = fercam_v4l2_mmap(Int(buf.length), fd, Int(buf.m.offset))
-        guard let start, fercam_map_failed(start) == 0 else { throw DeviceFailure(operation: "mapping buffer \(index)", code: errno) }
+        guard let start, fercam_map_failed(start) == 0 else {
+            throw DeviceFailure(operation: "mapping buffer \(index)", code: errno)
+        }
         mappings.append((start, Int(buf.length)))
     }
 
@@ -163,7 +173,9 @@ public final class V4L2Device: CaptureDevice {
         do { result = try syscall("poll") { poll(&p, 1, Int32(timeoutMilliseconds)) } } catch {
             throw DeviceFailure(operation: "waiting for a frame", code: error.code)
         }
-        if p.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { throw DeviceFailure(operation: "waiting for a frame", code: ENODEV) }
+        if p.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 {
+            throw DeviceFailure(operation: "waiting for a frame", code: ENODEV)
+        }
         return result > 0
     }
 
@@ -171,7 +183,9 @@ public final class V4L2Device: CaptureDevice {
         var buf = Self.captureBuffer()
         try ioctl(fercam_VIDIOC_DQBUF(), &buf, "VIDIOC_DQBUF")
         let stamp = Double(buf.timestamp.tv_sec) + Double(buf.timestamp.tv_usec) * 1e-6
-        return DequeuedBuffer(index: Int(buf.index), bytesUsed: Int(buf.bytesused), sequence: Int(buf.sequence), timestamp: stamp > 0 ? stamp : nil)
+        return DequeuedBuffer(
+            index: Int(buf.index), bytesUsed: Int(buf.bytesused), sequence: Int(buf.sequence),
+            timestamp: stamp > 0 ? stamp : nil)
     }
 
     public func bufferBytes(_ index: Int, count: Int) -> [UInt8] {

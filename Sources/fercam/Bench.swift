@@ -7,11 +7,13 @@ import Pipeline
 import Posix
 
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks (see docs/benchmarks.md).", subcommands: [BenchDetect.self, BenchModel.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks (see docs/benchmarks.md).", subcommands: [BenchDetect.self, BenchModel.self])
 }
 
 struct BenchDetect: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "detect",
+    static let configuration = CommandConfiguration(
+        commandName: "detect",
         abstract: "Time detection on every image of a directory; prints the median per frame as JSON.")
 
     @Argument(help: "Directory of frames (e.g. 640x480 PGMs written by scripts/reference/bench_detect.py).")
@@ -30,25 +32,31 @@ struct BenchDetect: ParsableCommand {
         var faces = 0
         for _ in 0..<max(1, repeats) {
             let start = monotonicSeconds()
-            faces = images.reduce(0) { $0 + haar.detect(in: $1, parameters: parameters, threads: detector.threads).count }
+            faces = images.reduce(0) {
+                $0 + haar.detect(in: $1, parameters: parameters, threads: detector.threads).count
+            }
             perFrame.append((monotonicSeconds() - start) * 1000 / Double(images.count))
         }
         perFrame.sort()
-        print(JSONValue.object([
-            ("frames", .int(images.count)), ("threads", .int(detector.threads)), ("faces", .int(faces)),
-            ("median_ms_per_frame", .number(perFrame[perFrame.count / 2], decimals: 3)),
-            ("runs_ms_per_frame", .array(perFrame.map { .number($0, decimals: 3) })),
-        ]).encoded)
+        print(
+            JSONValue.object([
+                ("frames", .int(images.count)), ("threads", .int(detector.threads)), ("faces", .int(faces)),
+                ("median_ms_per_frame", .number(perFrame[perFrame.count / 2], decimals: 3)),
+                ("runs_ms_per_frame", .array(perFrame.map { .number($0, decimals: 3) })),
+            ]).encoded)
     }
 }
 
 struct BenchModel: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "model",
+    static let configuration = CommandConfiguration(
+        commandName: "model",
         abstract: "Per-face latency of the expression model; one JSON line per (precision, batch).")
 
     @Option(name: .customLong("batch"), help: "Batch sizes to time (repeat the flag).")
     var batches: [Int] = [1, 8]
-    @Option(name: .customLong("precisions"), parsing: .upToNextOption, help: "Precisions to time (default: fp32, and bf16 where the CPU has it).")
+    @Option(
+        name: .customLong("precisions"), parsing: .upToNextOption,
+        help: "Precisions to time (default: fp32, and bf16 where the CPU has it).")
     var precisions: [Precision] = []
     @Option(help: "oneDNN threads.")
     var threads: Int = 1
@@ -64,10 +72,12 @@ struct BenchModel: ParsableCommand {
             let size = classifier.description.inputSize
             // Deterministic face-like noise; the network's cost does not depend on the pixels.
             var state: UInt32 = 12345
-            let face = GrayImage(width: size, height: size, pixels: (0..<(size * size)).map { _ in
-                state = state &* 1_103_515_245 &+ 12345
-                return UInt8(truncatingIfNeeded: state >> 16)
-            })
+            let face = GrayImage(
+                width: size, height: size,
+                pixels: (0..<(size * size)).map { _ in
+                    state = state &* 1_103_515_245 &+ 12345
+                    return UInt8(truncatingIfNeeded: state >> 16)
+                })
             for batch in batches where batch > 0 {
                 let faces = Array(repeating: face, count: batch)
                 for _ in 0..<20 { _ = try classifier.classify(faces: faces) }
@@ -78,12 +88,14 @@ struct BenchModel: ParsableCommand {
                     times.append((monotonicSeconds() - start) * 1000 / Double(batch))
                 }
                 times.sort()
-                print(JSONValue.object([
-                    ("engine", "fercam-onednn"), ("isa", .string(Engine.instructionSet)), ("precision", .string(precision.rawValue)),
-                    ("batch", .int(batch)), ("threads", .int(threads)),
-                    ("median_ms_per_face", .number(times[times.count / 2], decimals: 4)),
-                    ("p10_ms_per_face", .number(times[times.count / 10], decimals: 4)),
-                ]).encoded)
+                print(
+                    JSONValue.object([
+                        ("engine", "fercam-onednn"), ("isa", .string(Engine.instructionSet)),
+                        ("precision", .string(precision.rawValue)),
+                        ("batch", .int(batch)), ("threads", .int(threads)),
+                        ("median_ms_per_face", .number(times[times.count / 2], decimals: 4)),
+                        ("p10_ms_per_face", .number(times[times.count / 10], decimals: 4)),
+                    ]).encoded)
             }
         }
     }

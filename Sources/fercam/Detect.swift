@@ -4,7 +4,8 @@ import ImageFiles
 import Pipeline
 
 struct Detect: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the faces found in each image (for scripts and parity checks).")
+    static let configuration = CommandConfiguration(
+        abstract: "Print the faces found in each image (for scripts and parity checks).")
 
     @Argument(help: "Image files (JPEG, PNG, PGM, PPM, ...).")
     var images: [String]

@@ -9,20 +9,25 @@ struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Classifier accuracy on an image-folder tree (DIR/<class>/*.jpg, the FER2013 layout).",
         discussion: """
-        Without --detect, each image is taken as a face crop (resized to the model input if it is not already). \
-        With --detect, the largest face the detector finds is cropped and classified; an image without a face \
-        counts as wrong. Detector flags default to OpenCV's (1.1, 3, no size limits) here. \
-        Every label set gets accuracy, macro-F1, per-class recall, the confusion matrix and the expected \
-        calibration error (ECE, 15 bins) of the reported score. Unreadable images are listed and left out.
-        """)
+            Without --detect, each image is taken as a face crop (resized to the model input if it is not already). \
+            With --detect, the largest face the detector finds is cropped and classified; an image without a face \
+            counts as wrong. Detector flags default to OpenCV's (1.1, 3, no size limits) here. \
+            Every label set gets accuracy, macro-F1, per-class recall, the confusion matrix and the expected \
+            calibration error (ECE, 15 bins) of the reported score. Unreadable images are listed and left out.
+            """)
 
     @Argument(help: "Root of the tree, e.g. ../shared/data/fer2013/val.")
     var directory: String
-    @Option(name: .customLong("labels"), help: ArgumentHelp(
-        "Also score against this CSV (repeatable): FER+ votes (ferplus.csv; the majority class) or path,label rows.",
-        valueName: "csv"))
+    @Option(
+        name: .customLong("labels"),
+        help: ArgumentHelp(
+            "Also score against this CSV (repeatable): FER+ votes (ferplus.csv; the majority class) or path,label rows.",
+            valueName: "csv"))
     var labelsFiles: [String] = []
-    @Option(help: ArgumentHelp("Draw the reliability diagram of the folder labels (or of the first --labels file) to this PNG.", valueName: "png"))
+    @Option(
+        help: ArgumentHelp(
+            "Draw the reliability diagram of the folder labels (or of the first --labels file) to this PNG.",
+            valueName: "png"))
     var reliability: String?
     @Flag(help: "Print one JSON object instead of the tables.")
     var json = false
@@ -38,14 +43,16 @@ struct Eval: ParsableCommand {
         let haar = detect ? try detector.makeDetector() : nil
         let images = try LabelledImages(root: directory, classNames: classifier.classNames)
         let labels = try labelsFiles.map { try LabelsFile(path: $0, classNames: classifier.classNames) }
-        let evaluator = Evaluator(classifier: classifier, detector: haar.map { ($0, detector.parameters(defaults: .opencvDefaults)) })
+        let evaluator = Evaluator(
+            classifier: classifier, detector: haar.map { ($0, detector.parameters(defaults: .opencvDefaults)) })
         var progress = ProgressBar(total: images.items.count, label: "eval")
         let evaluation = try evaluator.run(images, stopOnError: stopOnError) { progress.update($0) }
         let report = EvaluationReport(evaluation, labelsFiles: labels)
         print(json ? JSONLines.evaluation(report) : report.text)
         if let reliability {
             let set = report.others.first ?? report.folder
-            let title = "\(classifier.path.split(separator: "/").last ?? "model") on \(directory.split(separator: "/").suffix(2).joined(separator: "/")), \(set.name)"
+            let title =
+                "\(classifier.path.split(separator: "/").last ?? "model") on \(directory.split(separator: "/").suffix(2).joined(separator: "/")), \(set.name)"
             try ImageFile.writePNG(try ReliabilityDiagram.render(set.calibration, title: title), path: reliability)
         }
     }

@@ -48,16 +48,23 @@ struct DetectorOptions: ParsableArguments {
     static let defaultThreads = min(4, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
     func validate() throws {
-        if let scaleFactor { guard scaleFactor > 1.0001, scaleFactor < 10 else { throw ValidationError("--scale-factor must be above 1 (got \(scaleFactor))") } }
+        if let scaleFactor {
+            guard scaleFactor > 1.0001, scaleFactor < 10 else {
+                throw ValidationError("--scale-factor must be above 1 (got \(scaleFactor))")
+            }
+        }
         guard (minNeighbors ?? 0) >= 0 else { throw ValidationError("--min-neighbors must be 0 or more") }
-        guard (minSize ?? 0) >= 0, (maxSize ?? 0) >= 0 else { throw ValidationError("--min-size and --max-size must be 0 or more") }
+        guard (minSize ?? 0) >= 0, (maxSize ?? 0) >= 0 else {
+            throw ValidationError("--min-size and --max-size must be 0 or more")
+        }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
     }
 
     func parameters(defaults: DetectionParameters = .live) -> DetectionParameters {
         let minSide = minSize ?? defaults.minSize.width, maxSide = maxSize ?? defaults.maxSize.width
-        return DetectionParameters(scaleFactor: scaleFactor ?? defaults.scaleFactor, minNeighbors: minNeighbors ?? defaults.minNeighbors,
-                                   minSize: (minSide, minSide), maxSize: (maxSide, maxSide))
+        return DetectionParameters(
+            scaleFactor: scaleFactor ?? defaults.scaleFactor, minNeighbors: minNeighbors ?? defaults.minNeighbors,
+            minSize: (minSide, minSide), maxSize: (maxSide, maxSide))
     }
 
     func makeDetector() throws -> HaarDetector {
@@ -67,15 +74,23 @@ struct DetectorOptions: ParsableArguments {
 
 /// Expression-model flags.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Model weights (safetensors). Default: $FERCAM_MODEL, else assets/\(ExpressionClassifier.defaultModelName) of this build or install.")
+    @Option(
+        help:
+            "Model weights (safetensors). Default: $FERCAM_MODEL, else assets/\(ExpressionClassifier.defaultModelName) of this build or install."
+    )
     var model: String?
-    @Option(help: "Convolution arithmetic: fp32, or bf16 on CPUs with AVX-512 BF16 or AMX (about 3x faster with AMX, slower without).")
+    @Option(
+        help:
+            "Convolution arithmetic: fp32, or bf16 on CPUs with AVX-512 BF16 or AMX (about 3x faster with AMX, slower without)."
+    )
     var precision: Precision = .fp32
     @Option(help: "Margin added around each detector box before cropping, as a fraction of the box side.")
     var margin: Double = FaceCropping().margin
 
     func validate() throws {
-        guard (0...1).contains(margin) else { throw ValidationError("--margin must be between 0 and 1 (got \(margin))") }
+        guard (0...1).contains(margin) else {
+            throw ValidationError("--margin must be between 0 and 1 (got \(margin))")
+        }
     }
 
     var modelPath: String { model ?? defaultModelPath() }

@@ -10,9 +10,13 @@ import Glibc
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the camera (or a replayed file) with faces, expressions and attention; or print JSON Lines with --stdout.")
+        abstract:
+            "Show the camera (or a replayed file) with faces, expressions and attention; or print JSON Lines with --stdout."
+    )
 
-    @Option(name: .long, help: "Y4M file, '-' for Y4M on stdin, an image, or a directory of images (instead of the camera).")
+    @Option(
+        name: .long, help: "Y4M file, '-' for Y4M on stdin, an image, or a directory of images (instead of the camera)."
+    )
     var input: String?
     @Option(help: "V4L2 capture device.")
     var device: String = "/dev/video0"
@@ -55,17 +59,19 @@ struct Run: ParsableCommand {
     func makeAnalyser() throws -> FrameAnalyser {
         let haar = try detector.makeDetector()
         let classifier = noExpressions ? nil : try modelOptions.makeClassifier()
-        return FrameAnalyser(detector: haar, parameters: detector.parameters(), threads: detector.threads, classifier: classifier)
+        return FrameAnalyser(
+            detector: haar, parameters: detector.parameters(), threads: detector.threads, classifier: classifier)
     }
 
     func run() throws {
         if listDevices { return try listAllDevices() }
         if input == nil && access(device, F_OK) != 0 {
-            printError("no camera at \(device) (see `fercam --list-devices`). Replay a recording instead:\n"
-                + "  fercam --input clip.y4m            (window)\n"
-                + "  fercam --input clip.y4m --stdout   (JSON Lines)\n"
-                + "  ffmpeg -i clip.mp4 -f yuv4mpegpipe - | fercam --input - --stdout\n"
-                + "  fercam --input photos/ --stdout")
+            printError(
+                "no camera at \(device) (see `fercam --list-devices`). Replay a recording instead:\n"
+                    + "  fercam --input clip.y4m            (window)\n"
+                    + "  fercam --input clip.y4m --stdout   (JSON Lines)\n"
+                    + "  ffmpeg -i clip.mp4 -f yuv4mpegpipe - | fercam --input - --stdout\n"
+                    + "  fercam --input photos/ --stdout")
             throw ExitCode(3)
         }
         let analyser = try makeAnalyser()
@@ -102,10 +108,14 @@ struct Run: ParsableCommand {
         var source = opened.source
         // Peek at the first frame for the window size, then hand it back in front of the rest.
         guard let first = try source.next() else { throw InputError("\(opened.name): no frames") }
-        let options = LiveOptions(paced: !fast, recordPath: record, title: "fercam — \(opened.name)", frameLimit: frames, exitAtEnd: exitAtEnd)
-        let shortName = opened.live ? opened.name : String(opened.name.split(separator: "/").last ?? Substring(opened.name))
-        let session = try LiveSession(display: display, analyser: analyser, sourceName: shortName, isLive: opened.live,
-                                      size: (first.frame.width, first.frame.height), options: options)
+        let options = LiveOptions(
+            paced: !fast, recordPath: record, title: "fercam — \(opened.name)", frameLimit: frames, exitAtEnd: exitAtEnd
+        )
+        let shortName =
+            opened.live ? opened.name : String(opened.name.split(separator: "/").last ?? Substring(opened.name))
+        let session = try LiveSession(
+            display: display, analyser: analyser, sourceName: shortName, isLive: opened.live,
+            size: (first.frame.width, first.frame.height), options: options)
         try session.run(source: PrependedSource(first: first, rest: source))
     }
 

@@ -25,7 +25,9 @@ final class ReliabilityDiagramTests: XCTestCase {
 
     /// The bars stand where the bins are: an over-confident top bin draws red above its blue bar.
     func testDiagramDrawsBarsAndGaps() throws {
-        guard FileManager.default.fileExists(atPath: Font.regularPath) else { throw XCTSkip("install fonts-dejavu-core") }
+        guard FileManager.default.fileExists(atPath: Font.regularPath) else {
+            throw XCTSkip("install fonts-dejavu-core")
+        }
         var calibration = Calibration(bins: 10)
         for i in 0..<100 { calibration.add(confidence: 0.95, correct: i < 50) }
         let image = try ReliabilityDiagram.render(calibration, title: "test", width: 720, height: 600)
@@ -39,6 +41,7 @@ final class ReliabilityDiagramTests: XCTestCase {
         let bar = pixel(660, 400), gap = pixel(660, 120), emptyBin = pixel(120, 400)
         XCTAssertTrue(bar.2 > 200 && bar.0 < 100, "blue accuracy bar expected, got \(bar)")
         XCTAssertTrue(gap.0 > 200 && gap.1 < 200, "red over-confidence gap expected, got \(gap)")
-        XCTAssertTrue(emptyBin.0 > 200 && emptyBin.1 > 200 && emptyBin.2 > 200, "an empty bin stays white, got \(emptyBin)")
+        XCTAssertTrue(
+            emptyBin.0 > 200 && emptyBin.1 > 200 && emptyBin.2 > 200, "an empty bin stays white, got \(emptyBin)")
     }
 }

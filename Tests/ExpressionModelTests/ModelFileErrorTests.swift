@@ -27,7 +27,8 @@ final class ModelFileErrorTests: XCTestCase {
     func parts() throws -> ([String: Any], Data) {
         let data = try Data(contentsOf: URL(fileURLWithPath: modelPath))
         let length = Int(data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
-        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + length))) as? [String: Any])
+        let header = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + length))) as? [String: Any])
         return (header, data.subdata(in: (8 + length)..<data.count))
     }
 
@@ -53,20 +54,26 @@ final class ModelFileErrorTests: XCTestCase {
         let text = message(loading: url.path)
         XCTAssertTrue(text.hasPrefix("\(url.path): truncated model file: tensor "), text)
         try data.prefix(5).write(to: url)
-        XCTAssertEqual(message(loading: url.path), "\(url.path): truncated model file: 5 bytes, shorter than the 8-byte header length")
+        XCTAssertEqual(
+            message(loading: url.path),
+            "\(url.path): truncated model file: 5 bytes, shorter than the 8-byte header length")
     }
 
     func testNotSafetensors() throws {
         let url = temporary.appendingPathComponent("text.safetensors")
         try Data("{\"hello\": 1}\n\n\n\n\n\n\n\n\n\n".utf8).write(to: url)
-        XCTAssertTrue(message(loading: url.path).contains("not a safetensors file") || message(loading: url.path).contains("truncated"))
+        XCTAssertTrue(
+            message(loading: url.path).contains("not a safetensors file")
+                || message(loading: url.path).contains("truncated"))
     }
 
     func testMissingTensor() throws {
         var (header, body) = try parts()
         header["stages.1.0.conv2.weight"] = nil
         let path = try write(header, body, name: "missing.safetensors")
-        XCTAssertEqual(message(loading: path), "\(path): tensor stages.1.0.conv2.weight is missing (does the file match this fercam version?)")
+        XCTAssertEqual(
+            message(loading: path),
+            "\(path): tensor stages.1.0.conv2.weight is missing (does the file match this fercam version?)")
     }
 
     func testMismatchedArchitecture() throws {
@@ -77,7 +84,9 @@ final class ModelFileErrorTests: XCTestCase {
         metadata["config"] = String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)
         header["__metadata__"] = metadata
         let path = try write(header, body, name: "mismatch.safetensors")
-        XCTAssertTrue(message(loading: path).hasPrefix("\(path): tensor stem.0.weight has shape [32, 1, 3, 3], expected [8, 1, 3, 3]"), message(loading: path))
+        XCTAssertTrue(
+            message(loading: path).hasPrefix(
+                "\(path): tensor stem.0.weight has shape [32, 1, 3, 3], expected [8, 1, 3, 3]"), message(loading: path))
     }
 
     func testMissingMetadata() throws {

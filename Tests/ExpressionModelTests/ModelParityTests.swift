@@ -18,10 +18,12 @@ final class ModelParityTests: XCTestCase {
         var cases: [Case]
     }
 
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
+        .standardized
 
     func loadReference() throws -> Reference {
-        let url = try XCTUnwrap(Bundle.module.url(forResource: "reference", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try XCTUnwrap(
+            Bundle.module.url(forResource: "reference", withExtension: "json", subdirectory: "Fixtures"))
         return try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
     }
 
@@ -46,9 +48,18 @@ final class ModelParityTests: XCTestCase {
         for (i, expected) in reference.cases.enumerated() {
             for (name, result) in [("batch", batched[i]), ("single", single[i])] {
                 let what = "\(expected.source) (\(name))"
-                worst[0] = max(worst[0], assertClose(result.output.logits, expected.logits, tolerance: 1e-3, "\(what) logits"))
-                worst[1] = max(worst[1], assertClose(result.output.stemAttention.values, expected.stem_attention, tolerance: 1e-3, "\(what) stem attention"))
-                worst[2] = max(worst[2], assertClose(result.output.lastAttention.values, expected.last_attention, tolerance: 1e-3, "\(what) last attention"))
+                worst[0] = max(
+                    worst[0], assertClose(result.output.logits, expected.logits, tolerance: 1e-3, "\(what) logits"))
+                worst[1] = max(
+                    worst[1],
+                    assertClose(
+                        result.output.stemAttention.values, expected.stem_attention, tolerance: 1e-3,
+                        "\(what) stem attention"))
+                worst[2] = max(
+                    worst[2],
+                    assertClose(
+                        result.output.lastAttention.values, expected.last_attention, tolerance: 1e-3,
+                        "\(what) last attention"))
                 XCTAssertEqual(result.scores.reduce(0, +), 1, accuracy: 1e-4)
             }
         }
@@ -71,12 +82,14 @@ final class ModelParityTests: XCTestCase {
     func testLargerBatchesThanTheMaximumAreSplit() throws {
         let reference = try loadReference()
         let classifier = try ExpressionClassifier(path: Self.root.appendingPathComponent(reference.model).path)
-        let many = Array(repeating: faces(reference), count: 2).flatMap { $0 } // 20 > maximumBatch
+        let many = Array(repeating: faces(reference), count: 2).flatMap { $0 }  // 20 > maximumBatch
         XCTAssertGreaterThan(many.count, Network.maximumBatch)
         let results = try classifier.classify(faces: many)
         XCTAssertEqual(results.count, many.count)
         for i in 0..<reference.cases.count {
-            assertClose(results[i + reference.cases.count].output.logits, results[i].output.logits, tolerance: 1e-5, "repeat \(i)")
+            assertClose(
+                results[i + reference.cases.count].output.logits, results[i].output.logits, tolerance: 1e-5,
+                "repeat \(i)")
         }
     }
 }

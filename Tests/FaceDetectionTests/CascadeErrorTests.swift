@@ -17,16 +17,23 @@ final class CascadeErrorTests: XCTestCase {
 
     func testMalformedAndUnsupportedCascades() {
         XCTAssertTrue(parse("<opencv_storage><cascade>").hasPrefix("test.xml: malformed XML"))
-        XCTAssertEqual(parse("<opencv_storage><other/></opencv_storage>"), "test.xml: no <cascade> element: not an OpenCV cascade file")
-        XCTAssertTrue(parse("<opencv_storage><cascade type_id=\"opencv-haar-classifier\"></cascade></opencv_storage>").contains("old-style"))
-        XCTAssertTrue(parse("<opencv_storage><cascade><stageType>BOOST</stageType><featureType>LBP</featureType></cascade></opencv_storage>")
+        XCTAssertEqual(
+            parse("<opencv_storage><other/></opencv_storage>"),
+            "test.xml: no <cascade> element: not an OpenCV cascade file")
+        XCTAssertTrue(
+            parse("<opencv_storage><cascade type_id=\"opencv-haar-classifier\"></cascade></opencv_storage>").contains(
+                "old-style"))
+        XCTAssertTrue(
+            parse(
+                "<opencv_storage><cascade><stageType>BOOST</stageType><featureType>LBP</featureType></cascade></opencv_storage>"
+            )
             .contains("unsupported feature type 'LBP'"))
         let truncated = """
-        <opencv_storage><cascade><stageType>BOOST</stageType><featureType>HAAR</featureType><height>24</height><width>24</width>
-        <stages><_><stageThreshold>-1</stageThreshold><weakClassifiers><_><internalNodes>0 -1 5 0.1</internalNodes>
-        <leafValues>1 -1</leafValues></_></weakClassifiers></_></stages>
-        <features><_><rects><_>0 0 4 4 -1.</_><_>0 0 2 4 2.</_></rects></_></features></cascade></opencv_storage>
-        """
+            <opencv_storage><cascade><stageType>BOOST</stageType><featureType>HAAR</featureType><height>24</height><width>24</width>
+            <stages><_><stageThreshold>-1</stageThreshold><weakClassifiers><_><internalNodes>0 -1 5 0.1</internalNodes>
+            <leafValues>1 -1</leafValues></_></weakClassifiers></_></stages>
+            <features><_><rects><_>0 0 4 4 -1.</_><_>0 0 2 4 2.</_></rects></_></features></cascade></opencv_storage>
+            """
         XCTAssertEqual(parse(truncated), "test.xml: stage 0 tree 0: feature 5 does not exist")
     }
 
@@ -41,14 +48,19 @@ final class CascadeErrorTests: XCTestCase {
             """
         }
         XCTAssertEqual(parse(cascade("<_>0 0 4 4 -1.</_><_>0 0 2 4 2.</_>")), "parsed")
-        XCTAssertEqual(parse(cascade("<_>0 0 4 4 -1.</_><_>0 0 2 4 2.5</_>")), "test.xml: feature 0: weight 2.5 is not a small integer")
-        XCTAssertEqual(parse(cascade("<_>0 0 128 128 -9.</_><_>0 0 64 128 9.</_>", side: 128)),
-                       "test.xml: feature 0: rects too large for exact evaluation (weighted area 221184 pixels)")
+        XCTAssertEqual(
+            parse(cascade("<_>0 0 4 4 -1.</_><_>0 0 2 4 2.5</_>")),
+            "test.xml: feature 0: weight 2.5 is not a small integer")
+        XCTAssertEqual(
+            parse(cascade("<_>0 0 128 128 -9.</_><_>0 0 64 128 9.</_>", side: 128)),
+            "test.xml: feature 0: rects too large for exact evaluation (weighted area 221184 pixels)")
     }
 
     func testDebianCascadesLoad() throws {
         let path = HaarCascade.defaultPath
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("\(path) missing: install opencv-data") }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw XCTSkip("\(path) missing: install opencv-data")
+        }
         let cascade = try HaarCascade(path: path)
         XCTAssertEqual(cascade.stages.count, 25)
         XCTAssertEqual(cascade.stages.reduce(0) { $0 + $1.trees.count }, 2913)

@@ -24,17 +24,22 @@ final class HaarParityTests: XCTestCase {
 
     /// The grey images OpenCV saw, written by scripts/reference/haar_golden.py (`make test` runs it).
     /// JPEG decoders differ by a grey level here and there, so the test never decodes the JPEGs itself.
-    static let grayRoot = ProcessInfo.processInfo.environment["FERCAM_FACES_GRAY"]
-        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.cache/faces-gray").standardized.path
+    static let grayRoot =
+        ProcessInfo.processInfo.environment["FERCAM_FACES_GRAY"]
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.cache/faces-gray")
+        .standardized.path
 
     func loadGolden() throws -> Golden {
-        let url = try XCTUnwrap(Bundle.module.url(forResource: "haar_golden", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try XCTUnwrap(
+            Bundle.module.url(forResource: "haar_golden", withExtension: "json", subdirectory: "Fixtures"))
         return try JSONDecoder().decode(Golden.self, from: Data(contentsOf: url))
     }
 
     func testEveryImageAndParameterSetMatchesOpenCV() throws {
         guard FileManager.default.fileExists(atPath: Self.grayRoot) else {
-            throw XCTSkip("\(Self.grayRoot) is absent: `make test` writes it from ../shared/data/faces with scripts/reference/haar_golden.py")
+            throw XCTSkip(
+                "\(Self.grayRoot) is absent: `make test` writes it from ../shared/data/faces with scripts/reference/haar_golden.py"
+            )
         }
         let golden = try loadGolden()
         XCTAssertGreaterThanOrEqual(golden.cases.count, 4)
@@ -43,24 +48,29 @@ final class HaarParityTests: XCTestCase {
         var grays: [String: GrayImage] = [:]
         for (name, checksum) in golden.checksums.sorted(by: { $0.key < $1.key }) {
             let gray = try ImageFile.loadGray(Self.grayRoot + "/" + name.dropLast(4) + ".pgm")
-            XCTAssertEqual(fnv1a64(gray.pixels), checksum, "\(name): decoded grey pixels differ from the ones OpenCV saw")
+            XCTAssertEqual(
+                fnv1a64(gray.pixels), checksum, "\(name): decoded grey pixels differ from the ones OpenCV saw")
             grays[name] = gray
         }
         var detectors: [String: HaarDetector] = [:]
         var compared = 0
         for testCase in golden.cases {
-            let detector = try detectors[testCase.cascade] ?? HaarDetector(path: "/usr/share/opencv4/haarcascades/" + testCase.cascade)
+            let detector =
+                try detectors[testCase.cascade]
+                ?? HaarDetector(path: "/usr/share/opencv4/haarcascades/" + testCase.cascade)
             detectors[testCase.cascade] = detector
-            let parameters = DetectionParameters(scaleFactor: testCase.scaleFactor, minNeighbors: testCase.minNeighbors,
-                                                 minSize: (testCase.minSize[0], testCase.minSize[1]),
-                                                 maxSize: (testCase.maxSize[0], testCase.maxSize[1]))
+            let parameters = DetectionParameters(
+                scaleFactor: testCase.scaleFactor, minNeighbors: testCase.minNeighbors,
+                minSize: (testCase.minSize[0], testCase.minSize[1]),
+                maxSize: (testCase.maxSize[0], testCase.maxSize[1]))
             for (name, expected) in testCase.rects.sorted(by: { $0.key < $1.key }) {
                 let gray = try XCTUnwrap(grays[name])
                 // Threads change only the order, never the set; use two for half the cases.
                 let found = detector.detect(in: gray, parameters: parameters, threads: compared % 2 + 1)
                 let foundSet = Set(found.map { [$0.x, $0.y, $0.width, $0.height] })
                 XCTAssertEqual(found.count, foundSet.count, "\(testCase.name) \(name): duplicate rectangles")
-                XCTAssertEqual(foundSet, Set(expected), "\(testCase.name) \(name): rectangles differ from OpenCV \(golden.opencv)")
+                XCTAssertEqual(
+                    foundSet, Set(expected), "\(testCase.name) \(name): rectangles differ from OpenCV \(golden.opencv)")
                 compared += 1
             }
         }
@@ -73,12 +83,19 @@ final class HaarParityTests: XCTestCase {
     /// general form, so the raw candidates must not change.
     func testFeatureFormsAgreeWithTheGeneralForm() throws {
         guard FileManager.default.fileExists(atPath: Self.grayRoot) else {
-            throw XCTSkip("\(Self.grayRoot) is absent: `make test` writes it from ../shared/data/faces with scripts/reference/haar_golden.py")
+            throw XCTSkip(
+                "\(Self.grayRoot) is absent: `make test` writes it from ../shared/data/faces with scripts/reference/haar_golden.py"
+            )
         }
         let original = try HaarCascade(path: HaarCascade.defaultPath)
         var reversed = original
-        reversed.features = original.features.map { var feature = $0; feature.rects.reverse(); return feature }
-        let names = try XCTUnwrap(FileManager.default.enumerator(atPath: Self.grayRoot)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".pgm") }.sorted())
+        reversed.features = original.features.map {
+            var feature = $0; feature.rects.reverse(); return feature
+        }
+        let names = try XCTUnwrap(
+            FileManager.default.enumerator(atPath: Self.grayRoot)?.compactMap { $0 as? String }.filter {
+                $0.hasSuffix(".pgm")
+            }.sorted())
         XCTAssertGreaterThan(names.count, 0)
         let originalDetector = HaarDetector(cascade: original), reversedDetector = HaarDetector(cascade: reversed)
         let parameters = DetectionParameters(scaleFactor: 1.2, minNeighbors: 0)

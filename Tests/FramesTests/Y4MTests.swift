@@ -16,7 +16,9 @@ final class Y4MTests: XCTestCase {
 
     func pattern(_ width: Int, _ height: Int, _ subsampling: ChromaSubsampling, seed: Int) -> YUVFrame {
         let count = subsampling.frameByteCount(width: width, height: height)
-        return YUVFrame(width: width, height: height, subsampling: subsampling, bytes: (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ seed) })
+        return YUVFrame(
+            width: width, height: height, subsampling: subsampling,
+            bytes: (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ seed) })
     }
 
     func readAll(_ path: String) throws -> (Y4MHeader, [YUVFrame]) {
@@ -28,8 +30,9 @@ final class Y4MTests: XCTestCase {
 
     func testRoundTripEveryColourspace() throws {
         for colourspace in ["420jpeg", "420mpeg2", "420paldv", "420", "422", "444", "mono"] {
-            let header = Y4MHeader(width: 7, height: 5, frameRate: Ratio(30000, 1001), interlacing: "p", pixelAspect: Ratio(1, 1),
-                                   colourspace: colourspace, comments: ["COLORRANGE=FULL"])
+            let header = Y4MHeader(
+                width: 7, height: 5, frameRate: Ratio(30000, 1001), interlacing: "p", pixelAspect: Ratio(1, 1),
+                colourspace: colourspace, comments: ["COLORRANGE=FULL"])
             let file = path("\(colourspace).y4m")
             let writer = try Y4MWriter(path: file, header: header)
             let frames = (0..<3).map { pattern(7, 5, header.subsampling, seed: $0) }
@@ -52,7 +55,9 @@ final class Y4MTests: XCTestCase {
         XCTAssertNotNil(try reader.next())
         let headerBytes = reader.header.encoded.utf8.count
         XCTAssertThrowsError(try reader.next()) { error in
-            XCTAssertEqual("\(error)", "\(file): frame 2 (byte \(headerBytes + 2 * 30)): truncated frame, expected 24 bytes, got 4")
+            XCTAssertEqual(
+                "\(error)", "\(file): frame 2 (byte \(headerBytes + 2 * 30)): truncated frame, expected 24 bytes, got 4"
+            )
         }
     }
 
@@ -60,7 +65,10 @@ final class Y4MTests: XCTestCase {
         let cases: [(String, String)] = [
             ("", "empty file, expected a YUV4MPEG2 header"),
             ("GIF89a\n", "not a Y4M file (no YUV4MPEG2 signature)"),
-            ("YUV4MPEG2 W4 H4 C420p10\n", "unsupported colourspace '420p10' (supported: 420jpeg, 420mpeg2, 420paldv, 420, 422, 444, mono; 8-bit only)"),
+            (
+                "YUV4MPEG2 W4 H4 C420p10\n",
+                "unsupported colourspace '420p10' (supported: 420jpeg, 420mpeg2, 420paldv, 420, 422, 444, mono; 8-bit only)"
+            ),
             ("YUV4MPEG2 W4 C420\n", "header lacks W (width) or H (height)"),
             ("YUV4MPEG2 W0 H4\n", "frame size 0x4 is out of range"),
             ("YUV4MPEG2 W4 H4 F30:0\n", "bad frame rate '30:0'"),
@@ -89,11 +97,17 @@ final class Y4MTests: XCTestCase {
 
     /// ffmpeg writes what we read, and reads what we write.
     func testFFmpegInteroperatesBothWays() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ffmpeg") else { throw XCTSkip("ffmpeg is not installed") }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ffmpeg") else {
+            throw XCTSkip("ffmpeg is not installed")
+        }
         for pixelFormat in ["yuv420p", "yuv422p", "yuv444p", "gray"] {
             let made = path("ff-\(pixelFormat).y4m")
-            try run("/usr/bin/ffmpeg", ["-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=25", "-frames:v", "4",
-                                       "-pix_fmt", pixelFormat, "-f", "yuv4mpegpipe", made])
+            try run(
+                "/usr/bin/ffmpeg",
+                [
+                    "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=25", "-frames:v", "4",
+                    "-pix_fmt", pixelFormat, "-f", "yuv4mpegpipe", made,
+                ])
             let (header, frames) = try readAll(made)
             XCTAssertEqual(frames.count, 4, pixelFormat)
             XCTAssertEqual(header.width, 64)
@@ -103,7 +117,9 @@ final class Y4MTests: XCTestCase {
             let writer = try Y4MWriter(path: ours, header: header)
             for frame in frames { try writer.write(frame) }
             let raw = path("raw-\(pixelFormat).yuv")
-            try run("/usr/bin/ffmpeg", ["-loglevel", "error", "-y", "-i", ours, "-f", "rawvideo", "-pix_fmt", pixelFormat, raw])
+            try run(
+                "/usr/bin/ffmpeg",
+                ["-loglevel", "error", "-y", "-i", ours, "-f", "rawvideo", "-pix_fmt", pixelFormat, raw])
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: raw)), Data(frames.flatMap(\.bytes)), pixelFormat)
         }
     }

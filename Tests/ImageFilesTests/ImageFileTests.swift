@@ -22,7 +22,8 @@ final class ImageFileTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fercam-png-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let image = RGBImage(width: 3, height: 2, pixels: [255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30, 40, 50, 60, 70, 80, 90])
+        let image = RGBImage(
+            width: 3, height: 2, pixels: [255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30, 40, 50, 60, 70, 80, 90])
         let path = dir.appendingPathComponent("a.png").path
         try ImageFile.writePNG(image, path: path)
         XCTAssertEqual(try ImageFile.loadRGB(path), image)

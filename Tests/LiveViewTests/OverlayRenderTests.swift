@@ -18,7 +18,9 @@ final class OverlayRenderTests: XCTestCase {
 
     override func setUpWithError() throws {
         setenv("SDL_VIDEODRIVER", "offscreen", 1)
-        guard FileManager.default.fileExists(atPath: Font.regularPath) else { throw XCTSkip("install fonts-dejavu-core") }
+        guard FileManager.default.fileExists(atPath: Font.regularPath) else {
+            throw XCTSkip("install fonts-dejavu-core")
+        }
     }
 
     /// A face labelled happy, with attention hot in the top-left cell and cold elsewhere.
@@ -26,22 +28,27 @@ final class OverlayRenderTests: XCTestCase {
         var attention = [Float](repeating: 0.1, count: 36)
         attention[0] = 0.9
         let scores: [Float] = [0.05, 0.0, 0.05, 0.7, 0.1, 0.05, 0.05]
-        let output = NetworkOutput(logits: scores, probabilities: scores,
-                                   stemAttention: AttentionMap(width: 48, height: 48, values: Array(repeating: 0.5, count: 48 * 48)),
-                                   lastAttention: AttentionMap(width: 6, height: 6, values: attention))
-        let face = DetectedFace(box: box, expression: Expression(label: "happy", score: 0.7, scores: scores, output: output))
-        return FrameAnalysis(index: 0, pts: 0, source: "test", width: frameSize.width, height: frameSize.height, faces: [face],
-                             classNames: Self.classes, milliseconds: [("detect", 1), ("total", 2)])
+        let output = NetworkOutput(
+            logits: scores, probabilities: scores,
+            stemAttention: AttentionMap(width: 48, height: 48, values: Array(repeating: 0.5, count: 48 * 48)),
+            lastAttention: AttentionMap(width: 6, height: 6, values: attention))
+        let face = DetectedFace(
+            box: box, expression: Expression(label: "happy", score: 0.7, scores: scores, output: output))
+        return FrameAnalysis(
+            index: 0, pts: 0, source: "test", width: frameSize.width, height: frameSize.height, faces: [face],
+            classNames: Self.classes, milliseconds: [("detect", 1), ("total", 2)])
     }
 
     func render(_ options: OverlayOptions) throws -> RGBImage {
         let display = try Display()
         XCTAssertEqual(display.driver, "offscreen")
-        let window = try Window(display: display, title: "test", width: frameSize.width, height: frameSize.height, hidden: true)
+        let window = try Window(
+            display: display, title: "test", width: frameSize.width, height: frameSize.height, hidden: true)
         let renderer = try OverlayRenderer(window: window, cropping: FaceCropping(margin: 0.1))
         let frame = YUVFrame(gray: GrayImage(width: frameSize.width, height: frameSize.height, fill: gray))
-        try renderer.draw(frame: frame, analysis: analysis(), options: options,
-                          hud: HeadsUp(source: "test", framesPerSecond: 30, milliseconds: [("detect", 1)]))
+        try renderer.draw(
+            frame: frame, analysis: analysis(), options: options,
+            hud: HeadsUp(source: "test", framesPerSecond: 30, milliseconds: [("detect", 1)]))
         let image = try window.readPixels()
         XCTAssertEqual(image.width, frameSize.width)
         return image
@@ -60,14 +67,17 @@ final class OverlayRenderTests: XCTestCase {
         let image = try render(OverlayOptions(attention: true, bars: true))
         let happy = OverlayRenderer.color(for: "happy")
         // The box: the tinted line just inside the detector rectangle, on all four sides.
-        for (x, y) in [(box.x + 2, box.y + 60), (box.x + box.width - 3, box.y + 60), (box.x + 60, box.y + box.height - 3)] {
+        for (x, y) in [
+            (box.x + 2, box.y + 60), (box.x + box.width - 3, box.y + 60), (box.x + 60, box.y + box.height - 3),
+        ] {
             let p = pixel(image, x, y)
             XCTAssertEqual([p.r, p.g, p.b], [Int(happy.r), Int(happy.g), Int(happy.b)], "box edge at \(x),\(y)")
         }
         // The label sits above the box: a tinted tag with dark text inside it.
         let tag = (box.y - 22)..<(box.y - 2)
         let tagPixels = tag.flatMap { y in (box.x..<(box.x + 60)).map { pixel(image, $0, y) } }
-        XCTAssertGreaterThan(tagPixels.filter { $0.r == Int(happy.r) && $0.g == Int(happy.g) }.count, 200, "label background")
+        XCTAssertGreaterThan(
+            tagPixels.filter { $0.r == Int(happy.r) && $0.g == Int(happy.g) }.count, 200, "label background")
         XCTAssertGreaterThan(tagPixels.filter { $0.r < 60 && $0.g < 60 && $0.b < 60 }.count, 20, "label text")
         // Heat map over the model's crop (box widened by 10% a side, 6x6 cells of 24 px from 188,138):
         // the hot top-left cell is red, a cold cell is blue-tinted grey.
@@ -77,7 +87,9 @@ final class OverlayRenderTests: XCTestCase {
         XCTAssertGreaterThan(cold.b, cold.r + 15, "cold middle \(cold)")
         // Bars: right of the box; the happy bar (70%) is drawn in its colour.
         let barRow = (box.y...(box.y + 140)).first { y in
-            ((box.x + box.width + 8)..<frameSize.width).contains { x in let p = pixel(image, x, y); return p.r == Int(happy.r) && p.g == Int(happy.g) && p.b == Int(happy.b) }
+            ((box.x + box.width + 8)..<frameSize.width).contains { x in
+                let p = pixel(image, x, y); return p.r == Int(happy.r) && p.g == Int(happy.g) && p.b == Int(happy.b)
+            }
         }
         XCTAssertNotNil(barRow, "a happy-coloured bar right of the face")
         // Outside faces and panels the video is untouched (YUV to RGB may move grey by a level or two).
@@ -95,7 +107,9 @@ final class OverlayRenderTests: XCTestCase {
 final class LiveSessionTests: XCTestCase {
     func testReplayWithRecordingWritesEveryFrameAsValidY4M() throws {
         setenv("SDL_VIDEODRIVER", "offscreen", 1)
-        guard FileManager.default.fileExists(atPath: HaarCascade.defaultPath) else { throw XCTSkip("install opencv-data") }
+        guard FileManager.default.fileExists(atPath: HaarCascade.defaultPath) else {
+            throw XCTSkip("install opencv-data")
+        }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fercam-live-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -106,8 +120,9 @@ final class LiveSessionTests: XCTestCase {
 
         let display = try Display()
         let analyser = FrameAnalyser(detector: try HaarDetector(), parameters: .live)
-        let session = try LiveSession(display: display, analyser: analyser, sourceName: "in.y4m", isLive: false, size: (160, 120),
-                                      options: LiveOptions(paced: false, recordPath: recording, exitAtEnd: true))
+        let session = try LiveSession(
+            display: display, analyser: analyser, sourceName: "in.y4m", isLive: false, size: (160, 120),
+            options: LiveOptions(paced: false, recordPath: recording, exitAtEnd: true))
         try session.run(source: try Y4MSource(path: input))
 
         let reader = try Y4MReader(path: recording)
@@ -119,14 +134,20 @@ final class LiveSessionTests: XCTestCase {
 
 /// A real replay: photographs through the detector and the model, rendered offscreen.
 final class ReplayRenderTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
+        .standardized
     static let faces = root.appendingPathComponent("../shared/data/faces/caltech1999").standardized.path
 
     func testOverlayLandsOnTheDetectedFaces() throws {
         setenv("SDL_VIDEODRIVER", "offscreen", 1)
-        guard FileManager.default.fileExists(atPath: Self.faces) else { throw XCTSkip("\(Self.faces) is absent: needs ../shared/data/faces") }
-        guard FileManager.default.fileExists(atPath: Font.regularPath) else { throw XCTSkip("install fonts-dejavu-core") }
-        let classifier = try ExpressionClassifier(path: Self.root.appendingPathComponent("assets/fercam-resnet-cbam.safetensors").path)
+        guard FileManager.default.fileExists(atPath: Self.faces) else {
+            throw XCTSkip("\(Self.faces) is absent: needs ../shared/data/faces")
+        }
+        guard FileManager.default.fileExists(atPath: Font.regularPath) else {
+            throw XCTSkip("install fonts-dejavu-core")
+        }
+        let classifier = try ExpressionClassifier(
+            path: Self.root.appendingPathComponent("assets/fercam-resnet-cbam.safetensors").path)
         let analyser = FrameAnalyser(detector: try HaarDetector(), parameters: .live, classifier: classifier)
         let display = try Display()
         for number in [1, 5, 9] {
@@ -141,21 +162,28 @@ final class ReplayRenderTests: XCTestCase {
             let window = try Window(display: display, title: "test", width: 640, height: 480, hidden: true)
             let renderer = try OverlayRenderer(window: window, cropping: classifier.cropping)
             func render(_ options: OverlayOptions) throws -> RGBImage {
-                try renderer.draw(frame: frame.frame, analysis: analysis, options: options, hud: HeadsUp(source: "test"))
+                try renderer.draw(
+                    frame: frame.frame, analysis: analysis, options: options, hud: HeadsUp(source: "test"))
                 return try window.readPixels()
             }
             let shown = try render(OverlayOptions(attention: true, bars: false))
             let plain = try render(OverlayOptions(attention: false, bars: false))
-            func rgb(_ image: RGBImage, _ x: Int, _ y: Int) -> [Int] { (0..<3).map { Int(image.pixels[(y * image.width + x) * 3 + $0]) } }
+            func rgb(_ image: RGBImage, _ x: Int, _ y: Int) -> [Int] {
+                (0..<3).map { Int(image.pixels[(y * image.width + x) * 3 + $0]) }
+            }
             let tint = OverlayRenderer.color(for: expression.label)
             let b = face.box
             // The box edge in the label's colour, on the detected face.
-            XCTAssertEqual(rgb(shown, b.x + 2, b.y + b.height / 2), [Int(tint.r), Int(tint.g), Int(tint.b)], "image \(number) box")
+            XCTAssertEqual(
+                rgb(shown, b.x + 2, b.y + b.height / 2), [Int(tint.r), Int(tint.g), Int(tint.b)], "image \(number) box")
             // The label tag above (or inside the top of) the box carries the label's colour.
             let tagY = b.y >= 24 ? b.y - 10 : b.y + 10
-            XCTAssertEqual(rgb(shown, b.x + 3, tagY), [Int(tint.r), Int(tint.g), Int(tint.b)], "image \(number) label tag")
+            XCTAssertEqual(
+                rgb(shown, b.x + 3, tagY), [Int(tint.r), Int(tint.g), Int(tint.b)], "image \(number) label tag")
             // The heat map changes pixels inside the face and nowhere far from it.
-            let inside = (b.y + b.height / 4..<b.y + 3 * b.height / 4).filter { y in rgb(shown, b.x + b.width / 2, y) != rgb(plain, b.x + b.width / 2, y) }
+            let inside = (b.y + b.height / 4..<b.y + 3 * b.height / 4).filter { y in
+                rgb(shown, b.x + b.width / 2, y) != rgb(plain, b.x + b.width / 2, y)
+            }
             XCTAssertGreaterThan(inside.count, b.height / 3, "image \(number) heat map over the face")
             XCTAssertEqual(rgb(shown, 630, 470), rgb(plain, 630, 470), "image \(number) corner untouched")
         }

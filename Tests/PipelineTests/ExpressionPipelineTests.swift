@@ -8,7 +8,8 @@ import XCTest
 
 /// Expressions in the headless output, and `fercam eval` against the training script's figures.
 final class ExpressionPipelineTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
+        .standardized
     static let modelPath = root.appendingPathComponent("assets/fercam-resnet-cbam.safetensors").path
     static let valRoot = root.appendingPathComponent("../shared/data/fer2013/val").standardized.path
 
@@ -19,10 +20,14 @@ final class ExpressionPipelineTests: XCTestCase {
         let clip = try ReplayTests.makeStream(frames: 3)
         defer { try? FileManager.default.removeItem(atPath: clip) }
         func replay() throws -> [String] {
-            let analyser = FrameAnalyser(detector: try HaarDetector(), parameters: .live, classifier: try ExpressionClassifier(path: Self.modelPath))
+            let analyser = FrameAnalyser(
+                detector: try HaarDetector(), parameters: .live,
+                classifier: try ExpressionClassifier(path: Self.modelPath))
             var lines: [String] = []
             var source = try Y4MSource(path: clip)
-            _ = try HeadlessRun(analyser: analyser, includeTimings: false, includeAttention: true).run(&source) { lines.append($0) }
+            _ = try HeadlessRun(analyser: analyser, includeTimings: false, includeAttention: true).run(&source) {
+                lines.append($0)
+            }
             return lines
         }
         let first = try replay()
@@ -65,9 +70,12 @@ final class ExpressionPipelineTests: XCTestCase {
         XCTAssertEqual(report.others.first?.name, "FER+ majority")
         if let ferPlusMetrics = (metrics["val"] as? [String: Any])?["ferplus"] as? [String: Any] {
             XCTAssertEqual(report.others[0].matrix.total, try XCTUnwrap(ferPlusMetrics["images"] as? Int))
-            XCTAssertEqual(report.others[0].matrix.accuracy, try XCTUnwrap(ferPlusMetrics["accuracy"] as? Double), accuracy: 0.002)
+            XCTAssertEqual(
+                report.others[0].matrix.accuracy, try XCTUnwrap(ferPlusMetrics["accuracy"] as? Double), accuracy: 0.002)
         }
-        if let ece = plain["ece"] as? Double { XCTAssertEqual(report.folder.calibration.expectedError, ece, accuracy: 0.01) }
+        if let ece = plain["ece"] as? Double {
+            XCTAssertEqual(report.folder.calibration.expectedError, ece, accuracy: 0.01)
+        }
     }
 
     func testLabelsFilesOfBothLayouts() throws {
@@ -108,9 +116,11 @@ final class ExpressionPipelineTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fercam-eval-\(getpid())")
         defer { try? FileManager.default.removeItem(at: dir) }
         for name in ["happy", "sad"] {
-            try FileManager.default.createDirectory(at: dir.appendingPathComponent(name), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: dir.appendingPathComponent(name), withIntermediateDirectories: true)
         }
-        try Data(PNM.encode(GrayImage(width: 48, height: 48, fill: 120))).write(to: dir.appendingPathComponent("happy/a.pgm"))
+        try Data(PNM.encode(GrayImage(width: 48, height: 48, fill: 120))).write(
+            to: dir.appendingPathComponent("happy/a.pgm"))
         try Data("P5 48 48 255\n".utf8).write(to: dir.appendingPathComponent("sad/broken.pgm"))
         let classifier = try ExpressionClassifier(path: Self.modelPath)
         let images = try LabelledImages(root: dir.path, classNames: classifier.classNames)

@@ -10,7 +10,9 @@ final class ReplayTests: XCTestCase {
         .appendingPathComponent("../../../shared/data/faces").standardized.path
 
     func makeAnalyser() throws -> FrameAnalyser {
-        guard FileManager.default.fileExists(atPath: HaarCascade.defaultPath) else { throw XCTSkip("install opencv-data for the cascades") }
+        guard FileManager.default.fileExists(atPath: HaarCascade.defaultPath) else {
+            throw XCTSkip("install opencv-data for the cascades")
+        }
         return FrameAnalyser(detector: try HaarDetector(), parameters: .live)
     }
 
@@ -19,12 +21,16 @@ final class ReplayTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: Self.facesRoot) else {
             throw XCTSkip("\(Self.facesRoot) is absent: replay tests need ../shared/data/faces")
         }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("fercam-replay-\(UUID().uuidString).y4m").path
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "fercam-replay-\(UUID().uuidString).y4m"
+        ).path
         let writer = try Y4MWriter(path: file, header: Y4MHeader(width: 640, height: 480, frameRate: Ratio(30, 1)))
         for i in 0..<frames {
             let photo = try ImageFile.loadGray(Self.facesRoot + String(format: "/caltech1999/image_%04d.jpg", i + 1))
             var canvas = GrayImage(width: 640, height: 480, fill: 90)
-            for y in 0..<min(480, photo.height) { for x in 0..<min(640, photo.width) { canvas[x + 40, y + 60] = photo[x, y] } }
+            for y in 0..<min(480, photo.height) {
+                for x in 0..<min(640, photo.width) { canvas[x + 40, y + 60] = photo[x, y] }
+            }
             try writer.write(YUVFrame(gray: canvas))
         }
         return file
@@ -54,9 +60,13 @@ final class ReplayTests: XCTestCase {
             let faces = object["faces"] as! [[String: Any]]
             XCTAssertEqual(faces.count, 1, line)
             let box = faces[0]["box"] as! [Int]
-            XCTAssertTrue(box[0] >= 40 && box[1] >= 60 && box[0] + box[2] <= 40 + 448 && box[1] + box[3] <= 60 + 296, line)
+            XCTAssertTrue(
+                box[0] >= 40 && box[1] >= 60 && box[0] + box[2] <= 40 + 448 && box[1] + box[3] <= 60 + 296, line)
         }
-        XCTAssertTrue(first.lines[1].hasPrefix("{\"frame\":1,\"pts\":0.033333,\"source\":\"\(file)\",\"width\":640,\"height\":480,\"faces\":[{\"box\":["))
+        XCTAssertTrue(
+            first.lines[1].hasPrefix(
+                "{\"frame\":1,\"pts\":0.033333,\"source\":\"\(file)\",\"width\":640,\"height\":480,\"faces\":[{\"box\":["
+            ))
         let timed = try replay(file, timings: true)
         XCTAssertTrue(timed.lines[0].contains("\"ms\":{\"detect\":"))
     }
@@ -72,7 +82,10 @@ final class ReplayTests: XCTestCase {
         XCTAssertEqual(result.lines.count, 2)
         let frameBytes = 640 * 480 * 3 / 2
         let headerBytes = Y4MHeader(width: 640, height: 480).encoded.utf8.count
-        XCTAssertEqual(result.error, "\(file): frame 2 (byte \(headerBytes + 2 * (6 + frameBytes))): truncated frame, expected \(frameBytes) bytes, got \(frameBytes - 1000)")
+        XCTAssertEqual(
+            result.error,
+            "\(file): frame 2 (byte \(headerBytes + 2 * (6 + frameBytes))): truncated frame, expected \(frameBytes) bytes, got \(frameBytes - 1000)"
+        )
     }
 
     func testImageDirectoryInNameOrderAndUnreadableImage() throws {
