@@ -1,6 +1,6 @@
 import SDLKit
 
-/// Fonts and colours shared by fercam's charts.
+/// Fonts and colors shared by fercam's charts.
 enum ChartStyle {
     static let background = Color(255, 255, 255)
     static let ink = Color(30, 30, 30)

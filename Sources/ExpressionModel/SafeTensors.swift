@@ -111,8 +111,6 @@ public struct SafeTensorsFile: Sendable {
         self.metadata = metadata
     }
 
-    public var tensorNames: [String] { entries.keys.sorted() }
-
     /// The values of an F32 tensor, checked against the expected shape.
     public func floats(_ name: String, shape expected: [Int]) throws(ModelFileError) -> [Float] {
         guard let entry = entries[name] else { throw .missingTensor(path: path, tensor: name) }

@@ -47,7 +47,7 @@ public struct RGBImage: Equatable, Sendable {
     }
 
     /// ITU-R BT.601 luma with the 14-bit fixed-point weights OpenCV's `cvtColor` uses,
-    /// so that grey images match OpenCV's for the same decoded RGB.
+    /// so that gray images match OpenCV's for the same decoded RGB.
     public func grayscale() -> GrayImage {
         var out = [UInt8](repeating: 0, count: width * height)
         pixels.withUnsafeBufferPointer { rgb in

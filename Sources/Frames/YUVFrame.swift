@@ -36,7 +36,7 @@ public struct YUVFrame: Equatable, Sendable {
         self.bytes = bytes
     }
 
-    /// A grey frame: the luma plane, with neutral chroma.
+    /// A gray frame: the luma plane, with neutral chroma.
     public init(gray: GrayImage, subsampling: ChromaSubsampling = .yuv420) {
         let c = subsampling.chromaSize(width: gray.width, height: gray.height)
         self.init(

@@ -7,7 +7,7 @@ public enum ImageFile {
     public static let extensions: Set<String> = [
         "jpg", "jpeg", "png", "pgm", "ppm", "pnm", "bmp", "tga", "tif", "tiff", "webp",
     ]
-    /// Netpbm files are read whole; this bounds a 16384 x 16384 grey or a 8192 x 8192 colour image.
+    /// Netpbm files are read whole; this bounds a 16384 x 16384 gray or a 8192 x 8192 color image.
     static let netpbmByteLimit = 256 << 20
 
     /// Decodes one image to RGB.
@@ -20,7 +20,7 @@ public enum ImageFile {
         }
     }
 
-    /// Decodes one image straight to grey (exact for PGM, BT.601 luma otherwise).
+    /// Decodes one image straight to gray (exact for PGM, BT.601 luma otherwise).
     public static func loadGray(_ path: String) throws(ImageFileError) -> GrayImage {
         if let image = try netpbm(path) { return image.gray }
         return try SDLImageCodec.decodeRGB(path: path).grayscale()

@@ -1,6 +1,6 @@
 import Frames
 
-/// Netpbm images: P2/P5 (grey) and P3/P6 (RGB), 8-bit (maxval up to 255).
+/// Netpbm images: P2/P5 (gray) and P3/P6 (RGB), 8-bit (maxval up to 255).
 public enum PNM {
     public enum Image: Equatable, Sendable {
         case gray(GrayImage)

@@ -96,7 +96,7 @@ public class Renderer {
         return (Int(surface.pointee.w), Int(surface.pointee.h))
     }
 
-    /// Stretches an RGBA image (e.g. a coloured attention map) over `rect` with bilinear filtering.
+    /// Stretches an RGBA image (e.g. a colored attention map) over `rect` with bilinear filtering.
     public func drawRGBA(_ pixels: [UInt8], width: Int, height: Int, over rect: Rect) {
         if heat == nil || heatSize != (width, height) {
             if let heat { SDL_DestroyTexture(heat) }

@@ -99,7 +99,7 @@ public final class Camera {
     private var stopped = false
 
     /// Formats fercam can convert, best first. libv4l2 emulates YU12 from MJPEG and most others.
-    static let usableFormats: [FourCC] = [.yuv420, .yuyv, .grey]
+    static let usableFormats: [FourCC] = [.yuv420, .yuyv, .gray]
 
     public init(device: CaptureDevice, request: CaptureRequest) throws(CaptureError) {
         self.device = device
@@ -217,7 +217,7 @@ public final class Camera {
             let cw = (w + 1) / 2, ch = (h + 1) / 2
             guard bytes.count >= w * h + 2 * cw * ch else { return nil }
             return YUVFrame(width: w, height: h, subsampling: .yuv420, bytes: Array(bytes[0..<(w * h + 2 * cw * ch)]))
-        case .grey:
+        case .gray:
             guard bytes.count >= w * h else { return nil }
             return YUVFrame(gray: GrayImage(width: w, height: h, pixels: Array(bytes[0..<(w * h)])))
         case .yuyv:

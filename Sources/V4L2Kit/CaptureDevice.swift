@@ -21,8 +21,7 @@ public struct FourCC: Hashable, Sendable, CustomStringConvertible {
     public static let yuv420 = FourCC("YU12")
     /// Packed 4:2:2, the common uncompressed webcam format.
     public static let yuyv = FourCC("YUYV")
-    public static let grey = FourCC("GREY")
-    public static let mjpeg = FourCC("MJPG")
+    public static let gray = FourCC("GREY")
 }
 
 public struct FrameSize: Hashable, Sendable, CustomStringConvertible {

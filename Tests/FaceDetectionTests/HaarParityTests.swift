@@ -22,8 +22,8 @@ final class HaarParityTests: XCTestCase {
         var cases: [Case]
     }
 
-    /// The grey images OpenCV saw, written by scripts/reference/haar_golden.py (`make test` runs it).
-    /// JPEG decoders differ by a grey level here and there, so the test never decodes the JPEGs itself.
+    /// The gray images OpenCV saw, written by scripts/reference/haar_golden.py (`make test` runs it).
+    /// JPEG decoders differ by a gray level here and there, so the test never decodes the JPEGs itself.
     static let grayRoot =
         ProcessInfo.processInfo.environment["FERCAM_FACES_GRAY"]
         ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.cache/faces-gray")
@@ -49,7 +49,7 @@ final class HaarParityTests: XCTestCase {
         for (name, checksum) in golden.checksums.sorted(by: { $0.key < $1.key }) {
             let gray = try ImageFile.loadGray(Self.grayRoot + "/" + name.dropLast(4) + ".pgm")
             XCTAssertEqual(
-                fnv1a64(gray.pixels), checksum, "\(name): decoded grey pixels differ from the ones OpenCV saw")
+                fnv1a64(gray.pixels), checksum, "\(name): decoded gray pixels differ from the ones OpenCV saw")
             grays[name] = gray
         }
         var detectors: [String: HaarDetector] = [:]

@@ -28,24 +28,24 @@ final class Y4MTests: XCTestCase {
         return (reader.header, frames)
     }
 
-    func testRoundTripEveryColourspace() throws {
-        for colourspace in ["420jpeg", "420mpeg2", "420paldv", "420", "422", "444", "mono"] {
+    func testRoundTripEveryColorspace() throws {
+        for colorspace in ["420jpeg", "420mpeg2", "420paldv", "420", "422", "444", "mono"] {
             let header = Y4MHeader(
                 width: 7, height: 5, frameRate: Ratio(30000, 1001), interlacing: "p", pixelAspect: Ratio(1, 1),
-                colourspace: colourspace, comments: ["COLORRANGE=FULL"])
-            let file = path("\(colourspace).y4m")
+                colorspace: colorspace, comments: ["COLORRANGE=FULL"])
+            let file = path("\(colorspace).y4m")
             let writer = try Y4MWriter(path: file, header: header)
             let frames = (0..<3).map { pattern(7, 5, header.subsampling, seed: $0) }
             for frame in frames { try writer.write(frame) }
             let (readHeader, readFrames) = try readAll(file)
-            XCTAssertEqual(readHeader, header, colourspace)
-            XCTAssertEqual(readFrames, frames, colourspace)
+            XCTAssertEqual(readHeader, header, colorspace)
+            XCTAssertEqual(readFrames, frames, colorspace)
         }
     }
 
     func testTruncatedFrameReportsFrameAndByte() throws {
         let file = path("cut.y4m")
-        let writer = try Y4MWriter(path: file, header: Y4MHeader(width: 4, height: 4, colourspace: "420jpeg"))
+        let writer = try Y4MWriter(path: file, header: Y4MHeader(width: 4, height: 4, colorspace: "420jpeg"))
         for i in 0..<3 { try writer.write(pattern(4, 4, .yuv420, seed: i)) }
         var data = try Data(contentsOf: URL(fileURLWithPath: file))
         data.removeLast(20)
@@ -67,7 +67,7 @@ final class Y4MTests: XCTestCase {
             ("GIF89a\n", "not a Y4M file (no YUV4MPEG2 signature)"),
             (
                 "YUV4MPEG2 W4 H4 C420p10\n",
-                "unsupported colourspace '420p10' (supported: 420jpeg, 420mpeg2, 420paldv, 420, 422, 444, mono; 8-bit only)"
+                "unsupported colorspace '420p10' (supported: 420jpeg, 420mpeg2, 420paldv, 420, 422, 444, mono; 8-bit only)"
             ),
             ("YUV4MPEG2 W4 C420\n", "header lacks W (width) or H (height)"),
             ("YUV4MPEG2 W0 H4\n", "frame size 0x4 is out of range"),

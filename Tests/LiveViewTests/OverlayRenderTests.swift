@@ -80,19 +80,19 @@ final class OverlayRenderTests: XCTestCase {
             tagPixels.filter { $0.r == Int(happy.r) && $0.g == Int(happy.g) }.count, 200, "label background")
         XCTAssertGreaterThan(tagPixels.filter { $0.r < 60 && $0.g < 60 && $0.b < 60 }.count, 20, "label text")
         // Heat map over the model's crop (box widened by 10% a side, 6x6 cells of 24 px from 188,138):
-        // the hot top-left cell is red, a cold cell is blue-tinted grey.
+        // the hot top-left cell is red, a cold cell is blue-tinted gray.
         let hot = pixel(image, 194, 144)
         XCTAssertGreaterThan(hot.r, hot.b + 40, "hot corner \(hot)")
         let cold = pixel(image, 260, 230)
         XCTAssertGreaterThan(cold.b, cold.r + 15, "cold middle \(cold)")
-        // Bars: right of the box; the happy bar (70%) is drawn in its colour.
+        // Bars: right of the box; the happy bar (70%) is drawn in its color.
         let barRow = (box.y...(box.y + 140)).first { y in
             ((box.x + box.width + 8)..<frameSize.width).contains { x in
                 let p = pixel(image, x, y); return p.r == Int(happy.r) && p.g == Int(happy.g) && p.b == Int(happy.b)
             }
         }
-        XCTAssertNotNil(barRow, "a happy-coloured bar right of the face")
-        // Outside faces and panels the video is untouched (YUV to RGB may move grey by a level or two).
+        XCTAssertNotNil(barRow, "a happy-colored bar right of the face")
+        // Outside faces and panels the video is untouched (YUV to RGB may move gray by a level or two).
         assertGray(pixel(image, 600, 450), "background")
     }
 
@@ -151,7 +151,7 @@ final class ReplayRenderTests: XCTestCase {
         let analyser = FrameAnalyser(detector: try HaarDetector(), parameters: .live, classifier: classifier)
         let display = try Display()
         for number in [1, 5, 9] {
-            // The photograph (448x296) on a 640x480 grey canvas, as a 4:2:0 frame, like a replayed recording.
+            // The photograph (448x296) on a 640x480 gray canvas, as a 4:2:0 frame, like a replayed recording.
             let photo = try ImageFile.loadGray(Self.faces + String(format: "/image_%04d.jpg", number))
             var canvas = GrayImage(width: 640, height: 480, fill: 100)
             for y in 0..<photo.height { for x in 0..<photo.width { canvas[x + 96, y + 92] = photo[x, y] } }
@@ -173,10 +173,10 @@ final class ReplayRenderTests: XCTestCase {
             }
             let tint = OverlayRenderer.color(for: expression.label)
             let b = face.box
-            // The box edge in the label's colour, on the detected face.
+            // The box edge in the label's color, on the detected face.
             XCTAssertEqual(
                 rgb(shown, b.x + 2, b.y + b.height / 2), [Int(tint.r), Int(tint.g), Int(tint.b)], "image \(number) box")
-            // The label tag above (or inside the top of) the box carries the label's colour.
+            // The label tag above (or inside the top of) the box carries the label's color.
             let tagY = b.y >= 24 ? b.y - 10 : b.y + 10
             XCTAssertEqual(
                 rgb(shown, b.x + 3, tagY), [Int(tint.r), Int(tint.g), Int(tint.b)], "image \(number) label tag")

@@ -16,7 +16,7 @@ final class ReplayTests: XCTestCase {
         return FrameAnalyser(detector: try HaarDetector(), parameters: .live)
     }
 
-    /// A short Y4M stream made of shared face photographs (grey, padded to 640x480).
+    /// A short Y4M stream made of shared face photographs (gray, padded to 640x480).
     static func makeStream(frames: Int) throws -> String {
         guard FileManager.default.fileExists(atPath: Self.facesRoot) else {
             throw XCTSkip("\(Self.facesRoot) is absent: replay tests need ../shared/data/faces")

@@ -1,5 +1,5 @@
 """Side-by-side detector benchmark: OpenCV's detectMultiScale and `fercam bench detect`
-on the same 640x480 grey frames with the same parameters, in one run.
+on the same 640x480 gray frames with the same parameters, in one run.
 
     python scripts/reference/bench_detect.py --faces ../shared/data/faces --fercam .build/release/fercam
 

@@ -3,10 +3,10 @@
     python scripts/reference/haar_golden.py --faces ../shared/data/faces \
         --gray-out .cache/faces-gray [--fixture Tests/FaceDetectionTests/Fixtures/haar_golden.json]
 
-Always writes the grey images OpenCV saw (PGM, under --gray-out, an ignored folder), so
+Always writes the gray images OpenCV saw (PGM, under --gray-out, an ignored folder), so
 that the Swift detector is fed exactly the same pixels. With --fixture it also runs
 detectMultiScale for every parameter set and writes the rectangles; the fixture keeps a
-checksum of each grey image so that a test notices when the pixels differ.
+checksum of each gray image so that a test notices when the pixels differ.
 """
 import argparse
 import json
@@ -63,7 +63,7 @@ def main() -> None:
         grays[name] = gray
         checksums[name] = fnv1a64(gray.tobytes())
         write_pgm(args.gray_out / (name[:-4] + ".pgm"), gray)
-    print(f"wrote {len(images)} grey images under {args.gray_out}", file=sys.stderr)
+    print(f"wrote {len(images)} gray images under {args.gray_out}", file=sys.stderr)
     if not args.fixture:
         return
     cases = []

@@ -54,7 +54,7 @@ public final class OverlayRenderer {
         small = try Font(path: Font.regularPath, size: 12)
     }
 
-    /// Colour per expression, chosen to stay apart for common colour blindness where possible.
+    /// Color per expression, chosen to stay apart for common color blindness where possible.
     public static func color(for label: String) -> Color {
         switch label {
         case "angry": return Color(230, 57, 70)
@@ -90,7 +90,7 @@ public final class OverlayRenderer {
         if options.help { drawHelp(width: frame.width, height: frame.height) }
     }
 
-    /// The attention map, min-max stretched so that its shape shows, coloured from transparent blue to opaque red,
+    /// The attention map, min-max stretched so that its shape shows, colored from transparent blue to opaque red,
     /// over the square the model actually saw.
     func drawAttention(_ map: AttentionMap, box: Rect) {
         let low = map.values.min() ?? 0, high = map.values.max() ?? 1

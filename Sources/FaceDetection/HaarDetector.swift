@@ -1,3 +1,5 @@
+import Glibc
+import Synchronization
 import Dispatch
 import Frames
 
@@ -28,10 +30,6 @@ public struct DetectionParameters: Sendable, Equatable {
         a.scaleFactor == b.scaleFactor && a.minNeighbors == b.minNeighbors && a.minSize == b.minSize
             && a.maxSize == b.maxSize
     }
-}
-
-public struct DetectionParameterError: Error, CustomStringConvertible {
-    public var description: String
 }
 
 /// OpenCV-identical Haar cascade detection (`CascadeClassifier::detectMultiScale`), evaluated
@@ -154,7 +152,7 @@ struct LevelGeometry {
 /// Scratch memory for scanning, kept between levels and frames. Allocating integral planes per
 /// level costs page faults, and with several threads handing that memory back to the system
 /// stalls every core. Used by one thread at a time (see `WorkspacePool`).
-final class ScanWorkspace {
+final class ScanWorkspace: @unchecked Sendable {
     var sums: [Int32] = []
     var squares: [UInt32] = []
     var row: [UInt8] = []
@@ -178,45 +176,33 @@ final class ScanWorkspace {
     }
 }
 
-/// Workspaces for the threads scanning with one detector. Threading rule: the list is only touched
-/// under the lock, and a workspace belongs to one caller between taking and returning it.
-final class WorkspacePool: @unchecked Sendable {
-    private var idle: [ScanWorkspace] = []
-    private let lock = NSLockish()
+/// Workspaces for the threads scanning with one detector, kept across levels and frames; a workspace
+/// belongs to one caller between taking and returning it.
+final class WorkspacePool: Sendable {
+    private let idle = Mutex<[ScanWorkspace]>([])
 
     func withWorkspace<T>(_ body: (ScanWorkspace) -> T) -> T {
-        let workspace = lock.withLock { idle.popLast() } ?? ScanWorkspace()
-        defer { lock.withLock { idle.append(workspace) } }
+        let workspace = idle.withLock { $0.popLast() } ?? ScanWorkspace()
+        defer { idle.withLock { $0.append(workspace) } }
         return body(workspace)
     }
 }
 
 /// Hands pyramid levels to worker threads and collects their results; each level is taken, and its
-/// result written, by exactly one worker. Threading rule: all state is touched under the lock.
-final class LevelQueue: @unchecked Sendable {
-    private(set) var values: [[Rect]]
-    private var order: [Int]
-    private let lock = NSLockish()
+/// result written, by exactly one worker.
+final class LevelQueue: Sendable {
+    private struct State {
+        var values: [[Rect]]
+        var order: [Int]
+    }
+    private let state: Mutex<State>
 
     init(order: [Int]) {
-        values = [[Rect]](repeating: [], count: order.count)
-        self.order = order.reversed()
+        state = Mutex(State(values: [[Rect]](repeating: [], count: order.count), order: order.reversed()))
     }
 
-    func next() -> Int? { lock.withLock { order.popLast() } }
-    func set(_ index: Int, _ value: [Rect]) { lock.withLock { values[index] = value } }
+    var values: [[Rect]] { state.withLock { $0.values } }
+    func next() -> Int? { state.withLock { $0.order.popLast() } }
+    func set(_ index: Int, _ value: [Rect]) { state.withLock { $0.values[index] = value } }
 }
 
-/// A minimal mutex over pthreads (Foundation's NSLock would pull Foundation into the hot module).
-final class NSLockish: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func withLock<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return body()
-    }
-}
-
-import Glibc

@@ -1,0 +1,68 @@
+import DNNLKit
+import Frames
+
+/// One classified face.
+public struct Expression: Sendable {
+    public var label: String
+    public var score: Float
+    /// Probabilities in the model's class order.
+    public var scores: [Float]
+    public var output: NetworkOutput
+
+    public init(label: String, score: Float, scores: [Float], output: NetworkOutput) {
+        self.label = label
+        self.score = score
+        self.scores = scores
+        self.output = output
+    }
+}
+
+/// Loads the model file and classifies face crops or detector boxes.
+///
+/// Threading rule: as `Network`, one thread at a time.
+public final class ExpressionClassifier: @unchecked Sendable {
+    public static let defaultModelName = "fercam-resnet-cbam.safetensors"
+    public let path: String
+    public let description: ModelDescription
+    public let network: Network
+    public var cropping: FaceCropping
+
+    public init(path: String, precision: Precision = .fp32, cropping: FaceCropping = .init()) throws {
+        self.path = path
+        let file = try SafeTensorsFile(path: path)
+        description = try ModelDescription(file: file)
+        let weights = try ModelWeights(file: file, description: description)
+        if precision == .bf16 && !Engine.supportsBF16 {
+            throw ModelFileError.badMetadata(
+                path: path, key: "precision",
+                detail: "bf16 needs AVX-512 BF16 or AMX, and this CPU (\(Engine.instructionSet)) has neither")
+        }
+        network = try Network(description: description, weights: weights, precision: precision)
+        self.cropping = cropping
+    }
+
+    public var classNames: [String] { description.classNames }
+
+    /// Model input for one `inputSize`-square gray face: (pixel * scale - mean) / std.
+    public func normalise(_ face: GrayImage) -> [Float] {
+        precondition(face.width == description.inputSize && face.height == description.inputSize)
+        let d = description
+        return face.pixels.map { (Float($0) * d.scale - d.mean) / d.std }
+    }
+
+    /// Classifies faces that are already model-sized crops (as in FER2013).
+    public func classify(faces: [GrayImage]) throws -> [Expression] {
+        let outputs = try network.run(faces.map(normalise))
+        return outputs.map { output in
+            let best = output.probabilities.indices.max { output.probabilities[$0] < output.probabilities[$1] } ?? 0
+            return Expression(
+                label: description.classNames[best], score: output.probabilities[best], scores: output.probabilities,
+                output: output)
+        }
+    }
+
+    /// Crops each detector box from `image` and classifies the crops in one batch.
+    public func classify(boxes: [Rect], in image: GrayImage) throws -> [Expression] {
+        try classify(faces: boxes.map { cropping.crop(image, box: $0, size: description.inputSize) })
+    }
+}

@@ -1,0 +1,55 @@
+import Frames
+
+/// How a detector box becomes a model input: a square around the box, widened by
+/// `margin` of the box size on each side, area-resampled to the input size.
+///
+/// FER2013 faces are framed a little wider than OpenCV's frontal-face box (which
+/// runs from the brows to the lower lip); the default margin was chosen with
+/// `fercam eval --detect` on FER2013 val (docs/expression-model.md).
+public struct FaceCropping: Sendable, Equatable {
+    public var margin: Double
+
+    public init(margin: Double = 0.1) { self.margin = margin }
+
+    public func region(for box: Rect) -> (x: Double, y: Double, side: Double) {
+        let side = Double(max(box.width, box.height)) * (1 + 2 * margin)
+        let cx = Double(box.x) + Double(box.width) / 2, cy = Double(box.y) + Double(box.height) / 2
+        return (cx - side / 2, cy - side / 2, side)
+    }
+
+    /// Area-weighted sampling (a box filter over bilinear samples) so that large faces do not alias;
+    /// positions outside the image repeat the edge pixels.
+    public func crop(_ image: GrayImage, box: Rect, size: Int) -> GrayImage {
+        let (x0, y0, side) = region(for: box)
+        let step = side / Double(size)
+        let taps = max(1, Int(step.rounded(.up)))
+        let tapStep = step / Double(taps)
+        var out = [UInt8](repeating: 0, count: size * size)
+        image.pixels.withUnsafeBufferPointer { px in
+            let w = image.width, h = image.height
+            func sample(_ x: Double, _ y: Double) -> Double {
+                let fx = min(max(x - 0.5, 0), Double(w - 1)), fy = min(max(y - 0.5, 0), Double(h - 1))
+                let ix = min(Int(fx), w - 2 < 0 ? 0 : w - 2), iy = min(Int(fy), h - 2 < 0 ? 0 : h - 2)
+                let ax = fx - Double(ix), ay = fy - Double(iy)
+                let ix1 = min(ix + 1, w - 1), iy1 = min(iy + 1, h - 1)
+                let top = Double(px[iy * w + ix]) * (1 - ax) + Double(px[iy * w + ix1]) * ax
+                let bottom = Double(px[iy1 * w + ix]) * (1 - ax) + Double(px[iy1 * w + ix1]) * ax
+                return top * (1 - ay) + bottom * ay
+            }
+            for oy in 0..<size {
+                for ox in 0..<size {
+                    var sum = 0.0
+                    for ty in 0..<taps {
+                        for tx in 0..<taps {
+                            sum += sample(
+                                x0 + (Double(ox) * Double(taps) + Double(tx) + 0.5) * tapStep,
+                                y0 + (Double(oy) * Double(taps) + Double(ty) + 0.5) * tapStep)
+                        }
+                    }
+                    out[oy * size + ox] = UInt8(min(255, max(0, (sum / Double(taps * taps)).rounded())))
+                }
+            }
+        }
+        return GrayImage(width: size, height: size, pixels: out)
+    }
+}
