@@ -75,11 +75,12 @@ public struct SafeTensorsFile: Sendable {
         guard bytes.count >= 8 else {
             throw .truncated(path: path, detail: "\(bytes.count) bytes, shorter than the 8-byte header length")
         }
-        let headerLength = Int(UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self)))
-        guard headerLength <= bytes.count - 8 else {
-            throw .truncated(
-                path: path, detail: "the header claims \(headerLength) bytes but only \(bytes.count - 8) follow")
+        // Read unsigned and compared before any conversion: a length of 2^63 or more must not trap.
+        let claimed = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
+        guard claimed <= UInt64(bytes.count - 8) else {
+            throw .truncated(path: path, detail: "the header claims \(claimed) bytes but only \(bytes.count - 8) follow")
         }
+        let headerLength = Int(claimed)
         let header = Data(bytes[8..<(8 + headerLength)])
         guard let object = try? JSONSerialization.jsonObject(with: header) as? [String: Any] else {
             throw .malformed(path: path, detail: "the header is not a JSON object")
@@ -95,16 +96,18 @@ public struct SafeTensorsFile: Sendable {
             guard let fields = value as? [String: Any], let type = fields["dtype"] as? String,
                 let shape = fields["shape"] as? [Int], let offsets = fields["data_offsets"] as? [Int],
                 offsets.count == 2,
-                offsets[0] >= 0, offsets[0] <= offsets[1]
+                offsets[0] >= 0, offsets[0] <= offsets[1],
+                shape.allSatisfy({ $0 >= 0 && $0 <= 1 << 30 })
             else {
                 throw .malformed(path: path, detail: "tensor \(name) has no valid dtype, shape and data_offsets")
             }
-            let range = (dataStart + offsets[0])..<(dataStart + offsets[1])
-            guard range.upperBound <= bytes.count else {
+            // Compared by subtraction: offsets near Int.max must not overflow the sum.
+            guard offsets[1] <= bytes.count - dataStart else {
                 throw .truncated(
                     path: path,
-                    detail: "tensor \(name) ends at byte \(range.upperBound) but the file has \(bytes.count)")
+                    detail: "tensor \(name) ends at data byte \(offsets[1]) but only \(bytes.count - dataStart) follow")
             }
+            let range = (dataStart + offsets[0])..<(dataStart + offsets[1])
             entries[name] = Entry(type: type, shape: shape, range: range)
         }
         self.entries = entries
@@ -118,7 +121,15 @@ public struct SafeTensorsFile: Sendable {
         guard entry.shape == expected else {
             throw .wrongShape(path: path, tensor: name, expected: expected, found: entry.shape)
         }
-        let count = expected.reduce(1, *)
+        // Shapes come from the file: multiply with overflow checks.
+        var count = 1
+        for side in expected {
+            let (product, overflow) = count.multipliedReportingOverflow(by: side)
+            guard !overflow, product <= Int.max / 4 else {
+                throw .malformed(path: path, detail: "tensor \(name) has an impossibly large shape \(expected)")
+            }
+            count = product
+        }
         guard entry.range.count == count * 4 else {
             throw .malformed(
                 path: path, detail: "tensor \(name) spans \(entry.range.count) bytes, expected \(count * 4)")

@@ -43,7 +43,7 @@ public struct HaarCascade: Sendable {
 
     public init(path: String) throws(CascadeError) {
         let reader: ByteReader
-        do { reader = try ByteReader(path: path) } catch {
+        do { reader = try ByteReader(path: path, regularFileOnly: true) } catch {
             let hint =
                 path.hasPrefix("/usr/share/opencv4") && access(path, F_OK) != 0
                 ? " (install Debian's opencv-data: `make deps`)" : ""

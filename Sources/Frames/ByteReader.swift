@@ -20,10 +20,22 @@ public final class ByteReader {
         self.buffer = [UInt8](repeating: 0, count: bufferSize)
     }
 
-    public convenience init(path: String) throws(FrameFormatError) {
+    /// Opens `path`. With `regularFileOnly`, devices, FIFOs and directories are refused before a byte
+    /// is read (a FIFO would block and /dev/zero never end), for files that must be read whole.
+    public convenience init(path: String, regularFileOnly: Bool = false) throws(FrameFormatError) {
         let fd: Int32
-        do { fd = try syscall("open") { open(path, O_RDONLY | O_CLOEXEC) } } catch {
+        // O_NONBLOCK keeps opening a FIFO from waiting for a writer; it is cleared once the file is known.
+        let flags = O_RDONLY | O_CLOEXEC | (regularFileOnly ? O_NONBLOCK : 0)
+        do { fd = try syscall("open") { open(path, flags) } } catch {
             throw FrameFormatError(source: path, reason: error.message)
+        }
+        if regularFileOnly {
+            var info = stat()
+            guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+                close(fd)
+                throw FrameFormatError(source: path, reason: "not a regular file")
+            }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         }
         self.init(fileDescriptor: fd, name: path, ownsDescriptor: true)
     }

@@ -34,8 +34,9 @@ public final class Y4MReader {
             case "W": width = Int(value)
             case "H": height = Int(value)
             case "F":
-                guard let r = parseRatio(value), r.numerator > 0, r.denominator > 0 else {
-                    throw fail("bad frame rate '\(value)'")
+                // Timestamps are index / rate: rates outside 1/1000 to 1000 frames per second are not video.
+                guard let r = parseRatio(value), r.numerator > 0, r.denominator > 0, (0.001...1000).contains(r.value) else {
+                    throw fail("bad frame rate '\(value)' (expected N:D between 1:1000 and 1000:1 frames per second)")
                 }
                 header.frameRate = r
             case "A":

@@ -53,18 +53,25 @@ public enum PNM {
         guard (1...255).contains(maxval) else { throw fail("maxval \(maxval) is not supported (8-bit only)") }
         let channels = (kind == 3 || kind == 6) ? 3 : 1
         let count = width * height * channels
+        // The file must hold every sample before anything is allocated: a few header bytes may claim 800 MB.
+        if kind == 5 || kind == 6 { position += 1 }  // the single whitespace byte after maxval
+        let available = data.count - position
+        if kind == 5 || kind == 6 {
+            guard available >= count else {
+                throw fail("truncated pixel data, expected \(count) bytes, got \(max(0, available))")
+            }
+        } else {
+            guard available >= 2 * count - 1 else { throw fail("truncated pixel data, expected \(count) numbers") }
+        }
         var pixels = [UInt8](repeating: 0, count: count)
         if kind == 5 || kind == 6 {
-            position += 1  // the single whitespace byte after maxval
-            guard data.count - position >= count else {
-                throw fail("truncated pixel data, expected \(count) bytes, got \(max(0, data.count - position))")
-            }
             pixels.replaceSubrange(0..<count, with: data[position..<(position + count)])
         } else {
             for i in 0..<count { pixels[i] = UInt8(min(try number(), maxval)) }
         }
         if maxval != 255 {
-            for i in 0..<count { pixels[i] = UInt8((Int(pixels[i]) * 255 + maxval / 2) / maxval) }
+            // Samples above maxval are invalid; they are read as maxval rather than wrapped.
+            for i in 0..<count { pixels[i] = UInt8((min(Int(pixels[i]), maxval) * 255 + maxval / 2) / maxval) }
         }
         return channels == 1
             ? .gray(GrayImage(width: width, height: height, pixels: pixels))

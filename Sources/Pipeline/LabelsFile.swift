@@ -22,7 +22,7 @@ public struct LabelsFile: Sendable {
     ]
 
     public init(path: String, classNames: [String]) throws {
-        let bytes = try ByteReader(path: path).readToEnd(limit: 64 << 20)
+        let bytes = try ByteReader(path: path, regularFileOnly: true).readToEnd(limit: 64 << 20)
         guard let text = String(validating: bytes, as: UTF8.self) else { throw InputError("\(path): not UTF-8 text") }
         var rows = text.split(whereSeparator: \.isNewline).map {
             $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)

@@ -22,6 +22,10 @@ struct BenchDetect: ParsableCommand {
     var repeats: Int = 5
     @OptionGroup var detector: DetectorOptions
 
+    func validate() throws {
+        guard (1...1000).contains(repeats) else { throw ValidationError("--repeats must be from 1 to 1000") }
+    }
+
     func run() throws {
         let haar = try detector.makeDetector()
         let parameters = detector.parameters()
@@ -63,6 +67,14 @@ struct BenchModel: ParsableCommand {
     @Option(help: "Timed calls per configuration; the median is reported.")
     var repeats: Int = 300
     @OptionGroup var modelOptions: ModelOptions
+
+    func validate() throws {
+        guard batches.allSatisfy({ (1...Network.maximumBatch).contains($0) }) else {
+            throw ValidationError("--batch must be from 1 to \(Network.maximumBatch)")
+        }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be from 1 to 256") }
+        guard (1...100_000).contains(repeats) else { throw ValidationError("--repeats must be from 1 to 100000") }
+    }
 
     func run() throws {
         Engine.setThreadCount(threads)

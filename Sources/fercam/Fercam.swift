@@ -48,14 +48,15 @@ struct DetectorOptions: ParsableArguments {
     static let defaultThreads = min(4, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
     func validate() throws {
+        // Below 1.01 the pyramid has hundreds of levels per octave: minutes per frame for no better faces.
         if let scaleFactor {
-            guard scaleFactor > 1.0001, scaleFactor < 10 else {
-                throw ValidationError("--scale-factor must be above 1 (got \(scaleFactor))")
+            guard (1.01...10).contains(scaleFactor) else {
+                throw ValidationError("--scale-factor must be from 1.01 to 10 (got \(scaleFactor))")
             }
         }
-        guard (minNeighbors ?? 0) >= 0 else { throw ValidationError("--min-neighbors must be 0 or more") }
-        guard (minSize ?? 0) >= 0, (maxSize ?? 0) >= 0 else {
-            throw ValidationError("--min-size and --max-size must be 0 or more")
+        guard (0...1000).contains(minNeighbors ?? 0) else { throw ValidationError("--min-neighbors must be from 0 to 1000") }
+        guard (0...16384).contains(minSize ?? 0), (0...16384).contains(maxSize ?? 0) else {
+            throw ValidationError("--min-size and --max-size must be from 0 to 16384 pixels")
         }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
     }

@@ -47,7 +47,8 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         guard captureSize != nil else { throw ValidationError("--size must look like 640x480 (got \(size))") }
-        guard fps > 0, fps <= 1000 else { throw ValidationError("--fps must be between 0 and 1000") }
+        guard fps > 0, fps <= 1000 else { throw ValidationError("--fps must be above 0 and at most 1000 (got \(fps))") }
+        if let frames { guard frames > 0 else { throw ValidationError("--frames must be 1 or more") } }
     }
 
     var captureSize: FrameSize? {

@@ -42,6 +42,43 @@ final class ModelFileErrorTests: XCTestCase {
         return url.path
     }
 
+    /// Lengths, offsets and shapes near Int.max once trapped on overflow (found by mutating model files).
+    func testHugeLengthsOffsetsAndShapesAreErrors() throws {
+        var file = Data([0, 0, 0, 0, 0, 0, 0, 0x80]) + Data("{}".utf8)
+        var url = temporary.appendingPathComponent("long.safetensors")
+        try file.write(to: url)
+        XCTAssertEqual(
+            message(loading: url.path),
+            "\(url.path): truncated model file: the header claims 9223372036854775808 bytes but only 2 follow")
+        file = Data(repeating: 0xFF, count: 8) + Data("{}".utf8)
+        url = temporary.appendingPathComponent("longer.safetensors")
+        try file.write(to: url)
+        XCTAssertTrue(message(loading: url.path).contains("the header claims 18446744073709551615 bytes"))
+
+        let (header, body) = try parts()
+        let name = try XCTUnwrap(header.keys.first { $0 != "__metadata__" })
+        var bad = header
+        var entry = try XCTUnwrap(header[name] as? [String: Any])
+        entry["data_offsets"] = [0, Int.max - 3]
+        bad[name] = entry
+        XCTAssertTrue(message(loading: try write(bad, body, name: "offsets.safetensors")).contains("tensor \(name)"))
+        entry = try XCTUnwrap(header[name] as? [String: Any])
+        entry["shape"] = [1 << 40, 1 << 40]
+        bad[name] = entry
+        XCTAssertTrue(message(loading: try write(bad, body, name: "shape.safetensors")).contains("tensor \(name)"))
+
+        var metadata = try XCTUnwrap(header["__metadata__"] as? [String: String])
+        var config = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(try XCTUnwrap(metadata["config"]).utf8)) as? [String: Any])
+        config["input_size"] = 1 << 40
+        metadata["config"] = String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)
+        bad = header
+        bad["__metadata__"] = metadata
+        let path = try write(bad, body, name: "size.safetensors")
+        XCTAssertEqual(
+            message(loading: path), "\(path): metadata \"config.input_size\": missing or not an integer from 1 to 512")
+    }
+
     func testMissingFile() {
         let path = temporary.appendingPathComponent("nope.safetensors").path
         XCTAssertEqual(message(loading: path), "\(path): cannot open model: No such file or directory")

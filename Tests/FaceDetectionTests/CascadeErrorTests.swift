@@ -1,4 +1,5 @@
 import FaceDetection
+import Foundation
 import XCTest
 
 final class CascadeErrorTests: XCTestCase {
@@ -12,6 +13,27 @@ final class CascadeErrorTests: XCTestCase {
     func testMissingFileNamesThePath() {
         XCTAssertThrowsError(try HaarCascade(path: "/nonexistent/cascade.xml")) { error in
             XCTAssertEqual("\(error)", "/nonexistent/cascade.xml: cannot open cascade: No such file or directory")
+        }
+    }
+
+    /// 50,000 nested tags once overflowed the stack of a recursive parser; now they are refused.
+    func testDeepNestingIsRefusedWithoutRecursion() {
+        let deep = String(repeating: "<a>", count: 50_000) + String(repeating: "</a>", count: 50_000)
+        XCTAssertTrue(parse(deep).contains("nested deeper than 64"), parse(deep))
+        let fine = String(repeating: "<a>", count: 60) + String(repeating: "</a>", count: 60)
+        XCTAssertEqual(parse(fine), "test.xml: no <cascade> element: not an OpenCV cascade file")
+    }
+
+    /// A device or FIFO named as a cascade is refused at once instead of being read forever.
+    func testSpecialFilesAreRefused() throws {
+        XCTAssertThrowsError(try HaarCascade(path: "/dev/zero")) { error in
+            XCTAssertEqual("\(error)", "/dev/zero: cannot open cascade: not a regular file")
+        }
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("fercam-fifo-\(getpid()).xml").path
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        defer { unlink(fifo) }
+        XCTAssertThrowsError(try HaarCascade(path: fifo)) { error in
+            XCTAssertTrue("\(error)".hasSuffix("not a regular file"), "\(error)")
         }
     }
 

@@ -71,7 +71,12 @@ final class Y4MTests: XCTestCase {
             ),
             ("YUV4MPEG2 W4 C420\n", "header lacks W (width) or H (height)"),
             ("YUV4MPEG2 W0 H4\n", "frame size 0x4 is out of range"),
-            ("YUV4MPEG2 W4 H4 F30:0\n", "bad frame rate '30:0'"),
+            ("YUV4MPEG2 W4 H4 F30:0\n", "bad frame rate '30:0' (expected N:D between 1:1000 and 1000:1 frames per second)"),
+            // Once overflowed the timestamp of the JSON output.
+            (
+                "YUV4MPEG2 W4 H4 F1:9223372036854775807\n",
+                "bad frame rate '1:9223372036854775807' (expected N:D between 1:1000 and 1000:1 frames per second)"
+            ),
         ]
         for (index, (content, reason)) in cases.enumerated() {
             let file = path("bad\(index).y4m")
@@ -135,6 +140,15 @@ final class Y4MTests: XCTestCase {
 }
 
 final class ImageTests: XCTestCase {
+    func testDecimalTextOfHugeAndTinyValues() {
+        XCTAssertEqual(decimalText(9.2e18, decimals: 6, minimumDecimals: 1), "9200000000000000000.0")
+        let huge = decimalText(-1e300, decimals: 2)
+        XCTAssertTrue(huge.hasPrefix("-1000000000") && huge.count == 302, huge)
+        XCTAssertEqual(decimalText(.infinity, decimals: 2), "null")
+        XCTAssertEqual(decimalText(29.97, decimals: 2), "29.97")
+        XCTAssertEqual(decimalText(2, decimals: 2), "2")
+    }
+
     func testExactBilinearMatchesOpenCVOnKnownValues() {
         // 4x1 -> 3x1: OpenCV's INTER_LINEAR_EXACT gives [7, 50, 77] for [0, 40, 60, 80] (checked with cv2.resize).
         let row = GrayImage(width: 4, height: 1, pixels: [0, 40, 60, 80])

@@ -45,3 +45,64 @@ final class ImageFileTests: XCTestCase {
         }
     }
 }
+
+/// Inputs that once crashed fercam or took all memory (issue: no input crashes fercam).
+final class HostileImageTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("fercam-hostile-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let path = dir.appendingPathComponent(name).path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// A 10-byte PGM whose pixel is above maxval once trapped on overflow.
+    func testPixelAboveMaxvalIsClamped() throws {
+        let image = try PNM.decode(Array("P5 1 1 15\n".utf8) + [200], source: "a.pgm")
+        XCTAssertEqual(image.gray.pixels, [255])
+    }
+
+    /// A header claiming 16384 x 16384 colour pixels is refused before the 800 MB are allocated.
+    func testHugeNetpbmClaimIsRefusedBeforeAllocation() {
+        XCTAssertThrowsError(try PNM.decode(Array("P6 16384 16384 255\n".utf8) + [1, 2, 3], source: "b.ppm")) { error in
+            XCTAssertTrue("\(error)".contains("truncated pixel data"), "\(error)")
+        }
+        XCTAssertThrowsError(try PNM.decode(Array("P2 16384 16384 255 1 2 3".utf8), source: "c.pgm"))
+    }
+
+    /// A 30000 x 30000 JPEG or PNG header is refused before SDL_image decodes anything.
+    func testHugeHeadersAreRefusedBeforeDecoding() throws {
+        var jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10] + Array("JFIF".utf8) + [0, 1, 1, 0, 0, 1, 0, 1, 0, 0]
+        jpeg += [0xFF, 0xC0, 0x00, 0x11, 0x08, 0x75, 0x30, 0x75, 0x30, 0x03, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8)
+            + [0, 0, 0x75, 0x30, 0, 0, 0x75, 0x30, 8, 2, 0, 0, 0, 0, 0, 0, 0]
+        for (name, bytes) in [("big.jpg", jpeg), ("big.png", png)] {
+            let path = try write(name, bytes)
+            XCTAssertThrowsError(try ImageFile.loadGray(path)) { error in
+                XCTAssertEqual("\(error)", "\(path): the header claims 30000x30000 pixels; fercam decodes at most 16384 a side and 64 megapixels")
+            }
+        }
+    }
+
+    /// Devices and FIFOs named as images are refused instead of read forever.
+    func testSpecialFilesAreRefused() throws {
+        XCTAssertThrowsError(try ImageFile.loadGray("/dev/zero")) { error in
+            XCTAssertTrue("\(error)".hasSuffix("not a regular file"), "\(error)")
+        }
+        let fifo = dir.appendingPathComponent("pipe.jpg").path
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        XCTAssertThrowsError(try ImageFile.loadGray(fifo)) { error in
+            XCTAssertEqual("\(error)", "\(fifo): not a regular file")
+        }
+        let pgmFifo = dir.appendingPathComponent("pipe.pgm").path
+        XCTAssertEqual(mkfifo(pgmFifo, 0o600), 0)
+        XCTAssertThrowsError(try ImageFile.loadGray(pgmFifo))
+    }
+}
