@@ -47,13 +47,15 @@ let package = Package(
         .target(name: "Charts", dependencies: ["SDLKit", "Pipeline", "Frames"]),
         // The live window.
         .target(name: "LiveView", dependencies: ["Pipeline", "SDLKit", "ImageFiles", "Frames", "ExpressionModel", "Posix"]),
-        .executableTarget(name: "fercam", dependencies: [
+        // The command-line interface: commands, flags and their validation, errors reported once.
+        .target(name: "FercamCLI", dependencies: [
             "Pipeline", "LiveView", "Charts", "FaceDetection", "ExpressionModel", "DNNLKit", "Frames", "ImageFiles", "SDLKit", "V4L2Kit", "Posix",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
+        .executableTarget(name: "fercam", dependencies: ["FercamCLI"]),
 
         .testTarget(name: "FramesTests", dependencies: ["Frames"]),
-        .testTarget(name: "ImageFilesTests", dependencies: ["ImageFiles", "Frames"]),
+        .testTarget(name: "ImageFilesTests", dependencies: ["ImageFiles", "Frames"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FaceDetectionTests", dependencies: ["FaceDetection", "Frames", "ImageFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ExpressionModelTests", dependencies: ["ExpressionModel", "DNNLKit", "Frames"], resources: [.copy("Fixtures")]),
         .testTarget(name: "V4L2KitTests", dependencies: ["V4L2Kit", "Frames"]),
@@ -62,3 +64,27 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "ImageFiles", "FaceDetection", "Frames"]),
     ]
 )
+
+// libFuzzer harnesses, one per parser of untrusted bytes (docs/reliability.md). Declared only for `make fuzz`,
+// which sets FERCAM_FUZZ and builds with -sanitize=fuzzer,address: libFuzzer supplies `main`, so these
+// executables have none and a plain `swift build` must not try to link them.
+if Context.environment["FERCAM_FUZZ"] != nil {
+    let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzY4M", ["Frames"]),
+        ("FuzzPNM", ["ImageFiles", "Frames"]),
+        ("FuzzImageFile", ["ImageFiles"]),
+        ("FuzzCascade", ["FaceDetection", "Frames"]),
+        ("FuzzModelFile", ["ExpressionModel"]),
+        ("FuzzLabels", ["Pipeline"]),
+        ("FuzzFlags", ["FercamCLI"]),
+    ]
+    package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"))
+    package.targets.append(.target(name: "FuzzSupport", dependencies: ["CFuzzDriver"], path: "Fuzz/Support"))
+    for harness in harnesses {
+        package.targets.append(
+            .executableTarget(
+                name: harness.name, dependencies: harness.dependencies + ["FuzzSupport"], path: "Fuzz/\(harness.name)",
+                swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+        package.products.append(.executable(name: harness.name, targets: [harness.name]))
+    }
+}

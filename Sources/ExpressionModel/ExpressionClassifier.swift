@@ -29,15 +29,13 @@ public final class ExpressionClassifier: @unchecked Sendable {
 
     public init(path: String, precision: Precision = .fp32, cropping: FaceCropping = .init()) throws {
         self.path = path
-        let file = try SafeTensorsFile(path: path)
-        description = try ModelDescription(file: file)
-        let weights = try ModelWeights(file: file, description: description)
+        let file = try ModelFile(path: path)
+        description = file.description
         if precision == .bf16 && !Engine.supportsBF16 {
-            throw ModelFileError.badMetadata(
-                path: path, key: "precision",
-                detail: "bf16 needs AVX-512 BF16 or AMX, and this CPU (\(Engine.instructionSet)) has neither")
+            throw ModelFileError.unsupportedPrecision(
+                path: path, detail: "bf16 needs AVX-512 BF16 or AMX, and this CPU (\(Engine.instructionSet)) has neither")
         }
-        network = try Network(description: description, weights: weights, precision: precision)
+        network = try Network(description: description, weights: file.weights, precision: precision)
         self.cropping = cropping
     }
 

@@ -11,6 +11,7 @@ public enum ModelFileError: Error, CustomStringConvertible, Sendable {
     case wrongShape(path: String, tensor: String, expected: [Int], found: [Int])
     case unsupportedType(path: String, tensor: String, type: String)
     case badMetadata(path: String, key: String, detail: String)
+    case unsupportedPrecision(path: String, detail: String)
 
     public var description: String {
         switch self {
@@ -24,6 +25,7 @@ public enum ModelFileError: Error, CustomStringConvertible, Sendable {
                 "\(path): tensor \(tensor) has shape \(found), expected \(expected) from the architecture in the metadata"
         case let .unsupportedType(path, tensor, type): return "\(path): tensor \(tensor) has type \(type), expected F32"
         case let .badMetadata(path, key, detail): return "\(path): metadata \"\(key)\": \(detail)"
+        case let .unsupportedPrecision(path, detail): return "\(path): cannot run on this CPU: \(detail)"
         }
     }
 }
@@ -36,7 +38,8 @@ final class MappedFile: @unchecked Sendable {
     init(path: String) throws(ModelFileError) {
         self.path = path
         let fd: Int32
-        do { fd = try syscall("open") { open(path, O_RDONLY | O_CLOEXEC) } } catch {
+        // O_NONBLOCK: a FIFO named as a model must be refused below, not wait for a writer.
+        do { fd = try syscall("open") { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) } } catch {
             throw .cannotOpen(path: path, reason: error.message)
         }
         defer { close(fd) }

@@ -22,7 +22,9 @@ public final class ByteReader {
 
     /// Opens `path`. With `regularFileOnly`, devices, FIFOs and directories are refused before a byte
     /// is read (a FIFO would block and /dev/zero never end), for files that must be read whole.
-    public convenience init(path: String, regularFileOnly: Bool = false) throws(FrameFormatError) {
+    public convenience init(path: String, regularFileOnly: Bool = false, bufferSize: Int = 1 << 20)
+        throws(FrameFormatError)
+    {
         let fd: Int32
         // O_NONBLOCK keeps opening a FIFO from waiting for a writer; it is cleared once the file is known.
         let flags = O_RDONLY | O_CLOEXEC | (regularFileOnly ? O_NONBLOCK : 0)
@@ -37,7 +39,7 @@ public final class ByteReader {
             }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         }
-        self.init(fileDescriptor: fd, name: path, ownsDescriptor: true)
+        self.init(fileDescriptor: fd, name: path, ownsDescriptor: true, bufferSize: bufferSize)
     }
 
     deinit { if ownsDescriptor { close(fd) } }

@@ -4,7 +4,9 @@ public final class Y4MReader {
     public var source: String { input.name }
     public private(set) var framesRead = 0
     private let input: ByteReader
-    private static let maximumDimension = 16384
+    /// Documented limits (docs/reliability.md): 16384 a side and 64 megapixels, as for images.
+    public static let maximumDimension = 16384
+    public static let maximumPixels = 1 << 26
 
     public convenience init(path: String) throws(FrameFormatError) {
         try self.init(reader: try ByteReader(path: path))
@@ -57,8 +59,8 @@ public final class Y4MReader {
             }
         }
         guard let w = width, let h = height else { throw fail("header lacks W (width) or H (height)") }
-        guard (1...maximumDimension).contains(w), (1...maximumDimension).contains(h) else {
-            throw fail("frame size \(w)x\(h) is out of range")
+        guard (1...maximumDimension).contains(w), (1...maximumDimension).contains(h), w * h <= maximumPixels else {
+            throw fail("frame size \(w)x\(h) is out of range (at most \(maximumDimension) a side, \(maximumPixels >> 20) megapixels)")
         }
         header.width = w
         header.height = h
@@ -81,9 +83,16 @@ public final class Y4MReader {
         guard line.starts(with: Array("FRAME".utf8)), line.count == 5 || line[5] == UInt8(ascii: " ") else {
             throw fail("expected a FRAME marker, found \(describe(line))")
         }
+        // Grown 16 MiB at a time, so a header that claims huge frames costs memory only for bytes that exist.
         let count = header.frameByteCount
-        var bytes = [UInt8](repeating: 0, count: count)
-        let got = try input.read(into: &bytes, at: 0, count: count)
+        var bytes = [UInt8](), got = 0
+        while got < count {
+            let chunk = min(count - got, 1 << 24)
+            bytes.append(contentsOf: repeatElement(0, count: chunk))
+            let read = try input.read(into: &bytes, at: got, count: chunk)
+            got += read
+            if read < chunk { break }
+        }
         guard got == count else { throw fail("truncated frame, expected \(count) bytes, got \(got)") }
         framesRead += 1
         return YUVFrame(width: header.width, height: header.height, subsampling: header.subsampling, bytes: bytes)

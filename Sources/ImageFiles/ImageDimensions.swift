@@ -1,50 +1,132 @@
-/// An image's size read from its header, before any pixel is decoded, so that a small file claiming
-/// 30000 x 30000 pixels is refused instead of taking gigabytes. JPEG, PNG, BMP, GIF and WebP are read;
-/// other formats are bounded by the file size limit alone.
+/// An image's format and size read from its first bytes, before any pixel is decoded, so that a small
+/// file claiming 30000 x 30000 pixels is refused instead of taking gigabytes. Only formats read here are
+/// handed to SDL2_image: a format whose size fercam cannot check is not decoded at all.
 enum ImageDimensions {
     /// The largest side fercam decodes, and the largest picture (an RGB copy of it is 192 MB).
     static let maximumSide = 16384
     static let maximumPixels = 64 << 20
+    /// How much of a file is read to find its size (GIF extensions and JPEG metadata come first).
+    static let headBytes = 1 << 20
+    static let supportedFormats = "JPEG, PNG, BMP, GIF, WebP, TIFF, TGA or Netpbm"
 
-    /// Width and height from the first bytes of a file, or nil when the format is not one read here.
-    static func read(_ b: [UInt8]) -> (width: Int, height: Int)? {
-        func be16(_ i: Int) -> Int? { i + 2 <= b.count ? Int(b[i]) << 8 | Int(b[i + 1]) : nil }
-        func le16(_ i: Int) -> Int? { i + 2 <= b.count ? Int(b[i]) | Int(b[i + 1]) << 8 : nil }
-        func be32(_ i: Int) -> Int? { i + 4 <= b.count ? (be16(i)! << 16) | be16(i + 2)! : nil }
-        func le32(_ i: Int) -> Int? { i + 4 <= b.count ? le16(i)! | (le16(i + 2)! << 16) : nil }
-        func starts(_ s: [UInt8], at i: Int = 0) -> Bool { i + s.count <= b.count && Array(b[i..<(i + s.count)]) == s }
+    struct Header: Equatable {
+        var format: String
+        var width: Int
+        var height: Int
+    }
 
-        if starts([0x89, 0x50, 0x4E, 0x47]), let w = be32(16), let h = be32(20) { return (w, h) }
-        if starts(Array("GIF8".utf8)), let w = le16(6), let h = le16(8) { return (w, h) }
-        if starts(Array("BM".utf8)), let w = le32(18), let h = le32(22) {
-            return (Int(Int32(truncatingIfNeeded: w)).magnitude.asInt, Int(Int32(truncatingIfNeeded: h)).magnitude.asInt)
+    /// The format `b` (the first bytes of the file `name`) is in, by its signature, when fercam decodes it.
+    static func format(_ b: [UInt8], name: String) -> String? {
+        func starts(_ s: [UInt8], at i: Int = 0) -> Bool { i + s.count <= b.count && b[i..<(i + s.count)].elementsEqual(s) }
+        if starts([0x89, 0x50, 0x4E, 0x47]) { return "PNG" }
+        if starts(Array("GIF8".utf8)) { return "GIF" }
+        if starts(Array("BM".utf8)) { return "BMP" }
+        if starts(Array("RIFF".utf8)), starts(Array("WEBP".utf8), at: 8) { return "WebP" }
+        if starts(Array("II*\0".utf8)) || starts(Array("MM\0*".utf8)) { return "TIFF" }
+        if starts([0xFF, 0xD8]) { return "JPEG" }
+        if name.lowercased().hasSuffix(".tga") { return "TGA" }
+        return nil
+    }
+
+    /// The header of `b`, the first bytes of the file `name` (TGA has no signature: it is known by name),
+    /// or nil when the format is not one fercam decodes or its size is not within `b`.
+    static func read(_ b: [UInt8], name: String) -> Header? {
+        func be16(_ i: Int) -> Int? { i >= 0 && i + 2 <= b.count ? Int(b[i]) << 8 | Int(b[i + 1]) : nil }
+        func le16(_ i: Int) -> Int? { i >= 0 && i + 2 <= b.count ? Int(b[i]) | Int(b[i + 1]) << 8 : nil }
+        func be32(_ i: Int) -> Int? { i >= 0 && i + 4 <= b.count ? (be16(i)! << 16) | be16(i + 2)! : nil }
+        func le32(_ i: Int) -> Int? { i >= 0 && i + 4 <= b.count ? le16(i)! | (le16(i + 2)! << 16) : nil }
+        func starts(_ s: String, at i: Int = 0) -> Bool {
+            let s = Array(s.utf8)
+            return i + s.count <= b.count && b[i..<(i + s.count)].elementsEqual(s)
         }
-        if starts(Array("RIFF".utf8)), starts(Array("WEBP".utf8), at: 8) {
-            if starts(Array("VP8X".utf8), at: 12), b.count >= 30 {
-                return (1 + (Int(b[24]) | Int(b[25]) << 8 | Int(b[26]) << 16), 1 + (Int(b[27]) | Int(b[28]) << 8 | Int(b[29]) << 16))
+        func header(_ format: String, _ w: Int?, _ h: Int?) -> Header? {
+            guard let w, let h else { return nil }
+            return Header(format: format, width: w, height: h)
+        }
+
+        if b.count >= 4, b[0] == 0x89, starts("PNG", at: 1) {
+            return header("PNG", be32(16), be32(20))
+        }
+        if starts("GIF8") { return gif(b, le16) }
+        if starts("BM"), let w = le32(18), let h = le32(22) {
+            // Height is signed (negative: rows stored top-down).
+            return Header(format: "BMP", width: w, height: Int(Int32(truncatingIfNeeded: h)).magnitude.asInt)
+        }
+        if starts("RIFF"), starts("WEBP", at: 8) {
+            if starts("VP8X", at: 12), b.count >= 30 {
+                return Header(
+                    format: "WebP", width: 1 + (Int(b[24]) | Int(b[25]) << 8 | Int(b[26]) << 16),
+                    height: 1 + (Int(b[27]) | Int(b[28]) << 8 | Int(b[29]) << 16))
             }
-            if starts(Array("VP8L".utf8), at: 12), b.count >= 25 {
-                let bits = Int(b[21]) | Int(b[22]) << 8 | Int(b[23]) << 16 | Int(b[24]) << 24
-                return (1 + bits & 0x3FFF, 1 + (bits >> 14) & 0x3FFF)
+            if starts("VP8L", at: 12), let bits = le32(21) {
+                return Header(format: "WebP", width: 1 + (bits & 0x3FFF), height: 1 + ((bits >> 14) & 0x3FFF))
             }
-            if starts(Array("VP8 ".utf8), at: 12), let w = le16(26), let h = le16(28) { return (w & 0x3FFF, h & 0x3FFF) }
+            if starts("VP8 ", at: 12), let w = le16(26), let h = le16(28) {
+                return Header(format: "WebP", width: w & 0x3FFF, height: h & 0x3FFF)
+            }
             return nil
         }
-        if starts([0xFF, 0xD8]) {
-            // Walk the marker segments to the first start-of-frame (SOF0-15 but DHT, JPG and DAC).
-            var i = 2
-            while i + 4 <= b.count, b[i] == 0xFF {
-                let marker = b[i + 1]
-                if marker == 0xFF { i += 1; continue }
-                guard let length = be16(i + 2) else { return nil }
-                if (0xC0...0xCF).contains(marker) && ![0xC4, 0xC8, 0xCC].contains(marker) {
-                    guard let h = be16(i + 5), let w = be16(i + 7) else { return nil }
-                    return (w, h)
+        if starts("II*\0") { return tiff(b, le16, le32) }
+        if starts("MM\0*") { return tiff(b, be16, be32) }
+        if b.count >= 2, b[0] == 0xFF, b[1] == 0xD8 { return jpeg(b, be16) }
+        if name.lowercased().hasSuffix(".tga") { return header("TGA", le16(12), le16(14)) }
+        return nil
+    }
+
+    /// JPEG: the marker segments walked to the first start-of-frame (SOF0-15 but DHT, JPG and DAC).
+    private static func jpeg(_ b: [UInt8], _ be16: (Int) -> Int?) -> Header? {
+        var i = 2
+        while i + 4 <= b.count, b[i] == 0xFF {
+            let marker = b[i + 1]
+            if marker == 0xFF {
+                i += 1
+                continue
+            }
+            guard let length = be16(i + 2) else { return nil }
+            if (0xC0...0xCF).contains(marker) && ![0xC4, 0xC8, 0xCC].contains(marker) {
+                guard let h = be16(i + 5), let w = be16(i + 7) else { return nil }
+                return Header(format: "JPEG", width: w, height: h)
+            }
+            i += 2 + length
+        }
+        return nil
+    }
+
+    /// GIF: the logical screen, grown to hold the first frame, whose own size is what the decoder allocates.
+    private static func gif(_ b: [UInt8], _ le16: (Int) -> Int?) -> Header? {
+        guard let screenWidth = le16(6), let screenHeight = le16(8), b.count > 10 else { return nil }
+        var i = 13 + (b[10] & 0x80 != 0 ? 3 << (Int(b[10] & 7) + 1) : 0)
+        while i < b.count {
+            switch b[i] {
+            case 0x21:  // extension: label, then sub-blocks up to an empty one
+                i += 2
+                while i < b.count, b[i] != 0 { i += 1 + Int(b[i]) }
+                i += 1
+            case 0x2C:  // image descriptor
+                guard let left = le16(i + 1), let top = le16(i + 3), let w = le16(i + 5), let h = le16(i + 7) else {
+                    return nil
                 }
-                i += 2 + length
+                return Header(format: "GIF", width: max(screenWidth, left + w), height: max(screenHeight, top + h))
+            default:  // trailer or garbage: no frame to decode, the decoder will say so
+                return Header(format: "GIF", width: screenWidth, height: screenHeight)
             }
         }
         return nil
+    }
+
+    /// TIFF: ImageWidth (256) and ImageLength (257) from the first image file directory.
+    private static func tiff(_ b: [UInt8], _ u16: (Int) -> Int?, _ u32: (Int) -> Int?) -> Header? {
+        guard let directory = u32(4), let count = u16(directory) else { return nil }
+        var width: Int?, height: Int?
+        for entry in 0..<count {
+            let at = directory + 2 + entry * 12
+            guard let tag = u16(at), let type = u16(at + 2) else { return nil }
+            guard tag == 256 || tag == 257 else { continue }
+            let value = type == 3 ? u16(at + 8) : u32(at + 8)  // SHORT or LONG
+            if tag == 256 { width = value } else { height = value }
+        }
+        guard let width, let height else { return nil }
+        return Header(format: "TIFF", width: width, height: height)
     }
 }
 

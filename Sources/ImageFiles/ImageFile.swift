@@ -5,56 +5,84 @@ import Posix
 public enum ImageFile {
     /// Extensions fercam treats as images when it lists a directory.
     public static let extensions: Set<String> = [
-        "jpg", "jpeg", "png", "pgm", "ppm", "pnm", "bmp", "tga", "tif", "tiff", "webp",
+        "jpg", "jpeg", "png", "pgm", "ppm", "pnm", "bmp", "gif", "tga", "tif", "tiff", "webp",
     ]
-    /// Netpbm files are read whole; this bounds a 16384 x 16384 gray or a 8192 x 8192 color image.
-    static let netpbmByteLimit = 256 << 20
 
     /// Decodes one image to RGB.
     public static func loadRGB(_ path: String) throws(ImageFileError) -> RGBImage {
-        switch try netpbm(path) {
-        case .rgb(let rgb)?: return rgb
-        case .gray(let g)?:
+        switch try load(path) {
+        case .netpbm(.rgb(let rgb)): return rgb
+        case .netpbm(.gray(let g)):
             return RGBImage(width: g.width, height: g.height, pixels: g.pixels.flatMap { [$0, $0, $0] })
-        case nil: return try decodeChecked(path)
+        case .decoded(let rgb): return rgb
         }
     }
 
     /// Decodes one image straight to gray (exact for PGM, BT.601 luma otherwise).
     public static func loadGray(_ path: String) throws(ImageFileError) -> GrayImage {
-        if let image = try netpbm(path) { return image.gray }
-        return try decodeChecked(path).grayscale()
+        switch try load(path) {
+        case .netpbm(let image): return image.gray
+        case .decoded(let rgb): return rgb.grayscale()
+        }
     }
 
     /// Every format's file size limit: far above any real photograph, far below what could exhaust memory.
     static let fileByteLimit = 256 << 20
 
-    /// SDL2_image decoding, after the file is known to be a regular file of sane size whose header
-    /// (where fercam can read it) does not claim more pixels than the documented maximum.
-    static func decodeChecked(_ path: String) throws(ImageFileError) -> RGBImage {
+    private enum Loaded {
+        case netpbm(PNM.Image)
+        case decoded(RGBImage)
+    }
+
+    /// The one way in: a regular file of sane size, its format told by its first bytes (not its name),
+    /// Netpbm decoded natively, and only formats whose size fercam can read from the header handed to
+    /// SDL2_image, after that size is checked against the documented maximum.
+    private static func load(_ path: String) throws(ImageFileError) -> Loaded {
         let head: [UInt8]
         do {
-            let reader = try ByteReader(path: path, regularFileOnly: true)
-            var buffer = [UInt8](repeating: 0, count: 1 << 20)
-            let count = try reader.read(into: &buffer, at: 0, count: buffer.count)
-            head = Array(buffer[0..<count])
-        } catch {
-            throw ImageFileError(path: path, reason: error.reason)
-        }
-        if case .regular(let size)? = try? FileKind(path: path), size > fileByteLimit {
-            throw ImageFileError(
-                path: path, reason: "file of \(size >> 20) MiB is larger than the \(fileByteLimit >> 20) MiB images may have")
-        }
-        if let (w, h) = ImageDimensions.read(head) {
-            let side = ImageDimensions.maximumSide, pixels = ImageDimensions.maximumPixels
-            guard w > 0, h > 0 else { throw ImageFileError(path: path, reason: "the header claims an empty \(w)x\(h) image") }
-            guard w <= side, h <= side, w * h <= pixels else {
+            let reader = try ByteReader(path: path, regularFileOnly: true, bufferSize: 1 << 16)
+            var size = ImageDimensions.headBytes
+            if case .regular(let bytes)? = try? FileKind(path: path) { size = bytes }
+            guard size <= fileByteLimit else {
                 throw ImageFileError(
                     path: path,
-                    reason: "the header claims \(w)x\(h) pixels; fercam decodes at most \(side) a side and \(pixels >> 20) megapixels")
+                    reason: "file of \(size >> 20) MiB is larger than the \(fileByteLimit >> 20) MiB images may have")
             }
+            var buffer = [UInt8](repeating: 0, count: min(size, ImageDimensions.headBytes))
+            let count = try reader.read(into: &buffer, at: 0, count: buffer.count)
+            head = Array(buffer[0..<count])
+            if PNM.isNetpbm(head) {
+                // The rest of the file follows the head through the same reader.
+                let rest = try reader.readToEnd(limit: fileByteLimit - head.count)
+                return .netpbm(try PNM.decode(head + rest, source: path))
+            }
+        } catch let error as ImageFileError {
+            throw error
+        } catch let error as FrameFormatError {
+            // The reader's messages start with the path; the image error adds it again.
+            let text = error.description
+            throw ImageFileError(
+                path: path, reason: text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text)
+        } catch {
+            throw ImageFileError(path: path, reason: "\(error)")
         }
-        return try SDLImageCodec.decodeRGB(path: path)
+        guard let format = ImageDimensions.format(head, name: path) else {
+            throw ImageFileError(path: path, reason: "not an image fercam reads (\(ImageDimensions.supportedFormats))")
+        }
+        guard let header = ImageDimensions.read(head, name: path) else {
+            throw ImageFileError(path: path, reason: "truncated or corrupt \(format) header: no image size in it")
+        }
+        let (w, h) = (header.width, header.height)
+        let side = ImageDimensions.maximumSide, pixels = ImageDimensions.maximumPixels
+        guard w > 0, h > 0 else {
+            throw ImageFileError(path: path, reason: "the \(header.format) header claims an empty \(w)x\(h) image")
+        }
+        guard w <= side, h <= side, w * h <= pixels else {
+            throw ImageFileError(
+                path: path,
+                reason: "the header claims \(w)x\(h) pixels; fercam decodes at most \(side) a side and \(pixels >> 20) megapixels")
+        }
+        return .decoded(try SDLImageCodec.decodeRGB(path: path))
     }
 
     /// Writes a PNG (snapshots, screenshots, charts).
@@ -76,17 +104,5 @@ public enum ImageFile {
     public static func isImageName(_ name: String) -> Bool {
         guard let dot = name.lastIndex(of: ".") else { return false }
         return extensions.contains(name[name.index(after: dot)...].lowercased())
-    }
-
-    /// The decoded image when `path` names a Netpbm file, nil for other formats.
-    static func netpbm(_ path: String) throws(ImageFileError) -> PNM.Image? {
-        let lower = path.lowercased()
-        guard lower.hasSuffix(".pgm") || lower.hasSuffix(".ppm") || lower.hasSuffix(".pnm") else { return nil }
-        do { return try PNM.decode(ByteReader(path: path, regularFileOnly: true).readToEnd(limit: netpbmByteLimit), source: path) } catch {
-            throw ImageFileError(
-                path: path,
-                reason: error.description.hasPrefix(path + ": ")
-                    ? String(error.description.dropFirst(path.count + 2)) : error.description)
-        }
     }
 }

@@ -14,6 +14,11 @@ public enum PNM {
         }
     }
 
+    /// Whether `head` starts with a Netpbm signature (P1 to P6; decode says which it supports).
+    public static func isNetpbm(_ head: [UInt8]) -> Bool {
+        head.count >= 2 && head[0] == UInt8(ascii: "P") && (UInt8(ascii: "1")...UInt8(ascii: "6")).contains(head[1])
+    }
+
     public static func decode(_ data: [UInt8], source: String) throws(FrameFormatError) -> Image {
         var position = 0
         func fail(_ reason: String) -> FrameFormatError {

@@ -40,8 +40,18 @@ final class ImageFileTests: XCTestCase {
         try Data([0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, 1, 2]).write(to: URL(fileURLWithPath: jpg))
         XCTAssertThrowsError(try ImageFile.loadGray(png))
         XCTAssertThrowsError(try ImageFile.loadGray(jpg)) { error in
+            XCTAssertEqual("\(error)", jpg + ": truncated or corrupt JPEG header: no image size in it")
+        }
+        // A JPEG whose size is fine but whose data is not: SDL2_image's own reason, not a stale one.
+        let sof: [UInt8] = [0xFF, 0xD8, 0xFF, 0xC0, 0, 11, 8, 0, 8, 0, 8, 1, 1, 0x11, 0]
+        try Data(sof + [1, 2, 3]).write(to: URL(fileURLWithPath: jpg))
+        XCTAssertThrowsError(try ImageFile.loadGray(jpg)) { error in
             XCTAssertTrue("\(error)".hasPrefix(jpg + ": cannot decode image: "), "\(error)")
             XCTAssertFalse("\(error)".contains("PNG"), "\(error)")
+        }
+        try Data("not an image".utf8).write(to: URL(fileURLWithPath: png))
+        XCTAssertThrowsError(try ImageFile.loadGray(png)) { error in
+            XCTAssertEqual("\(error)", png + ": not an image fercam reads (JPEG, PNG, BMP, GIF, WebP, TIFF, TGA or Netpbm)")
         }
     }
 }
@@ -88,6 +98,25 @@ final class HostileImageTests: XCTestCase {
             XCTAssertThrowsError(try ImageFile.loadGray(path)) { error in
                 XCTAssertEqual("\(error)", "\(path): the header claims 30000x30000 pixels; fercam decodes at most 16384 a side and 64 megapixels")
             }
+        }
+        // TIFF (little-endian, ImageWidth and ImageLength as LONG) and a TGA known by its name.
+        var tiff: [UInt8] = Array("II*\0".utf8) + [8, 0, 0, 0, 2, 0]
+        tiff += [0, 1, 4, 0, 1, 0, 0, 0, 0x30, 0x75, 0, 0] + [1, 1, 4, 0, 1, 0, 0, 0, 0x30, 0x75, 0, 0]
+        let tga: [UInt8] = [0, 0, 2] + [UInt8](repeating: 0, count: 9) + [0x30, 0x75, 0x30, 0x75, 24, 0]
+        for (name, bytes) in [("big.tif", tiff), ("big.tga", tga)] {
+            let path = try write(name, bytes)
+            XCTAssertThrowsError(try ImageFile.loadGray(path)) { error in
+                XCTAssertTrue("\(error)".contains("claims 30000x30000 pixels"), "\(error)")
+            }
+        }
+    }
+
+    /// Found by the image fuzzer: a 1x1 GIF screen whose first frame, 14406x24889 pixels at row 18759, made
+    /// SDL2_image allocate over 2 GB. The frame's own size is what counts.
+    func testGIFFrameLargerThanItsScreenIsRefused() throws {
+        let fixture = try XCTUnwrap(Bundle.module.path(forResource: "Fixtures/gif-frame-larger-than-screen", ofType: "gif"))
+        XCTAssertThrowsError(try ImageFile.loadGray(fixture)) { error in
+            XCTAssertTrue("\(error)".hasSuffix("the header claims 14406x43648 pixels; fercam decodes at most 16384 a side and 64 megapixels"), "\(error)")
         }
     }
 

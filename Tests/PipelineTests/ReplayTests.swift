@@ -100,7 +100,7 @@ final class ReplayTests: XCTestCase {
         XCTAssertEqual(try source.next()?.source, dir.path + "/a.pgm")
         XCTAssertEqual(try source.next()?.source, dir.path + "/b.pgm")
         XCTAssertThrowsError(try source.next()) { error in
-            XCTAssertTrue("\(error)".hasPrefix(dir.path + "/c.png: cannot decode image"), "\(error)")
+            XCTAssertTrue("\(error)".hasPrefix(dir.path + "/c.png: not an image fercam reads"), "\(error)")
         }
         XCTAssertThrowsError(try ImageSource(path: dir.path + "/missing")) { error in
             XCTAssertEqual("\(error)", dir.path + "/missing: No such file or directory")

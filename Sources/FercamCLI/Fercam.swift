@@ -6,9 +6,11 @@ import Frames
 import Pipeline
 import Glibc
 
-@main
-struct Fercam: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The command tree. A library so that the fuzz harness for flags parses exactly what the binary parses.
+public struct Fercam: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "fercam",
         abstract: "Real-time facial-expression recognition for Linux webcams.",
         subcommands: [Run.self, Detect.self, Eval.self, Bench.self],
@@ -17,7 +19,7 @@ struct Fercam: ParsableCommand {
 
     /// The one place errors are reported: the argument parser's own (usage, --help, exit codes) as it
     /// words them, every other error as one `fercam: ...` line and exit status 1.
-    static func main() {
+    public static func main() {
         var command: any ParsableCommand
         do { command = try parseAsRoot() } catch { exit(withError: error) }
         do { try command.run() } catch let error as ExitCode { exit(withError: error) } catch {

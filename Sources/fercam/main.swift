@@ -1,0 +1,3 @@
+import FercamCLI
+
+Fercam.main()
