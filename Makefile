@@ -12,7 +12,7 @@ REF_VENV := .venv-ref
 TRAIN_VENV := .venv-train
 PY_REF := $(REF_VENV)/bin/python
 
-.PHONY: deps build run test train-smoke bench bench-detect bench-model screenshot reference-setup golden train-setup train export clean install-udev
+.PHONY: deps build run test fuzz soak train-smoke bench bench-detect bench-model screenshot reference-setup golden train-setup train export clean install-udev
 
 ## Install the Debian packages that are missing (non-interactive; sudo only when not root).
 deps:
@@ -38,6 +38,16 @@ test: deps
 	  $(PY_REF) scripts/reference/haar_golden.py --faces "$(FACES)" --gray-out .cache/faces-gray; \
 	else echo "note: $(FACES) is absent; tests that need the shared data will be skipped"; fi
 	swift test -c release
+
+## libFuzzer harnesses for every parser of untrusted bytes (docs/reliability.md): each runs FUZZ_SECONDS
+## (default 180); a crash, leak, timeout or out-of-memory fails, its input kept in .cache/fuzz/findings.
+FUZZ_SECONDS ?= 180
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz/run.sh
+
+## An hour of synthetic 640x480 video through the whole pipeline at full speed; resident memory must stay flat.
+soak: build
+	scripts/soak.sh
 
 $(REF_VENV)/.installed: scripts/reference/requirements.txt
 	python3 -m venv $(REF_VENV)

@@ -4,6 +4,8 @@ import Posix
 /// Unbuffered writes, so that what was written survives a crash or a signal.
 public final class ByteWriter {
     public let name: String
+    /// Bytes this writer has written (the file offset, for a file it created).
+    public private(set) var bytesWritten = 0
     private let fd: Int32
     private let ownsDescriptor: Bool
 
@@ -36,6 +38,16 @@ public final class ByteWriter {
             }
             if n == 0 { throw FrameFormatError(source: name, reason: "write failed: no progress") }
             done += n
+            bytesWritten += n
+        }
+    }
+
+    /// Cuts a regular file back to `length` bytes, so that a write that failed halfway (a full disk)
+    /// leaves no partial record. Pipes and terminals cannot be cut; there it does nothing.
+    public func truncate(to length: Int) {
+        if ftruncate(fd, off_t(length)) == 0 {
+            _ = lseek(fd, off_t(length), SEEK_SET)
+            bytesWritten = length
         }
     }
 }

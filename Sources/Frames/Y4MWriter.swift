@@ -21,12 +21,22 @@ public final class Y4MWriter {
                 source: output.name, frame: framesWritten,
                 reason: "frame is \(frame.width)x\(frame.height) but the stream is \(header.width)x\(header.height)")
         }
-        if !headerWritten {
-            try output.write(Array(header.encoded.utf8))
-            headerWritten = true
+        // A write that fails partway (a full disk) is cut back to the last whole frame: the file stays valid.
+        let end = output.bytesWritten
+        do {
+            if !headerWritten {
+                try output.write(Array(header.encoded.utf8))
+                headerWritten = true
+            }
+            // One write per frame keeps the marker and the planes together on disk.
+            try output.write(Array("FRAME\n".utf8) + frame.bytes)
+        } catch {
+            output.truncate(to: end)
+            if end == 0 { headerWritten = false }
+            throw FrameFormatError(
+                source: output.name, frame: framesWritten,
+                reason: "\(error.reason); the file keeps the \(framesWritten) whole frames before it")
         }
-        // One write per frame keeps the marker and the planes together on disk.
-        try output.write(Array("FRAME\n".utf8) + frame.bytes)
         framesWritten += 1
     }
 }

@@ -95,6 +95,35 @@ final class Y4MTests: XCTestCase {
         }
     }
 
+    /// A full disk during a recording, made with a file size limit (EFBIG is what a full disk's ENOSPC
+    /// looks like to the writer): the file keeps only whole frames and stays readable.
+    func testFullDiskKeepsOnlyWholeFrames() throws {
+        let file = path("full.y4m")
+        let header = Y4MHeader(width: 32, height: 16, colorspace: "420jpeg")
+        let writer = try Y4MWriter(path: file, header: header)
+        let frameBytes = 6 + header.frameByteCount, headerBytes = header.encoded.utf8.count
+        let previousHandler = signal(SIGXFSZ, SIG_IGN)
+        var saved = rlimit()
+        getrlimit(RLIMIT_FSIZE, &saved)
+        var limited = saved
+        limited.rlim_cur = rlim_t(headerBytes + frameBytes * 3 + frameBytes / 2)
+        setrlimit(RLIMIT_FSIZE, &limited)
+        var failure: Error?
+        for seed in 0..<5 where failure == nil {
+            do { try writer.write(pattern(32, 16, .yuv420, seed: seed)) } catch { failure = error }
+        }
+        setrlimit(RLIMIT_FSIZE, &saved)
+        signal(SIGXFSZ, previousHandler)
+
+        let error = try XCTUnwrap(failure)
+        XCTAssertTrue("\(error)".hasSuffix("; the file keeps the 3 whole frames before it"), "\(error)")
+        let size = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int)
+        XCTAssertEqual(size, headerBytes + 3 * frameBytes)
+        let reader = try Y4MReader(path: file)
+        for seed in 0..<3 { XCTAssertEqual(try reader.next(), pattern(32, 16, .yuv420, seed: seed)) }
+        XCTAssertNil(try reader.next())
+    }
+
     func testMissingFile() {
         XCTAssertThrowsError(try Y4MReader(path: "/nonexistent/clip.y4m")) { error in
             XCTAssertEqual("\(error)", "/nonexistent/clip.y4m: No such file or directory")
