@@ -79,8 +79,8 @@ struct Run: ParsableCommand {
         if stdout { try runHeadless(analyser) } else { try runWindow(analyser) }
     }
 
-    func openInput() throws -> (source: any FrameSource, name: String, live: Bool) {
-        if let input { return (try InputSource.open(input), input == "-" ? "stdin" : input, false) }
+    func openInput(stop: StopSignal? = nil) throws -> (source: any FrameSource, name: String, live: Bool) {
+        if let input { return (try InputSource.open(input, stop: stop), input == "-" ? "stdin" : input, false) }
         let request = CaptureRequest(size: captureSize!, framesPerSecond: fps)
         return (try InputSource.camera(device, request: request), device, true)
     }
@@ -95,7 +95,7 @@ struct Run: ParsableCommand {
             written += 1
             if let frames, written >= frames { stop.requestStop() }
         }
-        let opened = try openInput()
+        let opened = try openInput(stop: stop)
         var source: any FrameSource = StoppableSource(opened.source, stop: stop)
         if let record { source = RecordingSource(source, path: record) }
         _ = try headless.run(&source, emit: emit)

@@ -12,6 +12,9 @@ public final class ByteReader {
     private var end = 0
     public private(set) var offset = 0
     private var atEOF = false
+    /// Asked while waiting for a pipe or terminal: when it returns true the input ends there, as if
+    /// closed. A signal handled on another thread cannot interrupt a blocking read, so stdin is polled.
+    public var stopRequested: (@Sendable () -> Bool)?
 
     public init(fileDescriptor: Int32, name: String, ownsDescriptor: Bool, bufferSize: Int = 1 << 20) {
         self.fd = fileDescriptor
@@ -51,6 +54,10 @@ public final class ByteReader {
             end -= start
             start = 0
         }
+        if let stopRequested, try !waitForInput(until: stopRequested) {
+            atEOF = true
+            return
+        }
         let n: Int
         do {
             n = try syscall("read") {
@@ -61,6 +68,19 @@ public final class ByteReader {
         }
         if n == 0 { atEOF = true }
         end += n
+    }
+
+    /// Waits, a tenth of a second at a time, until the descriptor is readable (true) or a stop is requested.
+    private func waitForInput(until stopRequested: () -> Bool) throws(FrameFormatError) -> Bool {
+        var request = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while !stopRequested() {
+            let ready: Int32
+            do { ready = try syscall("poll") { poll(&request, 1, 100) } } catch {
+                throw FrameFormatError(source: name, byteOffset: offset, reason: "poll failed: \(error.message)")
+            }
+            if ready > 0 { return true }
+        }
+        return false
     }
 
     /// A line without its `\n`; nil at end of input; throws when no newline comes within `limit` bytes.

@@ -5,9 +5,12 @@ public struct Y4MSource: FrameSource {
     let reader: Y4MReader
     let name: String
 
-    public init(path: String) throws(FrameFormatError) {
+    /// `stop` ends a stream from standard input while it waits for bytes (Ctrl-C with nothing arriving).
+    public init(path: String, stop: StopSignal? = nil) throws(FrameFormatError) {
         if path == "-" {
-            reader = try Y4MReader(reader: ByteReader(fileDescriptor: 0, name: "stdin", ownsDescriptor: false))
+            let input = ByteReader(fileDescriptor: 0, name: "stdin", ownsDescriptor: false)
+            if let stop { input.stopRequested = { stop.received != nil } }
+            reader = try Y4MReader(reader: input)
             name = "stdin"
         } else {
             reader = try Y4MReader(path: path)

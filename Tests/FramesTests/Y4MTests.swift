@@ -104,15 +104,16 @@ final class Y4MTests: XCTestCase {
         let frameBytes = 6 + header.frameByteCount, headerBytes = header.encoded.utf8.count
         let previousHandler = signal(SIGXFSZ, SIG_IGN)
         var saved = rlimit()
-        getrlimit(RLIMIT_FSIZE, &saved)
+        let fileSize = __rlimit_resource_t(RLIMIT_FSIZE.rawValue)
+        getrlimit(fileSize, &saved)
         var limited = saved
         limited.rlim_cur = rlim_t(headerBytes + frameBytes * 3 + frameBytes / 2)
-        setrlimit(RLIMIT_FSIZE, &limited)
+        setrlimit(fileSize, &limited)
         var failure: Error?
         for seed in 0..<5 where failure == nil {
             do { try writer.write(pattern(32, 16, .yuv420, seed: seed)) } catch { failure = error }
         }
-        setrlimit(RLIMIT_FSIZE, &saved)
+        setrlimit(fileSize, &saved)
         signal(SIGXFSZ, previousHandler)
 
         let error = try XCTUnwrap(failure)
