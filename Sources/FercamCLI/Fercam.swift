@@ -4,6 +4,7 @@ import ExpressionModel
 import FaceDetection
 import Frames
 import Pipeline
+import V4L2Kit
 import Glibc
 
 /// The command tree. A library so that the fuzz harness for flags parses exactly what the binary parses.
@@ -23,8 +24,19 @@ public struct Fercam: ParsableCommand {
         var command: any ParsableCommand
         do { command = try parseAsRoot() } catch { exit(withError: error) }
         do { try command.run() } catch let error as ExitCode { exit(withError: error) } catch {
-            printError("\(error)")
+            printError("\(error)" + hint(for: error))
             exit(withError: ExitCode.failure)
+        }
+    }
+
+    /// What to type next, for the errors where that is a fercam command or flag: the libraries'
+    /// messages say what went wrong and where, only the command line knows its own flags.
+    static func hint(for error: any Error) -> String {
+        switch error as? CaptureError {
+        case .noSuchDevice?: return ". List cameras with `fercam --list-devices`, or replay a file with `fercam --input clip.y4m`"
+        case .notACaptureDevice?: return "; see `fercam --list-devices`"
+        case .unsupportedSize?: return " (choose one with --size)"
+        default: return ""
         }
     }
 }
@@ -87,12 +99,12 @@ struct ModelOptions: ParsableArguments {
             "Convolution arithmetic: fp32, or bf16 on CPUs with AVX-512 BF16 or AMX (about 3x faster with AMX, slower without)."
     )
     var precision: Precision = .fp32
-    @Option(help: "Margin added around each detector box before cropping, as a fraction of the box side.")
+    @Option(help: "Margin added around each detector box before cropping, as a fraction of the box side (negative: tighter).")
     var margin: Double = FaceCropping().margin
 
     func validate() throws {
-        guard (0...1).contains(margin) else {
-            throw ValidationError("--margin must be between 0 and 1 (got \(margin))")
+        guard (-0.25...1).contains(margin) else {
+            throw ValidationError("--margin must be from -0.25 to 1 (got \(margin))")
         }
     }
 

@@ -34,6 +34,7 @@ public final class ByteReader {
         do { fd = try syscall("open") { open(path, flags) } } catch {
             throw FrameFormatError(source: path, reason: error.message)
         }
+        var size = bufferSize
         if regularFileOnly {
             var info = stat()
             guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
@@ -41,8 +42,10 @@ public final class ByteReader {
                 throw FrameFormatError(source: path, reason: "not a regular file")
             }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+            // A small file needs no megabyte of buffer (labels, cascades and photos are read one after another).
+            size = min(bufferSize, max(4096, Int(info.st_size) + 1))
         }
-        self.init(fileDescriptor: fd, name: path, ownsDescriptor: true, bufferSize: bufferSize)
+        self.init(fileDescriptor: fd, name: path, ownsDescriptor: true, bufferSize: size)
     }
 
     deinit { if ownsDescriptor { close(fd) } }

@@ -18,21 +18,19 @@ public enum CaptureError: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String {
         switch self {
         case .noSuchDevice(let path):
-            return
-                "\(path): no such camera. List cameras with `fercam --list-devices`, or replay a file with `fercam --input clip.y4m`"
+            return "\(path): no such camera"
         case .permissionDenied(let path):
             return
                 "\(path): permission denied. Install the udev rules (`sudo make install-udev`, see README) or add yourself to the video group"
         case .busy(let path):
             return "\(path): the camera is busy (another program is using it); close it and try again"
         case let .notACaptureDevice(path, card):
-            return
-                "\(path): \(card) is not a video capture device (try another /dev/video*; see `fercam --list-devices`)"
+            return "\(path): \(card) is not a video capture device (try another /dev/video* device)"
         case let .cannotStream(path, card):
             return "\(path): \(card) cannot stream with memory-mapped buffers"
         case let .unsupportedSize(path, requested, offered):
             return
-                "\(path): the camera cannot capture \(requested); it offers \(offered.map(\.description).joined(separator: ", ")) (use --size)"
+                "\(path): the camera cannot capture \(requested); it offers \(offered.map(\.description).joined(separator: ", "))"
         case let .unsupportedFormat(path, offered):
             return "\(path): no usable pixel format (the camera offers \(offered.joined(separator: ", ")))"
         case .unplugged(let path):

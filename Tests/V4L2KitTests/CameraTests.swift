@@ -152,7 +152,7 @@ final class CameraTests: XCTestCase {
                 "/dev/video-test", requested: FrameSize(width: 1920, height: 1080), offered: wrongSize.sizes))
         XCTAssertEqual(
             error?.description,
-            "/dev/video-test: the camera cannot capture 1920x1080; it offers 640x480, 4x2 (use --size)")
+            "/dev/video-test: the camera cannot capture 1920x1080; it offers 640x480, 4x2")
 
         let adjusts = ScriptedDevice()
         adjusts.sizes = []
@@ -201,7 +201,7 @@ final class CameraTests: XCTestCase {
     }
 
     func testOpenErrorsAreActionable() {
-        XCTAssertTrue(CaptureError.noSuchDevice("/dev/video7").description.contains("--list-devices"))
+        XCTAssertEqual(CaptureError.noSuchDevice("/dev/video7").description, "/dev/video7: no such camera")
         XCTAssertTrue(CaptureError.permissionDenied("/dev/video0").description.contains("install-udev"))
         XCTAssertThrowsError(try V4L2Device(path: "/dev/video-does-not-exist")) { error in
             XCTAssertEqual((error as? DeviceFailure)?.code, ENOENT)
