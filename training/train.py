@@ -183,6 +183,33 @@ def make_optimiser(model, args, steps_per_epoch):
     return optimiser, schedule
 
 
+def resume(path: pathlib.Path, model, ema, optimiser, schedule, device) -> tuple[int, float]:
+    """Restores a run from its last checkpoint; returns the next epoch and the best score so far."""
+    state = torch.load(path, weights_only=False, map_location=device)
+    model.load_state_dict(state["model"])
+    if ema is not None and "ema" in state:
+        ema.load_state_dict(state["ema"])
+    optimiser.load_state_dict(state["optimiser"])
+    schedule.load_state_dict(state["schedule"])
+    torch.set_rng_state(state["rng"])
+    print(f"resumed from {path} at epoch {state['epoch'] + 1}", file=sys.stderr)
+    return state["epoch"] + 1, state["best_score"]
+
+
+def log_epoch(log, epoch: int, args, loss: float, result: dict, score: float, lr: float, seconds: float) -> dict:
+    """One line of log.jsonl (the model card's training table) and one line on stderr."""
+    dev = {m: round(d["accuracy"], 4) for m, d in result.get("devset", {}).items()}
+    record = {"epoch": epoch + 1, "loss": loss, "val_fer2013": result["fer2013"]["accuracy"],
+              "val_fer2013_macro_f1": result["fer2013"]["macro_f1"], "val_ferplus": result["ferplus"]["accuracy"],
+              "val_ferplus_macro_f1": result["ferplus"]["macro_f1"], "devset": dev, "score": score,
+              "lr": lr, "seconds": seconds, "device": args.device}
+    log.write(json.dumps(record) + "\n")
+    log.flush()
+    print(f"epoch {epoch + 1}/{args.epochs}: loss {loss:.4f}, val FER2013 {record['val_fer2013']:.4f}, "
+          f"FER+ {record['val_ferplus']:.4f}, dev {dev}, {seconds:.0f} s", file=sys.stderr, flush=True)
+    return record
+
+
 def model_config(width: float) -> ModelConfig:
     base = ModelConfig()
     scale = lambda c: int(round(c * width / 8)) * 8
@@ -223,19 +250,12 @@ def main(argv=None) -> None:
         {**{k: str(v) for k, v in vars(args).items()}, "model": config.to_json(),
          "augmentation": dataclasses.asdict(Augmentation()), "host": socket.gethostname()}, indent=1) + "\n")
 
-    start_epoch, best_score = 0, -1.0
+    # Resume.
     last_path, best_path = args.out / "last.pt", args.out / "best.pt"
-    if args.resume and last_path.exists():
-        state = torch.load(last_path, weights_only=False, map_location=device)
-        model.load_state_dict(state["model"])
-        if ema is not None and "ema" in state:
-            ema.load_state_dict(state["ema"])
-        optimiser.load_state_dict(state["optimiser"])
-        schedule.load_state_dict(state["schedule"])
-        torch.set_rng_state(state["rng"])
-        start_epoch, best_score = state["epoch"] + 1, state["best_score"]
-        print(f"resumed from {last_path} at epoch {start_epoch}", file=sys.stderr)
+    start_epoch, best_score = resume(last_path, model, ema, optimiser, schedule, device) \
+        if args.resume and last_path.exists() else (0, -1.0)
 
+    # Epochs: train, evaluate, log, keep the best and the last.
     generator = torch.Generator().manual_seed(args.seed + start_epoch)
     with (args.out / "log.jsonl").open("a") as log:
         for epoch in range(start_epoch, args.epochs):
@@ -245,15 +265,7 @@ def main(argv=None) -> None:
             evaluated = ema.module if ema is not None else model
             result = evaluate(evaluated, val, devset, mean, std)
             score = selection_score(result)
-            dev = {m: round(d["accuracy"], 4) for m, d in result.get("devset", {}).items()}
-            record = {"epoch": epoch + 1, "loss": loss, "val_fer2013": result["fer2013"]["accuracy"],
-                      "val_fer2013_macro_f1": result["fer2013"]["macro_f1"], "val_ferplus": result["ferplus"]["accuracy"],
-                      "val_ferplus_macro_f1": result["ferplus"]["macro_f1"], "devset": dev, "score": score,
-                      "lr": schedule.get_last_lr()[0], "seconds": time.time() - began, "device": args.device}
-            log.write(json.dumps(record) + "\n")
-            log.flush()
-            print(f"epoch {epoch + 1}/{args.epochs}: loss {loss:.4f}, val FER2013 {record['val_fer2013']:.4f}, "
-                  f"FER+ {record['val_ferplus']:.4f}, dev {dev}, {record['seconds']:.0f} s", file=sys.stderr, flush=True)
+            log_epoch(log, epoch, args, loss, result, score, schedule.get_last_lr()[0], time.time() - began)
             extra = {"config": config.to_json(), "mean": mean, "std": std, "epoch": epoch}
             if score > best_score:
                 best_score = score
