@@ -1,13 +1,15 @@
 /// An image's format and size read from its first bytes, before any pixel is decoded, so that a small
 /// file claiming 30000 x 30000 pixels is refused instead of taking gigabytes. Only formats read here are
-/// handed to SDL2_image: a format whose size fercam cannot check is not decoded at all.
+/// handed to SDL2_image: a format whose size fercam cannot check is not decoded at all. GIF is one:
+/// SDL2_image skips frames it cannot decode and allocates for any later frame's size, anywhere in the
+/// file (the image fuzzer found a 62-byte GIF that asked for 4 GB).
 enum ImageDimensions {
     /// The largest side fercam decodes, and the largest picture (an RGB copy of it is 192 MB).
     static let maximumSide = 16384
     static let maximumPixels = 64 << 20
-    /// How much of a file is read to find its size (GIF extensions and JPEG metadata come first).
+    /// How much of a file is read to find its size (JPEG metadata can come first).
     static let headBytes = 1 << 20
-    static let supportedFormats = "JPEG, PNG, BMP, GIF, WebP, TIFF, TGA or Netpbm"
+    static let supportedFormats = "JPEG, PNG, BMP, WebP, TIFF, TGA or Netpbm"
 
     struct Header: Equatable {
         var format: String
@@ -19,7 +21,6 @@ enum ImageDimensions {
     static func format(_ b: [UInt8], name: String) -> String? {
         func starts(_ s: [UInt8], at i: Int = 0) -> Bool { i + s.count <= b.count && b[i..<(i + s.count)].elementsEqual(s) }
         if starts([0x89, 0x50, 0x4E, 0x47]) { return "PNG" }
-        if starts(Array("GIF8".utf8)) { return "GIF" }
         if starts(Array("BM".utf8)) { return "BMP" }
         if starts(Array("RIFF".utf8)), starts(Array("WEBP".utf8), at: 8) { return "WebP" }
         if starts(Array("II*\0".utf8)) || starts(Array("MM\0*".utf8)) { return "TIFF" }
@@ -47,7 +48,6 @@ enum ImageDimensions {
         if b.count >= 4, b[0] == 0x89, starts("PNG", at: 1) {
             return header("PNG", be32(16), be32(20))
         }
-        if starts("GIF8") { return gif(b, le16) }
         if starts("BM"), let w = le32(18), let h = le32(22) {
             // Height is signed (negative: rows stored top-down).
             return Header(format: "BMP", width: w, height: Int(Int32(truncatingIfNeeded: h)).magnitude.asInt)
@@ -88,28 +88,6 @@ enum ImageDimensions {
                 return Header(format: "JPEG", width: w, height: h)
             }
             i += 2 + length
-        }
-        return nil
-    }
-
-    /// GIF: the logical screen, grown to hold the first frame, whose own size is what the decoder allocates.
-    private static func gif(_ b: [UInt8], _ le16: (Int) -> Int?) -> Header? {
-        guard let screenWidth = le16(6), let screenHeight = le16(8), b.count > 10 else { return nil }
-        var i = 13 + (b[10] & 0x80 != 0 ? 3 << (Int(b[10] & 7) + 1) : 0)
-        while i < b.count {
-            switch b[i] {
-            case 0x21:  // extension: label, then sub-blocks up to an empty one
-                i += 2
-                while i < b.count, b[i] != 0 { i += 1 + Int(b[i]) }
-                i += 1
-            case 0x2C:  // image descriptor
-                guard let left = le16(i + 1), let top = le16(i + 3), let w = le16(i + 5), let h = le16(i + 7) else {
-                    return nil
-                }
-                return Header(format: "GIF", width: max(screenWidth, left + w), height: max(screenHeight, top + h))
-            default:  // trailer or garbage: no frame to decode, the decoder will say so
-                return Header(format: "GIF", width: screenWidth, height: screenHeight)
-            }
         }
         return nil
     }

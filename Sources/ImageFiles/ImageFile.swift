@@ -5,7 +5,7 @@ import Posix
 public enum ImageFile {
     /// Extensions fercam treats as images when it lists a directory.
     public static let extensions: Set<String> = [
-        "jpg", "jpeg", "png", "pgm", "ppm", "pnm", "bmp", "gif", "tga", "tif", "tiff", "webp",
+        "jpg", "jpeg", "png", "pgm", "ppm", "pnm", "bmp", "tga", "tif", "tiff", "webp",
     ]
 
     /// Decodes one image to RGB.
