@@ -1,5 +1,6 @@
 import CSDL2Image
 import Frames
+import Posix
 
 /// JPEG, PNG, BMP, TGA, TIFF and WebP through SDL2_image: decoding to RGB, and PNG writing.
 ///
@@ -8,8 +9,12 @@ import Frames
 enum SDLImageCodec {
     static func decodeRGB(path: String) throws(ImageFileError) -> RGBImage {
         SDL_ClearError()  // an earlier failure's message must not stand in for this one's
-        guard let loaded = IMG_Load(path) else {
-            throw ImageFileError(path: path, reason: "cannot decode image: \(lastError())")
+        // libpng and libjpeg print their own warnings on stderr; they become part of the one error line
+        // (or are dropped when the image decodes), never a second line before it.
+        let (decoded, chatter) = capturingStandardError { IMG_Load(path) }
+        guard let loaded = decoded else {
+            let detail = chatter.split(separator: "\n").first.map { " (\($0))" } ?? ""
+            throw ImageFileError(path: path, reason: "cannot decode image: \(lastError())\(detail)")
         }
         defer { SDL_FreeSurface(loaded) }
         guard let rgb = SDL_ConvertSurfaceFormat(loaded, SDL_PIXELFORMAT_RGB24.rawValue, 0) else {

@@ -111,6 +111,19 @@ final class HostileImageTests: XCTestCase {
         }
     }
 
+    /// libpng's own complaint goes into fercam's one line instead of onto stderr before it.
+    func testLibraryChatterJoinsTheOneErrorLine() throws {
+        var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8)
+        png += [0, 0, 0, 4, 0, 0, 0, 4, 8, 0, 0, 0, 0, 0x8C, 0x9A, 0xC1, 0xA2]  // 4x4 gray, its CRC
+        png += [0, 0, 0, 4, 0xFF, 0x55, 0, 0] + Array("abcd".utf8)  // a chunk type libpng refuses
+        let path = try write("chunk.png", png)
+        XCTAssertThrowsError(try ImageFile.loadGray(path)) { error in
+            XCTAssertEqual(
+                "\(error)",
+                "\(path): cannot decode image: Error reading the PNG file. (libpng error: [FF]U[00][00]: invalid chunk type)")
+        }
+    }
+
     /// Found by the image fuzzer: a 1x1 GIF screen whose first frame is 14406x24889 pixels (SDL2_image
     /// allocated over 2 GB), and a GIF whose first frame is fine but whose later, undecodable one is
     /// 65279x65535 (4 GB). SDL2_image skips bad frames and sizes any later one, so fercam refuses GIF.

@@ -1,0 +1,40 @@
+import Glibc
+import Synchronization
+
+/// Runs `body` with file descriptor 2 pointed at an unlinked temporary file and returns what C libraries wrote
+/// there meanwhile (libpng prints its own "libpng error: ..." lines before SDL2_image reports), so that
+/// fercam can fold that text into its one error line instead of letting it reach the terminal.
+///
+/// Descriptor 2 is process-wide: captures are serialised by one lock, and fercam's own output goes
+/// to stderr only from `main()` after work has stopped, so nothing of fercam's is swallowed. If the
+/// redirection cannot be set up, `body` runs with stderr as it is.
+public func capturingStandardError<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> (T, String) {
+    try standardErrorLock.withLock { _ throws(E) -> (T, String) in
+        let file = tmpfile()
+        let memory = file.map { fileno($0) } ?? -1
+        let saved = memory >= 0 ? dup(2) : -1
+        guard memory >= 0, saved >= 0, dup2(memory, 2) >= 0 else {
+            if let file { fclose(file) }
+            if saved >= 0 { close(saved) }
+            return (try body(), "")
+        }
+        defer {
+            dup2(saved, 2)
+            close(saved)
+            fclose(file)
+        }
+        let result = try body()
+        var text: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        var offset: off_t = 0
+        while text.count < 1 << 16 {
+            let n = chunk.withUnsafeMutableBytes { pread(memory, $0.baseAddress, $0.count, offset) }
+            if n <= 0 { break }
+            text += chunk[0..<n]
+            offset += off_t(n)
+        }
+        return (result, String(decoding: text, as: UTF8.self))
+    }
+}
+
+private let standardErrorLock = Mutex<Void>(())
