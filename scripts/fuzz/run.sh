@@ -33,7 +33,7 @@ for h in "${harnesses[@]}"; do
   mkdir -p "$corpus" "$findings"
   log="$work/$h.log"
   # 2 GB RSS and 10 s per input are far above what any input may cost (docs/reliability.md).
-  if ASAN_OPTIONS=detect_leaks=1 "$scratch/release/$h" "$corpus" "$work/seeds/$h" \
+  if ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=scripts/fuzz/lsan.supp "$scratch/release/$h" "$corpus" "$work/seeds/$h" \
       -max_total_time="$seconds" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
       -artifact_prefix="$findings/" -print_final_stats=1 >"$log" 2>&1; then
     result=ok
@@ -41,7 +41,7 @@ for h in "${harnesses[@]}"; do
     result=FAILED status=1
   fi
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
-  took=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$log" | grep -o '[0-9]* second' | grep -o '[0-9]*' || echo "$seconds")
+  took=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$log" | grep -o '[0-9]* second' | grep -o '[0-9]*' || echo "?")
   echo "$h: $result, $runs executions in ${took}s, corpus $(ls "$corpus" | wc -l) inputs" | tee -a "$summary"
   [ "$result" = ok ] || { grep -m3 -E 'ERROR|SUMMARY|==[0-9]+==' "$log" >&2 || true; ls "$findings" >&2; }
 done
