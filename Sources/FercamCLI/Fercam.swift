@@ -23,7 +23,10 @@ public struct Fercam: ParsableCommand {
     public static func main() {
         var command: any ParsableCommand
         do { command = try parseAsRoot() } catch { exit(withError: error) }
-        do { try command.run() } catch let error as ExitCode { exit(withError: error) } catch {
+        do { try command.run() } catch {
+            // The parser's own requests and errors (help, `help SUBCOMMAND`, exit codes, validation) are
+            // raised from run() too; the parser words and exits them. Every other error is fercam's.
+            if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") { exit(withError: error) }
             printError("\(error)" + hint(for: error))
             exit(withError: ExitCode.failure)
         }

@@ -1,0 +1,38 @@
+import Foundation
+import XCTest
+
+/// The built binary's command line: help for every command goes to stdout with status 0, a bad flag
+/// is one usage error with status 64, a missing file one `fercam:` line with status 1.
+final class CommandLineTests: XCTestCase {
+    private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = try XCTUnwrap(InterruptedRecordingTests.binary, "fercam is not built")
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    func testHelpForEveryCommand() throws {
+        for arguments in [["--help"], ["eval", "--help"], ["detect", "--help"], ["help", "bench"], ["run", "-h"]] {
+            let result = try run(arguments)
+            XCTAssertEqual(result.status, 0, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stdout.contains("USAGE:"), "\(arguments): \(result.stdout)")
+            XCTAssertEqual(result.stderr, "", "\(arguments)")
+        }
+    }
+
+    func testBadFlagAndMissingFile() throws {
+        let flag = try run(["--scale-factor", "1.0002", "--input", "x.y4m"])
+        XCTAssertEqual(flag.status, 64)
+        XCTAssertTrue(flag.stderr.hasPrefix("Error: --scale-factor must be from 1.01 to 10 (got 1.0002)"), flag.stderr)
+        let missing = try run(["detect", "/nonexistent/face.jpg"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertEqual(missing.stderr, "fercam: /nonexistent/face.jpg: No such file or directory\n")
+    }
+}
