@@ -41,8 +41,10 @@ let package = Package(
         .target(name: "ExpressionModel", dependencies: ["Frames", "DNNLKit", "Posix"], swiftSettings: fast),
         // Swift wrapper over libv4l2: camera capture behind a protocol.
         .target(name: "V4L2Kit", dependencies: ["CV4L2", "Frames", "Posix"]),
+        // Faces followed from frame to frame (ids), and their probabilities smoothed over time. Pure.
+        .target(name: "Tracking", dependencies: ["Frames"]),
         // Frame sources, per-frame analysis and JSON Lines output.
-        .target(name: "Pipeline", dependencies: ["Frames", "ImageFiles", "FaceDetection", "ExpressionModel", "V4L2Kit", "Posix"]),
+        .target(name: "Pipeline", dependencies: ["Frames", "ImageFiles", "FaceDetection", "ExpressionModel", "Tracking", "V4L2Kit", "Posix"]),
         // Charts drawn offscreen: the reliability diagram of `fercam eval`.
         .target(name: "Charts", dependencies: ["SDLKit", "Pipeline", "Frames"]),
         // The live window.
@@ -58,6 +60,7 @@ let package = Package(
         .testTarget(name: "ImageFilesTests", dependencies: ["ImageFiles", "Frames"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FaceDetectionTests", dependencies: ["FaceDetection", "Frames", "ImageFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ExpressionModelTests", dependencies: ["ExpressionModel", "DNNLKit", "Frames"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrackingTests", dependencies: ["Tracking", "Frames"]),
         .testTarget(name: "V4L2KitTests", dependencies: ["V4L2Kit", "Frames"]),
         .testTarget(name: "LiveViewTests", dependencies: ["LiveView", "SDLKit", "ImageFiles", "Pipeline", "ExpressionModel", "FaceDetection", "Frames"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts", "Pipeline", "ImageFiles", "Frames"]),
