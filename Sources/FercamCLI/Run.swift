@@ -44,6 +44,7 @@ struct Run: ParsableCommand {
     var frames: Int?
     @OptionGroup var detector: DetectorOptions
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup(title: "Tracking and smoothing (video and cameras)") var trackingOptions: TrackingOptions
 
     func validate() throws {
         guard captureSize != nil else { throw ValidationError("--size must look like 640x480 (got \(size))") }
@@ -87,7 +88,9 @@ struct Run: ParsableCommand {
 
     func runHeadless(_ analyser: FrameAnalyser) throws {
         let stop = StopSignal()
-        let headless = HeadlessRun(analyser: analyser, includeTimings: !noTimings, includeAttention: attention)
+        let headless = HeadlessRun(
+            analyser: analyser, includeTimings: !noTimings, includeAttention: attention,
+            tracking: trackingOptions.makeTracking())
         let out = ByteWriter(fileDescriptor: 1, name: "stdout", ownsDescriptor: false)
         var written = 0
         let emit: (String) throws -> Void = { line in
@@ -110,8 +113,8 @@ struct Run: ParsableCommand {
         // Peek at the first frame for the window size, then hand it back in front of the rest.
         guard let first = try source.next() else { throw InputError("\(opened.name): no frames") }
         let options = LiveOptions(
-            paced: !fast, recordPath: record, title: "fercam — \(opened.name)", frameLimit: frames, exitAtEnd: exitAtEnd
-        )
+            paced: !fast, recordPath: record, title: "fercam — \(opened.name)", frameLimit: frames, exitAtEnd: exitAtEnd,
+            tracking: source.frameRate == nil ? nil : trackingOptions.makeTracking())
         let shortName =
             opened.live ? opened.name : String(opened.name.split(separator: "/").last ?? Substring(opened.name))
         let session = try LiveSession(

@@ -18,12 +18,15 @@ public struct LiveOptions: Sendable {
     public var frameLimit: Int?
     /// Close when the input ends instead of showing its last frame until quit.
     public var exitAtEnd = false
+    /// Tracks and smoothing (nil for still images).
+    public var tracking: FaceTracking?
 
     public init(
         paced: Bool = true, recordPath: String? = nil, overlay: OverlayOptions = OverlayOptions(),
         title: String = "fercam",
-        frameLimit: Int? = nil, exitAtEnd: Bool = false
+        frameLimit: Int? = nil, exitAtEnd: Bool = false, tracking: FaceTracking? = nil
     ) {
+        self.tracking = tracking
         self.exitAtEnd = exitAtEnd
         self.paced = paced
         self.recordPath = recordPath
@@ -78,9 +81,16 @@ public final class LiveSession {
             captureDone.signal()
         }
         capture.name = "fercam-capture"
-        let analysis = Thread { [state, captured, analysed] in
+        let analysis = Thread { [state, captured, analysed, options] in
+            // Tracking runs on the analysis thread, in frame order, on the frames analysed (dropped ones are
+            // gaps the smoothing weighs by their time stamps).
+            var tracking = options.tracking
             while let frame = captured.take() {
-                do { analysed.put((frame, try analyserBox.value.analyse(frame))) } catch {
+                do {
+                    var result = try analyserBox.value.analyse(frame)
+                    tracking?.apply(to: &result)
+                    analysed.put((frame, result))
+                } catch {
                     state.failure = error
                     state.requestStop()
                     break

@@ -5,20 +5,26 @@ public struct HeadlessRun {
     public let analyser: FrameAnalyser
     public let includeTimings: Bool
     public let includeAttention: Bool
+    /// Tracking for sources with a frame rate (video, cameras); still images are not tracked.
+    public let tracking: FaceTracking?
 
-    public init(analyser: FrameAnalyser, includeTimings: Bool, includeAttention: Bool = false) {
+    public init(
+        analyser: FrameAnalyser, includeTimings: Bool, includeAttention: Bool = false, tracking: FaceTracking? = nil
+    ) {
         self.analyser = analyser
         self.includeTimings = includeTimings
         self.includeAttention = includeAttention
+        self.tracking = tracking
     }
 
     /// Emits one JSON line per frame; a fault in the input is thrown after every earlier frame was emitted.
     public func run(_ source: inout some FrameSource, emit: (String) throws -> Void) throws -> Int {
         var count = 0
+        var tracking = source.frameRate == nil ? nil : self.tracking
         while let frame = try source.next() {
-            try emit(
-                JSONLines.encode(
-                    try analyser.analyse(frame), includeTimings: includeTimings, includeAttention: includeAttention))
+            var analysis = try analyser.analyse(frame)
+            tracking?.apply(to: &analysis)
+            try emit(JSONLines.encode(analysis, includeTimings: includeTimings, includeAttention: includeAttention))
             count += 1
         }
         return count

@@ -1,4 +1,5 @@
 import Frames
+import Tracking
 
 /// A JSON value whose object keys keep the order they were written in, so output is stable byte for byte.
 public indirect enum JSONValue: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
@@ -57,11 +58,16 @@ public enum JSONLines {
 
     static func face(_ face: DetectedFace, classNames: [String], includeAttention: Bool) -> JSONValue {
         var fields: [(String, JSONValue)] = [("box", .box(face.box))]
-        if let e = face.expression {
-            fields += [
-                ("label", .string(e.label)), ("score", .number(Double(e.score), decimals: 4)),
-                ("scores", .object(zip(classNames, e.scores).map { ($0, .number(Double($1), decimals: 4)) })),
-            ]
+        if let track = face.track {
+            fields += [("id", .int(track.id)), ("age", .int(track.age)), ("age_s", .number(track.seconds, decimals: 3))]
+        }
+        if let e = face.expression, let shown = face.shown(classNames: classNames) {
+            fields += expression(label: shown.label, score: shown.score, scores: shown.scores, classNames: classNames)
+            if face.track != nil {
+                fields.append(("uncertain", .bool(shown.uncertain)))
+                fields.append(
+                    ("raw", .object(expression(label: e.label, score: e.score, scores: e.scores, classNames: classNames))))
+            }
             if includeAttention {
                 let map = e.output.lastAttention
                 fields.append(
@@ -75,6 +81,13 @@ public enum JSONLines {
             }
         }
         return .object(fields)
+    }
+
+    static func expression(label: String, score: Float, scores: [Float], classNames: [String]) -> [(String, JSONValue)] {
+        [
+            ("label", .string(label)), ("score", .number(Double(score), decimals: 4)),
+            ("scores", .object(zip(classNames, scores).map { ($0, .number(Double($1), decimals: 4)) })),
+        ]
     }
 
     /// `fercam detect --json`: one object per image.
@@ -114,6 +127,19 @@ public enum JSONLines {
                     ("first", .array(report.unreadable.prefix(5).map { .string("\($0.path): \($0.reason)") })),
                 ])
             ))
+        return JSONValue.object(fields).encoded
+    }
+
+    /// `fercam stability --json`: one smoothing setting's figures.
+    public static func stability(_ s: StabilitySummary, smoothing: Double, expected: String?) -> String {
+        var fields: [(String, JSONValue)] = [
+            ("smoothing_s", .number(smoothing, decimals: 3)), ("tracks", .int(s.tracks)), ("frames", .int(s.frames)),
+            ("track_seconds", .number(s.seconds, decimals: 3)), ("switches", .int(s.switches)),
+            ("switches_per_s", .number(s.switchesPerSecond, decimals: 4)),
+            ("off_majority", .number(s.offMajorityShare, decimals: 4)),
+            ("uncertain", .number(s.uncertainShare, decimals: 4)),
+        ]
+        if let expected { fields += [("expected", .string(expected)), ("shows_expected", .number(s.expectedShare, decimals: 4))] }
         return JSONValue.object(fields).encoded
     }
 
