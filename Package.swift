@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "ExpressionModelTests", dependencies: ["ExpressionModel", "DNNLKit", "Frames"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrackingTests", dependencies: ["Tracking", "Frames"]),
         .testTarget(name: "V4L2KitTests", dependencies: ["V4L2Kit", "Frames"]),
-        .testTarget(name: "LiveViewTests", dependencies: ["LiveView", "SDLKit", "ImageFiles", "Pipeline", "ExpressionModel", "FaceDetection", "Frames"]),
+        .testTarget(name: "LiveViewTests", dependencies: ["LiveView", "SDLKit", "ImageFiles", "Pipeline", "ExpressionModel", "FaceDetection", "Frames", "Tracking"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts", "Pipeline", "ImageFiles", "Frames"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "ImageFiles", "FaceDetection", "Frames"]),
     ]

@@ -1,6 +1,6 @@
 /// What a key does in the live window.
 enum KeyAction: Sendable {
-    case quit, pause, attention, bars, snapshot, record, fullscreen, help
+    case quit, pause, attention, bars, snapshot, record, fullscreen, help, nextFace
 }
 
 /// The one table of keys: the event loop dispatches through it and the help overlay lists it.
@@ -20,6 +20,7 @@ struct KeyBinding: Sendable {
         KeyBinding(keys: ["s"], label: "s", action: .snapshot, help: "snapshot (PNG of the window)"),
         KeyBinding(keys: ["r"], label: "r", action: .record, help: "start/stop recording"),
         KeyBinding(keys: ["f"], label: "f", action: .fullscreen, help: "fullscreen"),
+        KeyBinding(keys: ["tab"], label: "Tab / click", action: .nextFace, help: "choose the face whose bars show"),
         KeyBinding(keys: ["h"], label: "h", action: .help, help: "this help"),
     ]
 

@@ -126,6 +126,9 @@ public final class LiveSession {
                 switch event {
                 case .quit: action = .quit
                 case .key(let key): action = KeyBinding.action(for: key)
+                case let .click(x, y):
+                    action = nil
+                    select(at: (x, y), in: current?.1)
                 default: action = nil
                 }
                 switch action {
@@ -137,6 +140,7 @@ public final class LiveSession {
                 case .fullscreen: window.toggleFullscreen()
                 case .record: state.toggleRecording()
                 case .snapshot: try snapshot(current)
+                case .nextFace: selectNext(in: current?.1)
                 case nil: break
                 }
             }
@@ -166,6 +170,24 @@ public final class LiveSession {
             }
             display.waitForEvents(milliseconds: 4)
         }
+    }
+
+    /// Tab: the next track by id after the selected face's (wrapping round).
+    func selectNext(in analysis: FrameAnalysis?) {
+        guard let faces = analysis?.faces else { return }
+        let ids = faces.compactMap { $0.track?.id }.sorted()
+        guard !ids.isEmpty else { return }
+        let current = OverlayRenderer.selectedFace(faces, trackID: options.overlay.selectedTrack)
+            .flatMap { faces[$0].track?.id }
+        options.overlay.selectedTrack = ids.first { $0 > (current ?? Int.max) } ?? ids[0]
+    }
+
+    /// A click on a face selects its track.
+    func select(at point: (x: Int, y: Int), in analysis: FrameAnalysis?) {
+        let hit = analysis?.faces.first { f in
+            (f.box.x..<(f.box.x + f.box.width)).contains(point.x) && (f.box.y..<(f.box.y + f.box.height)).contains(point.y)
+        }
+        if let id = hit?.track?.id { options.overlay.selectedTrack = id }
     }
 
     /// Stage times smoothed over recent frames, so that the HUD is readable.

@@ -8,12 +8,34 @@ public struct OverlayOptions: Sendable, Equatable {
     public var attention = true
     public var bars = true
     public var help = false
+    /// The track whose class bars are shown (Tab or a click chooses it); nil: the largest face.
+    public var selectedTrack: Int?
 
-    public init(attention: Bool = true, bars: Bool = true, help: Bool = false) {
+    public init(attention: Bool = true, bars: Bool = true, help: Bool = false, selectedTrack: Int? = nil) {
         self.attention = attention
         self.bars = bars
         self.help = help
+        self.selectedTrack = selectedTrack
     }
+}
+
+/// Where the overlay put things in one frame.
+public struct OverlayPlan: Sendable {
+    public struct Placement: Sendable {
+        public var box: Rect
+        public var trackID: Int?
+        /// The face's label and its class-bar panel; nil where there was no room (or no panel for this face).
+        public var label: Rect?
+        public var panel: Rect?
+    }
+
+    public var hud: Rect
+    public var faces: [Placement]
+    /// Index of the face whose bars are shown.
+    public var selected: Int?
+
+    /// Every rectangle drawn: faces, labels, panels and the HUD.
+    public var drawn: [Rect] { [hud] + faces.flatMap { [$0.box, $0.label, $0.panel].compactMap { $0 } } }
 }
 
 /// The status lines in the corner.
@@ -68,26 +90,155 @@ public final class OverlayRenderer {
         }
     }
 
+    /// Draws everything and returns where labels and panels went (nothing overlaps a face, the HUD or each other).
+    @discardableResult
     public func draw(frame: YUVFrame, analysis: FrameAnalysis?, options: OverlayOptions, hud: HeadsUp) throws(SDLError)
+        -> OverlayPlan
     {
         window.setLogicalSize(width: frame.width, height: frame.height)
         window.clear(Color(0, 0, 0))
         try window.drawVideo(frame)
+        let hudLines = self.hudLines(hud)
+        var plan = OverlayPlan(
+            hud: hudRect(hudLines, width: frame.width, height: frame.height, faces: analysis?.faces.map(\.box) ?? []),
+            faces: [], selected: nil)
         if let analysis {
             if options.attention {
                 for face in analysis.faces {
                     if let e = face.expression { drawAttention(e.output.lastAttention, box: face.box) }
                 }
             }
-            let boxes = analysis.faces.map(\.box)
-            for face in analysis.faces {
-                drawFace(
-                    face, classNames: analysis.classNames, frameSize: (frame.width, frame.height), faceBoxes: boxes,
-                    bars: options.bars)
+            plan.faces = analysis.faces.map { OverlayPlan.Placement(box: $0.box, trackID: $0.track?.id) }
+            plan.selected = Self.selectedFace(analysis.faces, trackID: options.selectedTrack)
+            var layout = OverlayLayout(
+                width: frame.width, height: frame.height, faces: analysis.faces.map(\.box), hud: plan.hud)
+            for (i, face) in analysis.faces.enumerated() { drawBox(face, selected: i == plan.selected) }
+            // The selected face is placed first, then the others from the largest down.
+            let order = analysis.faces.indices.sorted { a, b in
+                (a == plan.selected ? 1 : 0, analysis.faces[a].box.area, -a)
+                    > (b == plan.selected ? 1 : 0, analysis.faces[b].box.area, -b)
+            }
+            for i in order {
+                let face = analysis.faces[i]
+                let shown = face.shown(classNames: analysis.classNames)
+                plan.faces[i].label = placeLabel(face, shown: shown, large: i == plan.selected, layout: &layout)
+                if i == plan.selected, options.bars, let shown {
+                    plan.faces[i].panel = placePanel(
+                        face, shown: shown, classNames: analysis.classNames, layout: &layout)
+                }
             }
         }
-        drawHUD(hud)
+        drawHUD(hudLines, in: plan.hud)
         if options.help { drawHelp(width: frame.width, height: frame.height) }
+        return plan
+    }
+
+    /// The face whose bars are shown: the chosen track while it is in view, else the largest face.
+    public static func selectedFace(_ faces: [DetectedFace], trackID: Int?) -> Int? {
+        if let trackID, let i = faces.firstIndex(where: { $0.track?.id == trackID }) { return i }
+        return faces.indices.max { (faces[$0].box.area, -$0) < (faces[$1].box.area, -$1) }
+    }
+
+    /// A track's colour, the same for as long as it lives (ten that stay apart, then they repeat).
+    public static func color(forTrack id: Int) -> Color {
+        let palette = [
+            Color(0, 220, 255), Color(255, 110, 200), Color(120, 230, 80), Color(255, 160, 60), Color(170, 140, 255),
+            Color(255, 240, 90), Color(60, 200, 170), Color(255, 90, 90), Color(150, 200, 255), Color(220, 180, 120),
+        ]
+        return palette[(id - 1 + palette.count * 1000) % palette.count]
+    }
+
+    /// The box in the track's colour (the expression's for untracked faces), thicker when selected.
+    func drawBox(_ face: DetectedFace, selected: Bool) {
+        let box = face.box
+        let tint =
+            face.track.map { Self.color(forTrack: $0.id) }
+            ?? face.expression.map { Self.color(for: $0.label) } ?? Color(0, 220, 255)
+        window.outline(box, Color(0, 0, 0, 160), thickness: 5)
+        window.outline(
+            Rect(x: box.x + 1, y: box.y + 1, width: box.width - 2, height: box.height - 2), tint,
+            thickness: selected && face.track != nil ? 4 : 3)
+    }
+
+    /// The label: the track id on the track's colour, then the expression on its own colour ("happy 81%";
+    /// "happy? 41%" when uncertain). Small and without the score for faces other than the selected one, and
+    /// just the id where even that does not fit.
+    func placeLabel(_ face: DetectedFace, shown: ShownExpression?, large: Bool, layout: inout OverlayLayout) -> Rect? {
+        let font = large ? label : small
+        let pad = large ? 6 : 4, height = font.lineHeight + (large ? 4 : 2)
+        let id = face.track.map { String($0.id) }
+        let text = shown.map { s in
+            s.label + (s.uncertain ? "?" : "") + (large ? " \(Int((s.score * 100).rounded()))%" : "")
+        }
+        let idWidth = id.map { font.width(of: $0) + 2 * pad } ?? 0
+        let textWidth = text.map { font.width(of: $0) + 2 * pad } ?? 0
+        var options = [(idWidth + textWidth, true)]
+        if id != nil && text != nil { options.append((idWidth, false)) }
+        for (width, withText) in options where width > 0 {
+            guard
+                let place = layout.claim(
+                    OverlayLayout.labelCandidates(for: face.box, width: width, height: height))
+            else { continue }
+            var x = place.x
+            if let id, let track = face.track {
+                let tint = Self.color(forTrack: track.id)
+                window.fill(Rect(x: x, y: place.y, width: idWidth, height: height), tint)
+                window.text(id, font: font, x: x + pad, y: place.y + (large ? 2 : 1), color: Self.textColor(on: tint))
+                x += idWidth
+            }
+            if withText, let text, let shown {
+                let tint = shown.uncertain ? Color(120, 120, 120) : Self.color(for: shown.label)
+                window.fill(Rect(x: x, y: place.y, width: textWidth, height: height), tint)
+                window.text(text, font: font, x: x + pad, y: place.y + (large ? 2 : 1), color: Self.textColor(on: tint))
+            }
+            return place
+        }
+        return nil
+    }
+
+    /// Per-class bars of the selected face: the shown (smoothed) probability as the bar, this frame's raw one as
+    /// a white tick; a header with the track id when there is one.
+    func placePanel(_ face: DetectedFace, shown: ShownExpression, classNames: [String], layout: inout OverlayLayout)
+        -> Rect?
+    {
+        let rowHeight = small.lineHeight + 2
+        let nameWidth = classNames.map { small.width(of: $0) }.max() ?? 50
+        let barWidth = 90
+        let header = face.track.map { "face \($0.id)" + (shown.uncertain ? "  uncertain" : "") }
+        let width = nameWidth + barWidth + 52
+        let height = rowHeight * (classNames.count + (header == nil ? 0 : 1)) + 8
+        guard let panel = layout.claim(layout.panelCandidates(for: face.box, width: width, height: height)) else {
+            return nil
+        }
+        window.fill(panel, Color(0, 0, 0, 170))
+        var rowY = panel.y + 4
+        if let header, let track = face.track {
+            let tint = Self.color(forTrack: track.id)
+            window.fill(Rect(x: panel.x, y: panel.y, width: 4, height: panel.height), tint)
+            window.text(header, font: small, x: panel.x + 10, y: rowY, color: tint)
+            rowY += rowHeight
+        }
+        let raw = face.expression?.scores
+        for (i, (name, p)) in zip(classNames, shown.scores).enumerated() {
+            let highlight = name == shown.label
+            window.text(
+                name, font: small, x: panel.x + 10, y: rowY,
+                color: highlight ? Color(255, 255, 255) : Color(200, 200, 200))
+            let barX = panel.x + 14 + nameWidth
+            window.fill(Rect(x: barX, y: rowY + 3, width: barWidth, height: rowHeight - 6), Color(255, 255, 255, 40))
+            window.fill(
+                Rect(x: barX, y: rowY + 3, width: max(1, Int(Float(barWidth) * p)), height: rowHeight - 6),
+                Self.color(for: name))
+            if let raw, face.track != nil, raw.indices.contains(i) {
+                let tick = barX + min(barWidth - 1, Int(Float(barWidth) * raw[i]))
+                window.fill(Rect(x: tick, y: rowY + 1, width: 2, height: rowHeight - 2), Color(255, 255, 255))
+            }
+            window.text(
+                "\(Int((p * 100).rounded()))", font: small, x: barX + barWidth + 6, y: rowY, color: Color(220, 220, 220)
+            )
+            rowY += rowHeight
+        }
+        return panel
     }
 
     /// The attention map, min-max stretched so that its shape shows, colored from transparent blue to opaque red,
@@ -124,61 +275,7 @@ public final class OverlayRenderer {
         return Color(UInt8(a.0 + (b.0 - a.0) * f), UInt8(a.1 + (b.1 - a.1) * f), UInt8(a.2 + (b.2 - a.2) * f))
     }
 
-    func drawFace(
-        _ face: DetectedFace, classNames: [String], frameSize: (width: Int, height: Int), faceBoxes: [Rect], bars: Bool
-    ) {
-        let box = face.box
-        let tint = face.expression.map { Self.color(for: $0.label) } ?? Color(0, 220, 255)
-        window.outline(box, Color(0, 0, 0, 160), thickness: 5)
-        window.outline(
-            Rect(x: box.x + 1, y: box.y + 1, width: box.width - 2, height: box.height - 2), tint, thickness: 3)
-        guard let e = face.expression else { return }
-        let text = "\(e.label) \(Int((e.score * 100).rounded()))%"
-        let w = label.width(of: text) + 12, h = label.lineHeight + 4
-        let top = box.y - h >= 0 ? box.y - h : box.y
-        window.fill(Rect(x: box.x, y: top, width: w, height: h), tint)
-        window.text(text, font: label, x: box.x + 6, y: top + 2, color: Self.textColor(on: tint))
-        guard bars else { return }
-        let rowHeight = small.lineHeight + 2
-        let nameWidth = classNames.map { small.width(of: $0) }.max() ?? 50
-        let barWidth = 90
-        let panelWidth = nameWidth + barWidth + 52
-        let panelHeight = rowHeight * classNames.count + 8
-        // Right of the face, else left, below or above it: the first place inside the frame that
-        // covers no face; if every place does, the one covering the least face area.
-        let candidates = [
-            Rect(x: box.x + box.width + 8, y: box.y, width: panelWidth, height: panelHeight),
-            Rect(x: box.x - panelWidth - 8, y: box.y, width: panelWidth, height: panelHeight),
-            Rect(x: box.x, y: box.y + box.height + 8, width: panelWidth, height: panelHeight),
-            Rect(x: box.x, y: box.y - panelHeight - 8, width: panelWidth, height: panelHeight),
-        ].map { r in
-            Rect(
-                x: min(max(0, r.x), max(0, frameSize.width - r.width)),
-                y: min(max(0, r.y), max(0, frameSize.height - r.height)),
-                width: r.width, height: r.height)
-        }
-        let panel = candidates.min { a, b in
-            faceBoxes.reduce(0) { $0 + a.intersection($1).area } < faceBoxes.reduce(0) { $0 + b.intersection($1).area }
-        }!
-        let x = panel.x, y = panel.y
-        window.fill(Rect(x: x, y: y, width: panelWidth, height: panelHeight), Color(0, 0, 0, 170))
-        for (i, (name, p)) in zip(classNames, e.scores).enumerated() {
-            let rowY = y + 4 + i * rowHeight
-            let highlight = name == e.label
-            window.text(
-                name, font: small, x: x + 6, y: rowY, color: highlight ? Color(255, 255, 255) : Color(200, 200, 200))
-            let barX = x + 10 + nameWidth
-            window.fill(Rect(x: barX, y: rowY + 3, width: barWidth, height: rowHeight - 6), Color(255, 255, 255, 40))
-            window.fill(
-                Rect(x: barX, y: rowY + 3, width: max(1, Int(Float(barWidth) * p)), height: rowHeight - 6),
-                Self.color(for: name))
-            window.text(
-                "\(Int((p * 100).rounded()))", font: small, x: barX + barWidth + 6, y: rowY, color: Color(220, 220, 220)
-            )
-        }
-    }
-
-    func drawHUD(_ hud: HeadsUp) {
+    func hudLines(_ hud: HeadsUp) -> [String] {
         var lines = ["\(hud.source)  \(JSONLines.number(hud.framesPerSecond, decimals: 1)) fps"]
         let stages = hud.milliseconds.map { "\($0.stage) \(JSONLines.number($0.value, decimals: 1))" }.joined(
             separator: "  ")
@@ -186,12 +283,24 @@ public final class OverlayRenderer {
         if let recording = hud.recording { lines.append("● REC \(recording)") }
         if let status = hud.status { lines.append(status) }
         lines.append("h: help")
-        let width = (lines.map { small.width(of: $0) }.max() ?? 0) + 16
-        let rowHeight = small.lineHeight
-        window.fill(Rect(x: 8, y: 8, width: width, height: rowHeight * lines.count + 10), Color(0, 0, 0, 150))
+        return lines
+    }
+
+    /// The top-left corner, or the first other corner that covers no face (top-left again if every one does).
+    func hudRect(_ lines: [String], width: Int, height: Int, faces: [Rect]) -> Rect {
+        let w = (lines.map { small.width(of: $0) }.max() ?? 0) + 16, h = small.lineHeight * lines.count + 10
+        let corners = [
+            Rect(x: 8, y: 8, width: w, height: h), Rect(x: width - w - 8, y: 8, width: w, height: h),
+            Rect(x: 8, y: height - h - 8, width: w, height: h), Rect(x: width - w - 8, y: height - h - 8, width: w, height: h),
+        ]
+        return corners.first { c in !faces.contains { !$0.intersection(c).isEmpty } } ?? corners[0]
+    }
+
+    func drawHUD(_ lines: [String], in rect: Rect) {
+        window.fill(rect, Color(0, 0, 0, 150))
         for (i, line) in lines.enumerated() {
             let color = line.hasPrefix("●") ? Color(255, 80, 80) : Color(235, 235, 235)
-            window.text(line, font: small, x: 16, y: 13 + i * rowHeight, color: color)
+            window.text(line, font: small, x: rect.x + 8, y: rect.y + 5 + i * small.lineHeight, color: color)
         }
     }
 

@@ -43,9 +43,13 @@ public final class Display {
                 let key = event.key.keysym.sym
                 switch key {
                 case Int32(SDLK_ESCAPE.rawValue): events.append(.key("escape"))
+                case Int32(SDLK_TAB.rawValue): events.append(.key("tab"))
                 case 32...126: events.append(.key(String(UnicodeScalar(UInt8(key)))))
                 default: break
                 }
+            // With a logical size set, SDL reports mouse positions in logical coordinates.
+            case SDL_MOUSEBUTTONDOWN where event.button.button == UInt8(SDL_BUTTON_LEFT):
+                events.append(.click(x: Int(event.button.x), y: Int(event.button.y)))
             default: break
             }
         }

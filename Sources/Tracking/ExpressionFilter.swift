@@ -28,6 +28,12 @@ public struct SmoothedExpression: Sendable, Equatable {
     public var uncertain: Bool
 
     public var score: Float { scores[label] }
+
+    public init(label: Int, scores: [Float], uncertain: Bool) {
+        self.label = label
+        self.scores = scores
+        self.uncertain = uncertain
+    }
 }
 
 /// One track's smoothing state: an exponential moving average whose weight follows the time between

@@ -20,6 +20,13 @@ public struct TrackedFace: Sendable, Equatable {
     public var seconds: Double
     /// One smoothed expression per smoothing setting the tracker runs (nil without probabilities).
     public var smoothed: [SmoothedExpression?]
+
+    public init(id: Int, age: Int, seconds: Double, smoothed: [SmoothedExpression?]) {
+        self.id = id
+        self.age = age
+        self.seconds = seconds
+        self.smoothed = smoothed
+    }
 }
 
 /// Boxes tied into tracks, and each track's probabilities smoothed, for one or more smoothing settings at once

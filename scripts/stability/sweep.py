@@ -3,7 +3,7 @@
 Runs `fercam stability` on the crowd clip and on every still clip of make_clips.py, and `fercam --stdout` on
 the sequence clips to time how long the shown label takes to follow a real change of expression.
 Usage: python3 scripts/stability/sweep.py CLIPS_DIR [--crowd crowd.y4m] [--fercam .build/release/fercam]
-       [--compare 0 0.25 0.5 1] [-- extra fercam flags]
+       [--compare 0 0.25 0.5 1] [fercam flags, e.g. --switch-margin 0.2]
 """
 import argparse
 import csv
@@ -56,8 +56,7 @@ def main():
     p.add_argument("--crowd", type=pathlib.Path)
     p.add_argument("--fercam", default=".build/release/fercam")
     p.add_argument("--compare", type=float, nargs="+", default=[0, 0.1, 0.25, 0.5, 0.75, 1.0])
-    p.add_argument("extra", nargs="*", help="flags passed to every fercam run (after --)")
-    a = p.parse_args()
+    a, a.extra = p.parse_known_args()  # unknown flags go to every fercam run
     rows = list(csv.DictReader(open(a.clips / "clips.csv")))
     table = {c: {} for c in a.compare}
     if a.crowd:
