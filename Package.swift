@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "LiveView", dependencies: ["Pipeline", "SDLKit", "ImageFiles", "Frames", "ExpressionModel", "Posix"]),
         // The command-line interface: commands, flags and their validation, errors reported once.
         .target(name: "FercamCLI", dependencies: [
-            "Pipeline", "LiveView", "Charts", "FaceDetection", "ExpressionModel", "DNNLKit", "Frames", "ImageFiles", "SDLKit", "V4L2Kit", "Posix",
+            "Pipeline", "Tracking", "LiveView", "Charts", "FaceDetection", "ExpressionModel", "DNNLKit", "Frames", "ImageFiles", "SDLKit", "V4L2Kit", "Posix",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
         .executableTarget(name: "fercam", dependencies: ["FercamCLI"]),
@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "V4L2KitTests", dependencies: ["V4L2Kit", "Frames"]),
         .testTarget(name: "LiveViewTests", dependencies: ["LiveView", "SDLKit", "ImageFiles", "Pipeline", "ExpressionModel", "FaceDetection", "Frames", "Tracking"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts", "Pipeline", "ImageFiles", "Frames"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "ImageFiles", "FaceDetection", "Frames"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "ImageFiles", "FaceDetection", "ExpressionModel", "Tracking", "Frames"]),
     ]
 )
 

@@ -5,10 +5,11 @@ import FaceDetection
 import Frames
 import Pipeline
 import Posix
+import Tracking
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks (see docs/benchmarks.md).", subcommands: [BenchDetect.self, BenchModel.self])
+        abstract: "Benchmarks (see docs/benchmarks.md).", subcommands: [BenchDetect.self, BenchModel.self, BenchTracking.self])
 }
 
 struct BenchDetect: ParsableCommand {
@@ -110,5 +111,51 @@ struct BenchModel: ParsableCommand {
                     ]).encoded)
             }
         }
+    }
+}
+
+struct BenchTracking: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tracking",
+        abstract: "Time tracking and smoothing per frame on synthetic moving faces; prints the median pass as JSON.")
+
+    @Option(help: "Faces per frame.")
+    var faces: Int = 10
+    @Option(help: "Frames per pass.")
+    var frames: Int = 10_000
+    @Option(help: "Passes; the median is reported.")
+    var repeats: Int = 5
+
+    func validate() throws {
+        guard (1...1000).contains(faces) else { throw ValidationError("--faces must be from 1 to 1000") }
+        guard (1...1_000_000).contains(frames) else { throw ValidationError("--frames must be from 1 to 1000000") }
+        guard (1...1000).contains(repeats) else { throw ValidationError("--repeats must be from 1 to 1000") }
+    }
+
+    func run() throws {
+        // Faces on a grid drifting a few pixels a frame, with probabilities that wander, at 30 fps.
+        let input: [[FaceObservation]] = (0..<frames).map { f in
+            (0..<faces).map { i in
+                let box = Rect(x: 20 + (i % 8) * 120 + f % 40, y: 20 + (i / 8) * 120 + (f / 3) % 20, width: 80, height: 80)
+                var p = [Float](repeating: 0.1, count: 7)
+                p[(i + f / 15) % 7] = 0.4
+                return FaceObservation(box: box, probabilities: p)
+            }
+        }
+        var times: [Double] = []
+        var checksum = 0
+        for _ in 0..<repeats {
+            var tracker = FaceTracker(smoothing: [SmoothingParameters()])
+            let start = monotonicSeconds()
+            for (f, observations) in input.enumerated() {
+                checksum &+= tracker.update(observations, at: Double(f) / 30).reduce(0) { $0 &+ $1.id }
+            }
+            times.append((monotonicSeconds() - start) / Double(frames) * 1000)
+        }
+        print(
+            JSONValue.object([
+                ("bench", "tracking"), ("faces", .int(faces)), ("frames", .int(frames)),
+                ("ms_per_frame", .number(times.sorted()[times.count / 2], decimals: 5)), ("checksum", .int(checksum)),
+            ]).encoded)
     }
 }

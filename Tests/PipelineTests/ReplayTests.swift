@@ -1,8 +1,10 @@
+import ExpressionModel
 import FaceDetection
 import Foundation
 import Frames
 import ImageFiles
 import Pipeline
+import Tracking
 import XCTest
 
 final class ReplayTests: XCTestCase {
@@ -44,6 +46,39 @@ final class ReplayTests: XCTestCase {
             _ = try run.run(&source) { lines.append($0) }
             return (lines, nil)
         } catch { return (lines, "\(error)") }
+    }
+
+    /// With tracks and smoothing the output is still a function of the input: ids, ages, smoothed and raw fields.
+    func testTrackedReplayIsByteIdenticalWithIDs() throws {
+        let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../assets/fercam-resnet-cbam.safetensors").standardized.path
+        let file = try Self.makeStream(frames: 3)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        func tracked() throws -> [String] {
+            let detector = try makeAnalyser()
+            let analyser = FrameAnalyser(
+                detector: detector.detector, parameters: .live, classifier: try ExpressionClassifier(path: model))
+            let run = HeadlessRun(
+                analyser: analyser, includeTimings: false, tracking: FaceTracking(smoothing: SmoothingParameters()))
+            var source = try Y4MSource(path: file)
+            var lines: [String] = []
+            _ = try run.run(&source) { lines.append($0) }
+            return lines
+        }
+        let first = try tracked()
+        XCTAssertEqual(first, try tracked())
+        XCTAssertEqual(first.count, 3)
+        for (i, line) in first.enumerated() {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            let face = (object["faces"] as! [[String: Any]])[0]
+            // Different photographs with the face at different places: new tracks start, frame 0's comes back.
+            XCTAssertEqual(face["id"] as? Int, [1, 2, 1][i], line)
+            XCTAssertEqual(face["age"] as? Int, [1, 1, 2][i], line)
+            XCTAssertNotNil(face["uncertain"] as? Bool, line)
+            let raw = try XCTUnwrap(face["raw"] as? [String: Any], line)
+            XCTAssertNotNil(raw["scores"] as? [String: Any])
+            if i < 2 { XCTAssertEqual(raw["scores"] as? [String: Double], face["scores"] as? [String: Double], "a new track: nothing to smooth") }
+        }
     }
 
     func testReplayIsByteIdenticalWithoutTimings() throws {
