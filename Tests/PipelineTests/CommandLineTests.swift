@@ -19,7 +19,9 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testHelpForEveryCommand() throws {
-        for arguments in [["--help"], ["eval", "--help"], ["detect", "--help"], ["help", "bench"], ["run", "-h"]] {
+        for arguments in [
+            ["--help"], ["eval", "--help"], ["detect", "--help"], ["help", "bench"], ["run", "-h"], ["stability", "--help"],
+        ] {
             let result = try run(arguments)
             XCTAssertEqual(result.status, 0, "\(arguments): \(result.stderr)")
             XCTAssertTrue(result.stdout.contains("USAGE:"), "\(arguments): \(result.stdout)")
@@ -31,6 +33,18 @@ final class CommandLineTests: XCTestCase {
         let flag = try run(["--scale-factor", "1.0002", "--input", "x.y4m"])
         XCTAssertEqual(flag.status, 64)
         XCTAssertTrue(flag.stderr.hasPrefix("Error: --scale-factor must be from 1.01 to 10 (got 1.0002)"), flag.stderr)
+        for (flag, message) in [
+            (["--smoothing=-1"], "--smoothing must be from 0 to 10 seconds (got -1.0)"),
+            (["--switch-margin", "2"], "--switch-margin must be from 0 to 1 (got 2.0)"),
+            (["--keep-frames", "5000"], "--keep-frames must be from 0 to 1000 (got 5000)"),
+        ] {
+            let result = try run(flag + ["--input", "x.y4m", "--stdout"])
+            XCTAssertEqual(result.status, 64, "\(flag)")
+            XCTAssertTrue(result.stderr.hasPrefix("Error: " + message), result.stderr)
+        }
+        let stills = try run(["stability", "/nonexistent/clip.y4m"])
+        XCTAssertEqual(stills.status, 1)
+        XCTAssertTrue(stills.stderr.hasPrefix("fercam: /nonexistent/clip.y4m"), stills.stderr)
         let missing = try run(["detect", "/nonexistent/face.jpg"])
         XCTAssertEqual(missing.status, 1)
         XCTAssertEqual(missing.stderr, "fercam: /nonexistent/face.jpg: No such file or directory\n")
