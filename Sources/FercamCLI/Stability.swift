@@ -49,17 +49,17 @@ struct Stability: ParsableCommand {
             detector: try detector.makeDetector(), parameters: detector.parameters(), threads: detector.threads,
             classifier: classifier)
         var source = try InputSource.open(input, stop: StopSignal())
-        guard source.frameRate != nil else { throw InputError("\(input): stability needs a video (Y4M), not still images") }
+        guard source.isVideo else { throw InputError("\(input): stability needs a video (Y4M), not still images") }
         let run = StabilityRun(
             analyser: analyser, tracking: trackingOptions.tracking,
             settings: timeConstants.map { trackingOptions.smoothing(timeConstant: $0) })
         let summaries = try run.run(&source, expected: expected)
-        for (seconds, summary) in zip(timeConstants, summaries) {
-            if json {
-                print(JSONLines.stability(summary, smoothing: seconds, expected: expect))
-            }
+        let rows = zip(timeConstants, summaries).map { (seconds: $0, summary: $1) }
+        if json {
+            for row in rows { print(JSONLines.stability(row.summary, smoothing: row.seconds, expected: expect)) }
+        } else {
+            print(Self.table(rows, expected: expect))
         }
-        if !json { print(Self.table(zip(timeConstants, summaries).map { ($0, $1) }, expected: expect)) }
     }
 
     static func table(_ rows: [(seconds: Double, summary: StabilitySummary)], expected: String?) -> String {

@@ -15,6 +15,8 @@ public struct CameraSource: FrameSource {
     }
 
     public var frameRate: Double? { camera.frameInterval?.framesPerSecond }
+    /// Tracked even when the driver reports no frame interval: time stamps come from the capture clock.
+    public var isVideo: Bool { true }
 
     public mutating func next() throws -> SourceFrame? {
         let captured = try camera.next()

@@ -21,6 +21,14 @@ public struct SourceFrame: Sendable {
 public protocol FrameSource {
     /// Frames per second the source runs at, when it has one.
     var frameRate: Double? { get }
+    /// True for video (files, pipes, cameras): frames are moments of one scene, so faces are tracked across
+    /// them. False for still images, each its own scene.
+    var isVideo: Bool { get }
     /// The next frame, nil at the end; throws on a fault, after every good frame before it was returned.
     mutating func next() throws -> SourceFrame?
+}
+
+extension FrameSource {
+    /// A source with a frame rate is video; a camera that reports none says so itself.
+    public var isVideo: Bool { frameRate != nil }
 }

@@ -20,7 +20,7 @@ public struct HeadlessRun {
     /// Emits one JSON line per frame; a fault in the input is thrown after every earlier frame was emitted.
     public func run(_ source: inout some FrameSource, emit: (String) throws -> Void) throws -> Int {
         var count = 0
-        var tracking = source.frameRate == nil ? nil : self.tracking
+        var tracking = source.isVideo ? self.tracking : nil
         while let frame = try source.next() {
             var analysis = try analyser.analyse(frame)
             tracking?.apply(to: &analysis)

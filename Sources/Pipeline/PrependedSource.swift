@@ -9,6 +9,7 @@ public struct PrependedSource: FrameSource {
     }
 
     public var frameRate: Double? { rest.frameRate }
+    public var isVideo: Bool { rest.isVideo }
 
     public mutating func next() throws -> SourceFrame? {
         if let frame = first {

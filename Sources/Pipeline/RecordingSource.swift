@@ -19,6 +19,7 @@ public struct RecordingSource: FrameSource {
     }
 
     public var frameRate: Double? { base.frameRate }
+    public var isVideo: Bool { base.isVideo }
     public var recording: String? { recorder?.path }
 
     public mutating func next() throws -> SourceFrame? {

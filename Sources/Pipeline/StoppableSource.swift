@@ -9,6 +9,7 @@ public struct StoppableSource: FrameSource {
     }
 
     public var frameRate: Double? { base.frameRate }
+    public var isVideo: Bool { base.isVideo }
 
     public mutating func next() throws -> SourceFrame? {
         stop.received == nil ? try base.next() : nil
