@@ -175,19 +175,14 @@ public final class LiveSession {
     /// Tab: the next track by id after the selected face's (wrapping round).
     func selectNext(in analysis: FrameAnalysis?) {
         guard let faces = analysis?.faces else { return }
-        let ids = faces.compactMap { $0.track?.id }.sorted()
-        guard !ids.isEmpty else { return }
-        let current = OverlayRenderer.selectedFace(faces, trackID: options.overlay.selectedTrack)
-            .flatMap { faces[$0].track?.id }
-        options.overlay.selectedTrack = ids.first { $0 > (current ?? Int.max) } ?? ids[0]
+        if let id = OverlayRenderer.nextTrack(in: faces, after: options.overlay.selectedTrack) {
+            options.overlay.selectedTrack = id
+        }
     }
 
     /// A click on a face selects its track.
     func select(at point: (x: Int, y: Int), in analysis: FrameAnalysis?) {
-        let hit = analysis?.faces.first { f in
-            (f.box.x..<(f.box.x + f.box.width)).contains(point.x) && (f.box.y..<(f.box.y + f.box.height)).contains(point.y)
-        }
-        if let id = hit?.track?.id { options.overlay.selectedTrack = id }
+        if let id = OverlayRenderer.track(at: point, in: analysis?.faces ?? []) { options.overlay.selectedTrack = id }
     }
 
     /// Stage times smoothed over recent frames, so that the HUD is readable.

@@ -139,6 +139,21 @@ public final class OverlayRenderer {
         return faces.indices.max { (faces[$0].box.area, -$0) < (faces[$1].box.area, -$1) }
     }
 
+    /// Tab: the track after the selected face's, by id, wrapping round; nil without tracks.
+    public static func nextTrack(in faces: [DetectedFace], after selectedTrack: Int?) -> Int? {
+        let ids = faces.compactMap { $0.track?.id }.sorted()
+        guard !ids.isEmpty else { return nil }
+        let current = selectedFace(faces, trackID: selectedTrack).flatMap { faces[$0].track?.id }
+        return ids.first { $0 > (current ?? Int.max) } ?? ids[0]
+    }
+
+    /// A click: the track of the face under the point, if any.
+    public static func track(at point: (x: Int, y: Int), in faces: [DetectedFace]) -> Int? {
+        faces.first { f in
+            (f.box.x..<(f.box.x + f.box.width)).contains(point.x) && (f.box.y..<(f.box.y + f.box.height)).contains(point.y)
+        }?.track?.id
+    }
+
     /// A track's colour, the same for as long as it lives (ten that stay apart, then they repeat).
     public static func color(forTrack id: Int) -> Color {
         let palette = [

@@ -105,6 +105,20 @@ final class CrowdedOverlayTests: XCTestCase {
             analysis.faces.indices.max { analysis.faces[$0].box.area < analysis.faces[$1].box.area })
     }
 
+    func testTabCyclesTracksAndAClickPicksTheFaceUnderIt() {
+        let faces = crowd().faces
+        let largest = OverlayRenderer.selectedFace(faces, trackID: nil)!
+        let largestID = faces[largest].track!.id
+        // From the default (the largest face), Tab goes to the next id, and wraps after the last.
+        XCTAssertEqual(OverlayRenderer.nextTrack(in: faces, after: nil), largestID == 14 ? 1 : largestID + 1)
+        XCTAssertEqual(OverlayRenderer.nextTrack(in: faces, after: 14), 1)
+        XCTAssertEqual(OverlayRenderer.nextTrack(in: faces, after: 3), 4)
+        let box = faces[5].box
+        XCTAssertEqual(OverlayRenderer.track(at: (box.x + 2, box.y + 2), in: faces), 6)
+        XCTAssertNil(OverlayRenderer.track(at: (5, 530), in: faces))
+        XCTAssertNil(OverlayRenderer.nextTrack(in: [DetectedFace(box: box)], after: nil), "untracked faces")
+    }
+
     /// The dlib group photographs through the real detector and model, as a user would see them.
     func testGroupPhotographsRenderWithoutOverlaps() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
