@@ -33,9 +33,6 @@ public struct OverlayPlan: Sendable {
     public var faces: [Placement]
     /// Index of the face whose bars are shown.
     public var selected: Int?
-
-    /// Every rectangle drawn: faces, labels, panels and the HUD.
-    public var drawn: [Rect] { [hud] + faces.flatMap { [$0.box, $0.label, $0.panel].compactMap { $0 } } }
 }
 
 /// The status lines in the corner.
@@ -160,7 +157,8 @@ public final class OverlayRenderer {
             Color(0, 220, 255), Color(255, 110, 200), Color(120, 230, 80), Color(255, 160, 60), Color(170, 140, 255),
             Color(255, 240, 90), Color(60, 200, 170), Color(255, 90, 90), Color(150, 200, 255), Color(220, 180, 120),
         ]
-        return palette[(id - 1 + palette.count * 1000) % palette.count]
+        let n = palette.count
+        return palette[((id - 1) % n + n) % n]
     }
 
     /// The box in the track's colour (the expression's for untracked faces), thicker when selected.
