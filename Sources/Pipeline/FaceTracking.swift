@@ -10,9 +10,15 @@ public struct FaceTracking: Sendable {
     }
 
     public mutating func apply(to analysis: inout FrameAnalysis) {
-        let observations = analysis.faces.map { FaceObservation(box: $0.box, probabilities: $0.expression?.scores) }
-        for (i, track) in tracker.update(observations, at: analysis.pts).enumerated() {
+        for (i, track) in tracker.update(analysis.observations, at: analysis.pts).enumerated() {
             analysis.faces[i].track = track
         }
+    }
+}
+
+extension FrameAnalysis {
+    /// The frame's faces as the tracker takes them: box and this frame's probabilities.
+    var observations: [FaceObservation] {
+        faces.map { FaceObservation(box: $0.box, probabilities: $0.expression?.scores) }
     }
 }

@@ -23,8 +23,7 @@ public struct StabilityRun {
         var frames = 0
         while let frame = try source.next() {
             let analysis = try analyser.analyse(frame)
-            let observations = analysis.faces.map { FaceObservation(box: $0.box, probabilities: $0.expression?.scores) }
-            for face in tracker.update(observations, at: analysis.pts) {
+            for face in tracker.update(analysis.observations, at: analysis.pts) {
                 for (i, smoothed) in face.smoothed.enumerated() {
                     guard let smoothed else { continue }
                     measures[i].add(track: face.id, time: face.seconds, label: smoothed.label, uncertain: smoothed.uncertain)
