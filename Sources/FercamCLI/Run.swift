@@ -114,7 +114,7 @@ struct Run: ParsableCommand {
         guard let first = try source.next() else { throw InputError("\(opened.name): no frames") }
         let options = LiveOptions(
             paced: !fast, recordPath: record, title: "fercam — \(opened.name)", frameLimit: frames, exitAtEnd: exitAtEnd,
-            tracking: source.isVideo ? trackingOptions.makeTracking() : nil)
+            tracking: trackingOptions.makeTracking())
         let shortName =
             opened.live ? opened.name : String(opened.name.split(separator: "/").last ?? Substring(opened.name))
         let session = try LiveSession(

@@ -18,7 +18,7 @@ public struct LiveOptions: Sendable {
     public var frameLimit: Int?
     /// Close when the input ends instead of showing its last frame until quit.
     public var exitAtEnd = false
-    /// Tracks and smoothing (nil for still images).
+    /// Tracks and smoothing, applied when the source is video (still images are not tracked).
     public var tracking: FaceTracking?
 
     public init(
@@ -81,10 +81,12 @@ public final class LiveSession {
             captureDone.signal()
         }
         capture.name = "fercam-capture"
-        let analysis = Thread { [state, captured, analysed, options] in
+        // As in headless runs, only video is tracked.
+        let initialTracking = source.isVideo ? options.tracking : nil
+        let analysis = Thread { [state, captured, analysed] in
             // Tracking runs on the analysis thread, in frame order, on the frames analysed (dropped ones are
             // gaps the smoothing weighs by their time stamps).
-            var tracking = options.tracking
+            var tracking = initialTracking
             while let frame = captured.take() {
                 do {
                     var result = try analyserBox.value.analyse(frame)
