@@ -2,7 +2,7 @@ import ArgumentParser
 import Pipeline
 import Tracking
 
-/// Tracking and smoothing flags (docs/output-format.md, "Tracks and smoothing").
+/// Tracking and smoothing flags (docs/tracking.md).
 struct TrackingOptions: ParsableArguments {
     @Option(help: "Time constant of each face's expression smoothing, in seconds; 0 turns smoothing off.")
     var smoothing: Double = SmoothingParameters().timeConstant
