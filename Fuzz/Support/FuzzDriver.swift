@@ -4,7 +4,9 @@ import CFuzzDriver
 public typealias FuzzBody = @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
 
 /// Runs libFuzzer with the process's arguments (-max_total_time=..., corpus folders) over `body`.
-public func runFuzzer(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, _ body: FuzzBody)
+public func runFuzzer(
+    _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, _ body: FuzzBody
+)
     -> CInt
 {
     var count = argc

@@ -61,8 +61,8 @@ public enum ReliabilityDiagram {
         canvas.outline(plot, ChartStyle.ink, thickness: 1)
         canvas.text("faces per bin", font: font, x: 14, y: histogram.y + 20, color: ChartStyle.muted)
 
-        let summary =
-            "ECE \(decimalText(calibration.expectedError, decimals: 3, minimumDecimals: 3)) over \(calibration.count) faces"
+        let ece = decimalText(calibration.expectedError, decimals: 3, minimumDecimals: 3)
+        let summary = "ECE \(ece) over \(calibration.count) faces"
         canvas.text(summary, font: titleFont, x: plot.x + 12, y: plot.y + 10, color: ChartStyle.ink)
         let legend: [(Color, Int, String)] = [
             (ChartStyle.bar, 12, "accuracy in the bin"), (ChartStyle.ink, 3, "mean confidence in the bin"),

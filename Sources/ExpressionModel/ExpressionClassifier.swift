@@ -33,7 +33,8 @@ public final class ExpressionClassifier: @unchecked Sendable {
         description = file.description
         if precision == .bf16 && !Engine.supportsBF16 {
             throw ModelFileError.unsupportedPrecision(
-                path: path, detail: "bf16 needs AVX-512 BF16 or AMX, and this CPU (\(Engine.instructionSet)) has neither")
+                path: path,
+                detail: "bf16 needs AVX-512 BF16 or AMX, and this CPU (\(Engine.instructionSet)) has neither")
         }
         network = try Network(description: description, weights: file.weights, precision: precision)
         self.cropping = cropping

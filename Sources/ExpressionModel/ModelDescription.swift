@@ -41,21 +41,26 @@ public struct ModelDescription: Sendable, Equatable {
             throw .badMetadata(path: path, key: "config", detail: "not an object")
         }
         // Every size is bounded, so that a crafted file cannot ask for gigabytes of buffers.
-        let limits = ["in_channels": 4, "input_size": 512, "stem_width": 4096, "stage_widths": 4096, "stage_blocks": 64,
-                      "cbam_reduction": 4096, "cbam_kernel": 15, "num_classes": 1000]
+        let limits = [
+            "in_channels": 4, "input_size": 512, "stem_width": 4096, "stage_widths": 4096, "stage_blocks": 64,
+            "cbam_reduction": 4096, "cbam_kernel": 15, "num_classes": 1000,
+        ]
         func integer(_ key: String) throws(ModelFileError) -> Int {
             let limit = limits[key] ?? 4096
             guard let value = config[key] as? Int, (1...limit).contains(value) else {
-                throw .badMetadata(path: path, key: "config.\(key)", detail: "missing or not an integer from 1 to \(limit)")
+                throw .badMetadata(
+                    path: path, key: "config.\(key)", detail: "missing or not an integer from 1 to \(limit)")
             }
             return value
         }
         func integers(_ key: String) throws(ModelFileError) -> [Int] {
             let limit = limits[key] ?? 4096
-            guard let value = config[key] as? [Int], (1...16).contains(value.count), value.allSatisfy({ (1...limit).contains($0) })
+            guard let value = config[key] as? [Int], (1...16).contains(value.count),
+                value.allSatisfy({ (1...limit).contains($0) })
             else {
                 throw .badMetadata(
-                    path: path, key: "config.\(key)", detail: "missing or not a list of 1 to 16 integers from 1 to \(limit)")
+                    path: path, key: "config.\(key)",
+                    detail: "missing or not a list of 1 to 16 integers from 1 to \(limit)")
             }
             return value
         }

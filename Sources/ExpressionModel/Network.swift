@@ -149,7 +149,8 @@ public final class Network: @unchecked Sendable {
         return plan
     }
 
-    /// Builds the oneDNN primitives for these batch sizes now, so that the first frames with that many faces are not slow.
+    /// Builds the oneDNN primitives for these batch sizes now, so that the first frames with that many
+    /// faces are not slow.
     public func prepare(batchSizes: ClosedRange<Int>) throws(DNNLError) {
         for size in batchSizes where size <= Self.maximumBatch { _ = try plan(batch: size) }
     }

@@ -21,8 +21,8 @@ public enum ModelFileError: Error, CustomStringConvertible, Sendable {
         case let .missingTensor(path, tensor):
             return "\(path): tensor \(tensor) is missing (does the file match this fercam version?)"
         case let .wrongShape(path, tensor, expected, found):
-            return
-                "\(path): tensor \(tensor) has shape \(found), expected \(expected) from the architecture in the metadata"
+            return "\(path): tensor \(tensor) has shape \(found), expected \(expected) from the architecture in the "
+                + "metadata"
         case let .unsupportedType(path, tensor, type): return "\(path): tensor \(tensor) has type \(type), expected F32"
         case let .badMetadata(path, key, detail): return "\(path): metadata \"\(key)\": \(detail)"
         case let .unsupportedPrecision(path, detail): return "\(path): cannot run on this CPU: \(detail)"
@@ -81,7 +81,8 @@ public struct SafeTensorsFile: Sendable {
         // Read unsigned and compared before any conversion: a length of 2^63 or more must not trap.
         let claimed = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
         guard claimed <= UInt64(bytes.count - 8) else {
-            throw .truncated(path: path, detail: "the header claims \(claimed) bytes but only \(bytes.count - 8) follow")
+            throw .truncated(
+                path: path, detail: "the header claims \(claimed) bytes but only \(bytes.count - 8) follow")
         }
         let headerLength = Int(claimed)
         let header = Data(bytes[8..<(8 + headerLength)])

@@ -71,15 +71,9 @@ struct CompiledCascade: Sendable {
     /// magnitude, so wrapping Int32 arithmetic gives exactly OpenCV's Float result.
     let template: TableTemplate
     let stumpRecordStart: Int
-    let stages: [Stage]
-    let trees: [Tree]
-    let nodeThreshold: [Float]
-    let nodeLeft: [Int32]
-    let nodeRight: [Int32]
-    let leaves: [Float]
-    /// Per stump in vector order: its threshold and the difference of its leaves (below minus not below).
-    let stumpThreshold: [Float]
-    let stumpDifference: [Float]
+    /// Stages, trees, node thresholds and children, leaves, and per stump in vector order its threshold
+    /// and the difference of its leaves (below minus not below).
+    let tables: CascadeTables
 
     init(_ cascade: HaarCascade) {
         window = (cascade.windowWidth, cascade.windowHeight)
@@ -128,7 +122,8 @@ struct CompiledCascade: Sendable {
             for form in StumpForm.allCases {
                 for (node, layout) in layouts where layout.form == form {
                     template.append(corners: layout.corners, extra: layout.extra)
-                    let leaf = trees[stage.treeStart + node - stage.nodeStart].leafStart  // a stump stage has one node per tree
+                    // A stump stage has one node per tree.
+                    let leaf = trees[stage.treeStart + node - stage.nodeStart].leafStart
                     stumpThreshold.append(nodeThreshold[node])
                     stumpDifference.append(leaves[leaf] - leaves[leaf + 1])
                 }
@@ -137,14 +132,9 @@ struct CompiledCascade: Sendable {
             stages[s].formEnds = (ends[0], ends[1], ends[2], ends[3])
         }
         self.template = template
-        self.stumpThreshold = stumpThreshold
-        self.stumpDifference = stumpDifference
-        self.stages = stages
-        self.trees = trees
-        self.nodeThreshold = nodeThreshold
-        self.nodeLeft = nodeLeft
-        self.nodeRight = nodeRight
-        self.leaves = leaves
+        tables = CascadeTables(
+            stages: stages, trees: trees, nodeThreshold: nodeThreshold, nodeLeft: nodeLeft, nodeRight: nodeRight,
+            leaves: leaves, stumpThreshold: stumpThreshold, stumpDifference: stumpDifference)
     }
 
     static func corners(_ r: HaarCascade.Rectangle) -> [(x: Int, y: Int)] {
@@ -194,5 +184,50 @@ struct CompiledCascade: Sendable {
                 4 * integral.offset(x: Int(template.cornerX[k]), y: Int(template.cornerY[k]))
         }
         return table
+    }
+}
+
+/// The cascade's flat tables in memory that never moves, so the scan reads them through plain pointers
+/// instead of nine nested `withUnsafeBufferPointer` calls. Written in `init` only, then read-only, so any
+/// number of threads may scan with one instance at once.
+final class CascadeTables: @unchecked Sendable {
+    let stages: UnsafeBufferPointer<CompiledCascade.Stage>
+    let trees: UnsafeBufferPointer<CompiledCascade.Tree>
+    let nodeThreshold: UnsafeBufferPointer<Float>
+    let nodeLeft: UnsafeBufferPointer<Int32>
+    let nodeRight: UnsafeBufferPointer<Int32>
+    let leaves: UnsafeBufferPointer<Float>
+    let stumpThreshold: UnsafeBufferPointer<Float>
+    let stumpDifference: UnsafeBufferPointer<Float>
+
+    init(
+        stages: [CompiledCascade.Stage], trees: [CompiledCascade.Tree], nodeThreshold: [Float], nodeLeft: [Int32],
+        nodeRight: [Int32], leaves: [Float], stumpThreshold: [Float], stumpDifference: [Float]
+    ) {
+        func copy<T>(_ values: [T]) -> UnsafeBufferPointer<T> {
+            // At least one element, so that every table has a base address.
+            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: Swift.max(values.count, 1))
+            _ = buffer.initialize(from: values)
+            return UnsafeBufferPointer(rebasing: buffer[..<values.count])
+        }
+        self.stages = copy(stages)
+        self.trees = copy(trees)
+        self.nodeThreshold = copy(nodeThreshold)
+        self.nodeLeft = copy(nodeLeft)
+        self.nodeRight = copy(nodeRight)
+        self.leaves = copy(leaves)
+        self.stumpThreshold = copy(stumpThreshold)
+        self.stumpDifference = copy(stumpDifference)
+    }
+
+    deinit {
+        for table in [
+            UnsafeRawPointer(stages.baseAddress), UnsafeRawPointer(trees.baseAddress),
+            UnsafeRawPointer(nodeThreshold.baseAddress), UnsafeRawPointer(nodeLeft.baseAddress),
+            UnsafeRawPointer(nodeRight.baseAddress), UnsafeRawPointer(leaves.baseAddress),
+            UnsafeRawPointer(stumpThreshold.baseAddress), UnsafeRawPointer(stumpDifference.baseAddress),
+        ] {
+            table?.deallocate()
+        }
     }
 }

@@ -68,16 +68,15 @@ public struct HaarCascade: Sendable {
         }
         if cascade.attributes["type_id"] == "opencv-haar-classifier" || cascade.child("stageType") == nil {
             throw fail(
-                "old-style cascade format is not supported; use a cascade in the current 'opencv-cascade-classifier' format"
-            )
+                "old-style cascade format is not supported; "
+                    + "use a cascade in the current 'opencv-cascade-classifier' format")
         }
         guard cascade.child("stageType")?.text.trimmed == "BOOST" else {
             throw fail("unsupported stage type (only BOOST)")
         }
         guard cascade.child("featureType")?.text.trimmed == "HAAR" else {
-            throw fail(
-                "unsupported feature type '\(cascade.child("featureType")?.text.trimmed ?? "")' (only HAAR; LBP and HOG cascades are not supported)"
-            )
+            let type = cascade.child("featureType")?.text.trimmed ?? ""
+            throw fail("unsupported feature type '\(type)' (only HAAR; LBP and HOG cascades are not supported)")
         }
         guard let w = Int(cascade.child("width")?.text.trimmed ?? ""),
             let h = Int(cascade.child("height")?.text.trimmed ?? ""),
@@ -109,7 +108,8 @@ public struct HaarCascade: Sendable {
                 guard x >= 0, y >= 0, rw > 0, rh > 0, x + rw <= w, y + rh <= h else {
                     throw fail("feature \(index): rect outside the \(w)x\(h) window")
                 }
-                // Features are summed in exact integer arithmetic; every OpenCV Haar cascade uses weights -1, 2, 3 or 9.
+                // Features are summed in exact integer arithmetic; every OpenCV Haar cascade uses
+                // weights -1, 2, 3 or 9.
                 guard weight == weight.rounded(), abs(weight) <= 64 else {
                     throw fail("feature \(index): weight \(numbers[4]) is not a small integer")
                 }

@@ -205,4 +205,3 @@ final class LevelQueue: Sendable {
     func next() -> Int? { state.withLock { $0.order.popLast() } }
     func set(_ index: Int, _ value: [Rect]) { state.withLock { $0.values[index] = value } }
 }
-

@@ -56,7 +56,8 @@ struct MiniXMLParser {
                     open[open.count - 1].element.children.append(child)
                 } else {
                     guard open.count < Self.maximumDepth else {
-                        throw XMLSyntaxError(offset: position, reason: "elements nested deeper than \(Self.maximumDepth)")
+                        throw XMLSyntaxError(
+                            offset: position, reason: "elements nested deeper than \(Self.maximumDepth)")
                     }
                     open.append((child, []))
                 }

@@ -9,7 +9,8 @@ import Tracking
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks (see docs/benchmarks.md).", subcommands: [BenchDetect.self, BenchModel.self, BenchTracking.self])
+        abstract: "Benchmarks (see docs/benchmarks.md).",
+        subcommands: [BenchDetect.self, BenchModel.self, BenchTracking.self])
 }
 
 struct BenchDetect: ParsableCommand {
@@ -136,7 +137,8 @@ struct BenchTracking: ParsableCommand {
         // Faces on a grid drifting a few pixels a frame, with probabilities that wander, at 30 fps.
         let input: [[FaceObservation]] = (0..<frames).map { f in
             (0..<faces).map { i in
-                let box = Rect(x: 20 + (i % 8) * 120 + f % 40, y: 20 + (i / 8) * 120 + (f / 3) % 20, width: 80, height: 80)
+                let box = Rect(
+                    x: 20 + (i % 8) * 120 + f % 40, y: 20 + (i / 8) * 120 + (f / 3) % 20, width: 80, height: 80)
                 var p = [Float](repeating: 0.1, count: 7)
                 p[(i + f / 15) % 7] = 0.4
                 return FaceObservation(box: box, probabilities: p)

@@ -21,7 +21,8 @@ struct Eval: ParsableCommand {
     @Option(
         name: .customLong("labels"),
         help: ArgumentHelp(
-            "Also score against this CSV (repeatable): FER+ votes (ferplus.csv; the majority class) or path,label rows.",
+            "Also score against this CSV (repeatable): FER+ votes (ferplus.csv; the majority class) "
+                + "or path,label rows.",
             valueName: "csv"))
     var labelsFiles: [String] = []
     @Option(
@@ -51,8 +52,9 @@ struct Eval: ParsableCommand {
         print(json ? JSONLines.evaluation(report) : report.text)
         if let reliability {
             let set = report.others.first ?? report.folder
-            let title =
-                "\(classifier.path.split(separator: "/").last ?? "model") on \(directory.split(separator: "/").suffix(2).joined(separator: "/")), \(set.name)"
+            let model = classifier.path.split(separator: "/").last ?? "model"
+            let folder = directory.split(separator: "/").suffix(2).joined(separator: "/")
+            let title = "\(model) on \(folder), \(set.name)"
             try ImageFile.writePNG(try ReliabilityDiagram.render(set.calibration, title: title), path: reliability)
         }
     }

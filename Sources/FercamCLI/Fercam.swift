@@ -36,7 +36,8 @@ public struct Fercam: ParsableCommand {
     /// messages say what went wrong and where, only the command line knows its own flags.
     static func hint(for error: any Error) -> String {
         switch error as? CaptureError {
-        case .noSuchDevice?: return ". List cameras with `fercam --list-devices`, or replay a file with `fercam --input clip.y4m`"
+        case .noSuchDevice?:
+            return ". List cameras with `fercam --list-devices`, or replay a file with `fercam --input clip.y4m`"
         case .notACaptureDevice?: return "; see `fercam --list-devices`"
         case .unsupportedSize?: return " (choose one with --size)"
         default: return ""
@@ -71,7 +72,9 @@ struct DetectorOptions: ParsableArguments {
                 throw ValidationError("--scale-factor must be from 1.01 to 10 (got \(scaleFactor))")
             }
         }
-        guard (0...1000).contains(minNeighbors ?? 0) else { throw ValidationError("--min-neighbors must be from 0 to 1000") }
+        guard (0...1000).contains(minNeighbors ?? 0) else {
+            throw ValidationError("--min-neighbors must be from 0 to 1000")
+        }
         guard (0...16384).contains(minSize ?? 0), (0...16384).contains(maxSize ?? 0) else {
             throw ValidationError("--min-size and --max-size must be from 0 to 16384 pixels")
         }
@@ -93,16 +96,20 @@ struct DetectorOptions: ParsableArguments {
 /// Expression-model flags.
 struct ModelOptions: ParsableArguments {
     @Option(
-        help:
-            "Model weights (safetensors). Default: $FERCAM_MODEL, else assets/\(ExpressionClassifier.defaultModelName) of this build or install."
-    )
+        help: """
+            Model weights (safetensors). Default: $FERCAM_MODEL, else \
+            assets/\(ExpressionClassifier.defaultModelName) of this build or install.
+            """)
     var model: String?
     @Option(
-        help:
-            "Convolution arithmetic: fp32, or bf16 on CPUs with AVX-512 BF16 or AMX (about 3x faster with AMX, slower without)."
-    )
+        help: """
+            Convolution arithmetic: fp32, or bf16 on CPUs with AVX-512 BF16 or AMX \
+            (about 3x faster with AMX, slower without).
+            """)
     var precision: Precision = .fp32
-    @Option(help: "Margin added around each detector box before cropping, as a fraction of the box side (negative: tighter).")
+    @Option(
+        help:
+            "Margin added around each detector box before cropping, as a fraction of the box side (negative: tighter).")
     var margin: Double = FaceCropping().margin
 
     func validate() throws {

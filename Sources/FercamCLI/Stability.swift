@@ -5,12 +5,14 @@ import Tracking
 
 struct Stability: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "How steady the labels are on a video: switches per track-second, off-majority frames, uncertain frames.",
+        abstract:
+            "How steady the labels are on a video: switches per track-second, off-majority frames, uncertain frames.",
         discussion: """
             Replays the input once (detection, expressions, tracks) and scores each --compare smoothing time \
             constant on the same tracks; 0 is the raw per-frame label. A switch is a change of a track's shown \
             label between two of its detections; off-majority frames are those whose label is not the track's \
-            most common one. With --expect, the share of frames showing that class too (a clip of one held expression). \
+            most common one. With --expect, the share of frames showing that class too (a clip of one held \
+            expression). \
             See docs/tracking.md.
             """)
 
@@ -18,7 +20,8 @@ struct Stability: ParsableCommand {
     var input: String
     @Option(
         parsing: .upToNextOption,
-        help: ArgumentHelp("Smoothing time constants to compare, in seconds (default: 0 and --smoothing).", valueName: "seconds"))
+        help: ArgumentHelp(
+            "Smoothing time constants to compare, in seconds (default: 0 and --smoothing).", valueName: "seconds"))
     var compare: [Double] = []
     @Option(help: "The class every face in the clip shows, for a clip of one held expression.")
     var expect: String?
@@ -41,7 +44,8 @@ struct Stability: ParsableCommand {
         var expected: Int?
         if let expect {
             guard let index = classifier.classNames.firstIndex(of: expect) else {
-                throw InputError("--expect \(expect): the model's classes are \(classifier.classNames.joined(separator: ", "))")
+                throw InputError(
+                    "--expect \(expect): the model's classes are \(classifier.classNames.joined(separator: ", "))")
             }
             expected = index
         }

@@ -16,13 +16,21 @@ struct TrackingOptions: ParsableArguments {
     var keepSeconds: Double = TrackingParameters().maximumMissedSeconds
 
     func validate() throws {
-        guard (0...10).contains(smoothing) else { throw ValidationError("--smoothing must be from 0 to 10 seconds (got \(smoothing))") }
-        guard (0...1).contains(switchMargin) else { throw ValidationError("--switch-margin must be from 0 to 1 (got \(switchMargin))") }
+        guard (0...10).contains(smoothing) else {
+            throw ValidationError("--smoothing must be from 0 to 10 seconds (got \(smoothing))")
+        }
+        guard (0...1).contains(switchMargin) else {
+            throw ValidationError("--switch-margin must be from 0 to 1 (got \(switchMargin))")
+        }
         guard (0...1).contains(uncertainMargin) else {
             throw ValidationError("--uncertain-margin must be from 0 to 1 (got \(uncertainMargin))")
         }
-        guard (0...1000).contains(keepFrames) else { throw ValidationError("--keep-frames must be from 0 to 1000 (got \(keepFrames))") }
-        guard (0...60).contains(keepSeconds) else { throw ValidationError("--keep-seconds must be from 0 to 60 (got \(keepSeconds))") }
+        guard (0...1000).contains(keepFrames) else {
+            throw ValidationError("--keep-frames must be from 0 to 1000 (got \(keepFrames))")
+        }
+        guard (0...60).contains(keepSeconds) else {
+            throw ValidationError("--keep-seconds must be from 0 to 60 (got \(keepSeconds))")
+        }
     }
 
     var tracking: TrackingParameters {

@@ -11,6 +11,8 @@ public final class ByteReader {
     private var start = 0
     private var end = 0
     public private(set) var offset = 0
+    /// The file's size when it was opened with `regularFileOnly` (known from the same `fstat`).
+    public private(set) var fileSize: Int?
     private var atEOF = false
     /// Asked while waiting for a pipe or terminal: when it returns true the input ends there, as if
     /// closed. A signal handled on another thread cannot interrupt a blocking read, so stdin is polled.
@@ -25,7 +27,9 @@ public final class ByteReader {
 
     /// Opens `path`. With `regularFileOnly`, devices, FIFOs and directories are refused before a byte
     /// is read (a FIFO would block and /dev/zero never end), for files that must be read whole.
-    public convenience init(path: String, regularFileOnly: Bool = false, bufferSize: Int = 1 << 20)
+    public convenience init(
+        path: String, regularFileOnly: Bool = false, bufferSize: Int = 1 << 20
+    )
         throws(FrameFormatError)
     {
         let fd: Int32
@@ -35,8 +39,8 @@ public final class ByteReader {
             throw FrameFormatError(source: path, reason: error.message)
         }
         var size = bufferSize
+        var info = stat()
         if regularFileOnly {
-            var info = stat()
             guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
                 close(fd)
                 throw FrameFormatError(source: path, reason: "not a regular file")
@@ -46,6 +50,7 @@ public final class ByteReader {
             size = min(bufferSize, max(4096, Int(info.st_size) + 1))
         }
         self.init(fileDescriptor: fd, name: path, ownsDescriptor: true, bufferSize: size)
+        if regularFileOnly { fileSize = Int(info.st_size) }
     }
 
     deinit { if ownsDescriptor { close(fd) } }

@@ -37,7 +37,8 @@ public final class Y4MReader {
             case "H": height = Int(value)
             case "F":
                 // Timestamps are index / rate: rates outside 1/1000 to 1000 frames per second are not video.
-                guard let r = parseRatio(value), r.numerator > 0, r.denominator > 0, (0.001...1000).contains(r.value) else {
+                guard let r = parseRatio(value), r.numerator > 0, r.denominator > 0, (0.001...1000).contains(r.value)
+                else {
                     throw fail("bad frame rate '\(value)' (expected N:D between 1:1000 and 1000:1 frames per second)")
                 }
                 header.frameRate = r
@@ -49,9 +50,8 @@ public final class Y4MReader {
                 header.interlacing = value.first!
             case "C":
                 guard Y4MHeader.subsampling(forColorspace: value) != nil else {
-                    throw fail(
-                        "unsupported colorspace '\(value)' (supported: \(Y4MHeader.colorspaces.flatMap(\.tokens).joined(separator: ", ")); 8-bit only)"
-                    )
+                    let supported = Y4MHeader.colorspaces.flatMap(\.tokens).joined(separator: ", ")
+                    throw fail("unsupported colorspace '\(value)' (supported: \(supported); 8-bit only)")
                 }
                 header.colorspace = value
             case "X": header.comments.append(value)
@@ -60,7 +60,8 @@ public final class Y4MReader {
         }
         guard let w = width, let h = height else { throw fail("header lacks W (width) or H (height)") }
         guard (1...maximumDimension).contains(w), (1...maximumDimension).contains(h), w * h <= maximumPixels else {
-            throw fail("frame size \(w)x\(h) is out of range (at most \(maximumDimension) a side, \(maximumPixels >> 20) megapixels)")
+            let limit = "at most \(maximumDimension) a side, \(maximumPixels >> 20) megapixels"
+            throw fail("frame size \(w)x\(h) is out of range (\(limit))")
         }
         header.width = w
         header.height = h

@@ -19,12 +19,12 @@ enum ImageDimensions {
 
     /// The format `b` (the first bytes of the file `name`) is in, by its signature, when fercam decodes it.
     static func format(_ b: [UInt8], name: String) -> String? {
-        func starts(_ s: [UInt8], at i: Int = 0) -> Bool { i + s.count <= b.count && b[i..<(i + s.count)].elementsEqual(s) }
-        if starts([0x89, 0x50, 0x4E, 0x47]) { return "PNG" }
-        if starts(Array("BM".utf8)) { return "BMP" }
-        if starts(Array("RIFF".utf8)), starts(Array("WEBP".utf8), at: 8) { return "WebP" }
-        if starts(Array("II*\0".utf8)) || starts(Array("MM\0*".utf8)) { return "TIFF" }
-        if starts([0xFF, 0xD8]) { return "JPEG" }
+        func starts(_ s: String, at i: Int = 0) -> Bool { b.has(s, at: i) }
+        if b.first == 0x89, starts("PNG", at: 1) { return "PNG" }
+        if starts("BM") { return "BMP" }
+        if starts("RIFF"), starts("WEBP", at: 8) { return "WebP" }
+        if starts("II*\0") || starts("MM\0*") { return "TIFF" }
+        if b.count >= 2, b[0] == 0xFF, b[1] == 0xD8 { return "JPEG" }
         if name.lowercased().hasSuffix(".tga") { return "TGA" }
         return nil
     }
@@ -36,23 +36,20 @@ enum ImageDimensions {
         func le16(_ i: Int) -> Int? { i >= 0 && i + 2 <= b.count ? Int(b[i]) | Int(b[i + 1]) << 8 : nil }
         func be32(_ i: Int) -> Int? { i >= 0 && i + 4 <= b.count ? (be16(i)! << 16) | be16(i + 2)! : nil }
         func le32(_ i: Int) -> Int? { i >= 0 && i + 4 <= b.count ? le16(i)! | (le16(i + 2)! << 16) : nil }
-        func starts(_ s: String, at i: Int = 0) -> Bool {
-            let s = Array(s.utf8)
-            return i + s.count <= b.count && b[i..<(i + s.count)].elementsEqual(s)
-        }
+        func starts(_ s: String, at i: Int) -> Bool { b.has(s, at: i) }
         func header(_ format: String, _ w: Int?, _ h: Int?) -> Header? {
             guard let w, let h else { return nil }
             return Header(format: format, width: w, height: h)
         }
 
-        if b.count >= 4, b[0] == 0x89, starts("PNG", at: 1) {
+        switch format(b, name: name) {
+        case "PNG":
             return header("PNG", be32(16), be32(20))
-        }
-        if starts("BM"), let w = le32(18), let h = le32(22) {
+        case "BMP":
             // Height is signed (negative: rows stored top-down).
+            guard let w = le32(18), let h = le32(22) else { return nil }
             return Header(format: "BMP", width: w, height: Int(Int32(truncatingIfNeeded: h)).magnitude.asInt)
-        }
-        if starts("RIFF"), starts("WEBP", at: 8) {
+        case "WebP":
             if starts("VP8X", at: 12), b.count >= 30 {
                 return Header(
                     format: "WebP", width: 1 + (Int(b[24]) | Int(b[25]) << 8 | Int(b[26]) << 16),
@@ -65,12 +62,15 @@ enum ImageDimensions {
                 return Header(format: "WebP", width: w & 0x3FFF, height: h & 0x3FFF)
             }
             return nil
+        case "TIFF":
+            return b[0] == UInt8(ascii: "I") ? tiff(b, le16, le32) : tiff(b, be16, be32)
+        case "JPEG":
+            return jpeg(b, be16)
+        case "TGA":
+            return header("TGA", le16(12), le16(14))
+        default:
+            return nil
         }
-        if starts("II*\0") { return tiff(b, le16, le32) }
-        if starts("MM\0*") { return tiff(b, be16, be32) }
-        if b.count >= 2, b[0] == 0xFF, b[1] == 0xD8 { return jpeg(b, be16) }
-        if name.lowercased().hasSuffix(".tga") { return header("TGA", le16(12), le16(14)) }
-        return nil
     }
 
     /// JPEG: the marker segments walked to the first start-of-frame (SOF0-15 but DHT, JPG and DAC).
@@ -105,6 +105,14 @@ enum ImageDimensions {
         }
         guard let width, let height else { return nil }
         return Header(format: "TIFF", width: width, height: height)
+    }
+}
+
+extension [UInt8] {
+    /// Whether the ASCII text `s` is at byte `i`.
+    fileprivate func has(_ s: String, at i: Int) -> Bool {
+        let s = Array(s.utf8)
+        return i + s.count <= count && self[i..<(i + s.count)].elementsEqual(s)
     }
 }
 

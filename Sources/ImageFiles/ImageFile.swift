@@ -38,15 +38,24 @@ public enum ImageFile {
     /// Netpbm decoded natively, and only formats whose size fercam can read from the header handed to
     /// SDL2_image, after that size is checked against the documented maximum.
     private static func load(_ path: String) throws(ImageFileError) -> Loaded {
-        var size = ImageDimensions.headBytes
-        if case .regular(let bytes)? = try? FileKind(path: path) { size = bytes }
+        // The reader's messages start with the path; the image error adds it again.
+        func imageError(_ error: FrameFormatError) -> ImageFileError {
+            let text = error.description
+            return ImageFileError(
+                path: path, reason: text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text)
+        }
+        let reader: ByteReader
+        do throws(FrameFormatError) {
+            reader = try ByteReader(path: path, regularFileOnly: true, bufferSize: 1 << 16)
+        } catch { throw imageError(error) }
+        let size = reader.fileSize ?? 0
         guard size <= fileByteLimit else {
             throw ImageFileError(
-                path: path, reason: "file of \(size >> 20) MiB is larger than the \(fileByteLimit >> 20) MiB images may have")
+                path: path,
+                reason: "file of \(size >> 20) MiB is larger than the \(fileByteLimit >> 20) MiB images may have")
         }
         let head: [UInt8]
-        do {
-            let reader = try ByteReader(path: path, regularFileOnly: true, bufferSize: 1 << 16)
+        do throws(FrameFormatError) {
             var buffer = [UInt8](repeating: 0, count: min(size, ImageDimensions.headBytes))
             let count = try reader.read(into: &buffer, at: 0, count: buffer.count)
             head = Array(buffer[0..<count])
@@ -55,12 +64,7 @@ public enum ImageFile {
                 let rest = try reader.readToEnd(limit: fileByteLimit - head.count)
                 return .netpbm(try PNM.decode(head + rest, source: path))
             }
-        } catch {
-            // The reader's messages start with the path; the image error adds it again.
-            let text = error.description
-            throw ImageFileError(
-                path: path, reason: text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text)
-        }
+        } catch { throw imageError(error) }
         guard let format = ImageDimensions.format(head, name: path) else {
             throw ImageFileError(path: path, reason: "not an image fercam reads (\(ImageDimensions.supportedFormats))")
         }
@@ -75,7 +79,8 @@ public enum ImageFile {
         guard w <= side, h <= side, w * h <= pixels else {
             throw ImageFileError(
                 path: path,
-                reason: "the header claims \(w)x\(h) pixels; fercam decodes at most \(side) a side and \(pixels >> 20) megapixels")
+                reason: "the header claims \(w)x\(h) pixels; "
+                    + "fercam decodes at most \(side) a side and \(pixels >> 20) megapixels")
         }
         return .decoded(try SDLImageCodec.decodeRGB(path: path))
     }

@@ -13,9 +13,8 @@ public struct ImageSource: FrameSource {
         if kind == .directory {
             paths = try ImageFile.files(in: path)
             guard !paths.isEmpty else {
-                throw InputError(
-                    "\(path): no images in this directory (looked for \(ImageFile.extensions.sorted().joined(separator: ", ")))"
-                )
+                let looked = ImageFile.extensions.sorted().joined(separator: ", ")
+                throw InputError("\(path): no images in this directory (looked for \(looked))")
             }
         } else {
             paths = [path]

@@ -59,14 +59,19 @@ public enum JSONLines {
     static func face(_ face: DetectedFace, classNames: [String], includeAttention: Bool) -> JSONValue {
         var fields: [(String, JSONValue)] = [("box", .box(face.box))]
         if let track = face.track {
-            fields += [("id", .int(track.id)), ("age", .int(track.age)), ("age_s", .number(track.seconds, decimals: 3))]
+            fields += [
+                ("id", .int(track.id)), ("age", .int(track.age)), ("age_s", .number(track.seconds, decimals: 3)),
+            ]
         }
         if let e = face.expression, let shown = face.shown(classNames: classNames) {
             fields += expression(label: shown.label, score: shown.score, scores: shown.scores, classNames: classNames)
             if face.track != nil {
                 fields.append(("uncertain", .bool(shown.uncertain)))
                 fields.append(
-                    ("raw", .object(expression(label: e.label, score: e.score, scores: e.scores, classNames: classNames))))
+                    (
+                        "raw",
+                        .object(expression(label: e.label, score: e.score, scores: e.scores, classNames: classNames))
+                    ))
             }
             if includeAttention {
                 let map = e.output.lastAttention
@@ -83,7 +88,8 @@ public enum JSONLines {
         return .object(fields)
     }
 
-    static func expression(label: String, score: Float, scores: [Float], classNames: [String]) -> [(String, JSONValue)] {
+    static func expression(label: String, score: Float, scores: [Float], classNames: [String]) -> [(String, JSONValue)]
+    {
         [
             ("label", .string(label)), ("score", .number(Double(score), decimals: 4)),
             ("scores", .object(zip(classNames, scores).map { ($0, .number(Double($1), decimals: 4)) })),
@@ -139,7 +145,9 @@ public enum JSONLines {
             ("off_majority", .number(s.offMajorityShare, decimals: 4)),
             ("uncertain", .number(s.uncertainShare, decimals: 4)),
         ]
-        if let expected { fields += [("expected", .string(expected)), ("shows_expected", .number(s.expectedShare, decimals: 4))] }
+        if let expected {
+            fields += [("expected", .string(expected)), ("shows_expected", .number(s.expectedShare, decimals: 4))]
+        }
         return JSONValue.object(fields).encoded
     }
 

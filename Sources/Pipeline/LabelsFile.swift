@@ -56,9 +56,8 @@ public struct LabelsFile: Sendable {
                 }
                 let label = row[labelColumn].csvTrimmed
                 guard let index = classNames.firstIndex(of: label) else {
-                    throw InputError(
-                        "\(path): line \(line + 2): unknown class '\(label)' (the model knows \(classNames.joined(separator: ", ")))"
-                    )
+                    let known = classNames.joined(separator: ", ")
+                    throw InputError("\(path): line \(line + 2): unknown class '\(label)' (the model knows \(known))")
                 }
                 labels[Self.key(row[pathColumn])] = index
             }

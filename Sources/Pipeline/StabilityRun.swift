@@ -15,7 +15,9 @@ public struct StabilityRun {
 
     /// One summary per setting, in order. `expected` names the class every face should show (a clip of one
     /// held expression); it must be one of the model's classes.
-    public func run(_ source: inout some FrameSource, expected: Int? = nil, progress: (Int) -> Void = { _ in })
+    public func run(
+        _ source: inout some FrameSource, expected: Int? = nil, progress: (Int) -> Void = { _ in }
+    )
         throws -> [StabilitySummary]
     {
         var tracker = FaceTracker(tracking: tracking, smoothing: settings)
@@ -26,7 +28,8 @@ public struct StabilityRun {
             for face in tracker.update(analysis.observations, at: analysis.pts) {
                 for (i, smoothed) in face.smoothed.enumerated() {
                     guard let smoothed else { continue }
-                    measures[i].add(track: face.id, time: face.seconds, label: smoothed.label, uncertain: smoothed.uncertain)
+                    measures[i].add(
+                        track: face.id, time: face.seconds, label: smoothed.label, uncertain: smoothed.uncertain)
                 }
             }
             frames += 1

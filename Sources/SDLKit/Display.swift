@@ -21,9 +21,8 @@ public final class Display {
             SDL_Quit()
             throw SDLError(
                 operation: "opening a window",
-                reason:
-                    "no display (SDL found only its \(driver) driver); use --stdout for JSON Lines, or run under X11 or Wayland"
-            )
+                reason: "no display (SDL found only its \(driver) driver); "
+                    + "use --stdout for JSON Lines, or run under X11 or Wayland")
         }
     }
 

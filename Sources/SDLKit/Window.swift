@@ -27,7 +27,6 @@ public final class Window: Renderer {
         setLogicalSize(width: width, height: height)
     }
 
-
     public func setTitle(_ title: String) { SDL_SetWindowTitle(window, title) }
 
     public func toggleFullscreen() {

@@ -35,9 +35,11 @@ struct BoxState: Sendable, Equatable {
     }
 
     func overlap(_ other: BoxState) -> Double {
-        let w = min(centreX + width / 2, other.centreX + other.width / 2)
+        let w =
+            min(centreX + width / 2, other.centreX + other.width / 2)
             - max(centreX - width / 2, other.centreX - other.width / 2)
-        let h = min(centreY + height / 2, other.centreY + other.height / 2)
+        let h =
+            min(centreY + height / 2, other.centreY + other.height / 2)
             - max(centreY - height / 2, other.centreY - other.height / 2)
         guard w > 0, h > 0 else { return 0 }
         let inter = w * h

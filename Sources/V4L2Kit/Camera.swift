@@ -20,8 +20,8 @@ public enum CaptureError: Error, CustomStringConvertible, Sendable, Equatable {
         case .noSuchDevice(let path):
             return "\(path): no such camera"
         case .permissionDenied(let path):
-            return
-                "\(path): permission denied. Install the udev rules (`sudo make install-udev`, see README) or add yourself to the video group"
+            return "\(path): permission denied. Install the udev rules (`sudo make install-udev`, see README) "
+                + "or add yourself to the video group"
         case .busy(let path):
             return "\(path): the camera is busy (another program is using it); close it and try again"
         case let .notACaptureDevice(path, card):
@@ -29,8 +29,8 @@ public enum CaptureError: Error, CustomStringConvertible, Sendable, Equatable {
         case let .cannotStream(path, card):
             return "\(path): \(card) cannot stream with memory-mapped buffers"
         case let .unsupportedSize(path, requested, offered):
-            return
-                "\(path): the camera cannot capture \(requested); it offers \(offered.map(\.description).joined(separator: ", "))"
+            let offers = offered.map(\.description).joined(separator: ", ")
+            return "\(path): the camera cannot capture \(requested); it offers \(offers)"
         case let .unsupportedFormat(path, offered):
             return "\(path): no usable pixel format (the camera offers \(offered.joined(separator: ", ")))"
         case .unplugged(let path):

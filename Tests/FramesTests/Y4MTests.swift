@@ -71,8 +71,14 @@ final class Y4MTests: XCTestCase {
             ),
             ("YUV4MPEG2 W4 C420\n", "header lacks W (width) or H (height)"),
             ("YUV4MPEG2 W0 H4\n", "frame size 0x4 is out of range (at most 16384 a side, 64 megapixels)"),
-            ("YUV4MPEG2 W16384 H16384\n", "frame size 16384x16384 is out of range (at most 16384 a side, 64 megapixels)"),
-            ("YUV4MPEG2 W4 H4 F30:0\n", "bad frame rate '30:0' (expected N:D between 1:1000 and 1000:1 frames per second)"),
+            (
+                "YUV4MPEG2 W16384 H16384\n",
+                "frame size 16384x16384 is out of range (at most 16384 a side, 64 megapixels)"
+            ),
+            (
+                "YUV4MPEG2 W4 H4 F30:0\n",
+                "bad frame rate '30:0' (expected N:D between 1:1000 and 1000:1 frames per second)"
+            ),
             // Once overflowed the timestamp of the JSON output.
             (
                 "YUV4MPEG2 W4 H4 F1:9223372036854775807\n",

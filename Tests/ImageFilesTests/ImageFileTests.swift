@@ -61,7 +61,8 @@ final class HostileImageTests: XCTestCase {
     var dir: URL!
 
     override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("fercam-hostile-\(getpid())-\(UUID().uuidString)")
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "fercam-hostile-\(getpid())-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     }
 
@@ -91,12 +92,16 @@ final class HostileImageTests: XCTestCase {
     func testHugeHeadersAreRefusedBeforeDecoding() throws {
         var jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10] + Array("JFIF".utf8) + [0, 1, 1, 0, 0, 1, 0, 1, 0, 0]
         jpeg += [0xFF, 0xC0, 0x00, 0x11, 0x08, 0x75, 0x30, 0x75, 0x30, 0x03, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]
-        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8)
+        let png: [UInt8] =
+            [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8)
             + [0, 0, 0x75, 0x30, 0, 0, 0x75, 0x30, 8, 2, 0, 0, 0, 0, 0, 0, 0]
         for (name, bytes) in [("big.jpg", jpeg), ("big.png", png)] {
             let path = try write(name, bytes)
             XCTAssertThrowsError(try ImageFile.loadGray(path)) { error in
-                XCTAssertEqual("\(error)", "\(path): the header claims 30000x30000 pixels; fercam decodes at most 16384 a side and 64 megapixels")
+                XCTAssertEqual(
+                    "\(error)",
+                    "\(path): the header claims 30000x30000 pixels; fercam decodes at most 16384 a side and 64 megapixels"
+                )
             }
         }
         // TIFF (little-endian, ImageWidth and ImageLength as LONG) and a TGA known by its name.
@@ -120,7 +125,8 @@ final class HostileImageTests: XCTestCase {
         XCTAssertThrowsError(try ImageFile.loadGray(path)) { error in
             XCTAssertEqual(
                 "\(error)",
-                "\(path): cannot decode image: Error reading the PNG file. (libpng error: [FF]U[00][00]: invalid chunk type)")
+                "\(path): cannot decode image: Error reading the PNG file. (libpng error: [FF]U[00][00]: invalid chunk type)"
+            )
         }
     }
 
@@ -131,7 +137,9 @@ final class HostileImageTests: XCTestCase {
         for name in ["gif-frame-larger-than-screen", "gif-later-frame-of-4-gb"] {
             let fixture = try XCTUnwrap(Bundle.module.path(forResource: "Fixtures/\(name)", ofType: "gif"))
             XCTAssertThrowsError(try ImageFile.loadGray(fixture)) { error in
-                XCTAssertTrue("\(error)".hasSuffix(": not an image fercam reads (JPEG, PNG, BMP, WebP, TIFF, TGA or Netpbm)"), "\(error)")
+                XCTAssertTrue(
+                    "\(error)".hasSuffix(": not an image fercam reads (JPEG, PNG, BMP, WebP, TIFF, TGA or Netpbm)"),
+                    "\(error)")
             }
         }
     }

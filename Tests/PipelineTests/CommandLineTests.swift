@@ -15,12 +15,15 @@ final class CommandLineTests: XCTestCase {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)
+        )
     }
 
     func testHelpForEveryCommand() throws {
         for arguments in [
-            ["--help"], ["eval", "--help"], ["detect", "--help"], ["help", "bench"], ["run", "-h"], ["stability", "--help"],
+            ["--help"], ["eval", "--help"], ["detect", "--help"], ["help", "bench"], ["run", "-h"],
+            ["stability", "--help"],
         ] {
             let result = try run(arguments)
             XCTAssertEqual(result.status, 0, "\(arguments): \(result.stderr)")

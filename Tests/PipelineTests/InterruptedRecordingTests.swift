@@ -2,9 +2,9 @@ import Foundation
 import Frames
 import XCTest
 
-/// The built `fercam` binary, recording a stream it reads from a pipe, stopped by SIGINT or SIGTERM in
-/// the middle, with no byte arriving: it must stop (exit status 128 + the signal), and the recording must be a valid Y4M file (ffprobe agrees) holding
-/// exactly the frames whose JSON lines were printed.
+/// The built `fercam` binary, recording a stream it reads from a pipe, stopped by SIGINT or SIGTERM in the middle,
+/// with no byte arriving: it must stop (exit status 128 + the signal), and the recording must be a valid Y4M file
+/// (ffprobe agrees) holding exactly the frames whose JSON lines were printed.
 final class InterruptedRecordingTests: XCTestCase {
     /// `swift test` builds the executable beside the tests, in the configuration it was asked for.
     static var binary: URL? {
@@ -19,8 +19,10 @@ final class InterruptedRecordingTests: XCTestCase {
 
     private func interrupt(with signal: Int32) throws {
         let binary = try XCTUnwrap(Self.binary, "fercam is not built")
-        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: "/usr/bin/ffprobe"), "ffprobe is missing (make deps)")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fercam-signal-\(UUID().uuidString)")
+        XCTAssertTrue(
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/ffprobe"), "ffprobe is missing (make deps)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "fercam-signal-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let recording = directory.appendingPathComponent("rec.y4m").path
@@ -61,8 +63,10 @@ final class InterruptedRecordingTests: XCTestCase {
 
         let probe = Process()
         probe.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
-        probe.arguments = ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
-                           "stream=nb_read_frames,width,height", "-of", "csv=p=0", recording]
+        probe.arguments = [
+            "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+            "stream=nb_read_frames,width,height", "-of", "csv=p=0", recording,
+        ]
         let probed = Pipe()
         probe.standardOutput = probed
         try probe.run()

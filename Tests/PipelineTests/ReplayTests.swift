@@ -77,7 +77,11 @@ final class ReplayTests: XCTestCase {
             XCTAssertNotNil(face["uncertain"] as? Bool, line)
             let raw = try XCTUnwrap(face["raw"] as? [String: Any], line)
             XCTAssertNotNil(raw["scores"] as? [String: Any])
-            if i < 2 { XCTAssertEqual(raw["scores"] as? [String: Double], face["scores"] as? [String: Double], "a new track: nothing to smooth") }
+            if i < 2 {
+                XCTAssertEqual(
+                    raw["scores"] as? [String: Double], face["scores"] as? [String: Double],
+                    "a new track: nothing to smooth")
+            }
         }
     }
 

@@ -7,7 +7,9 @@ final class ExpressionFilterTests: XCTestCase {
     // Three classes keep the sequences readable.
     let a: [Float] = [0.8, 0.1, 0.1], b: [Float] = [0.1, 0.8, 0.1]
 
-    func run(_ filter: inout ExpressionFilter, _ p: [Float], frames: Int, fps: Double, from start: Double = 0)
+    func run(
+        _ filter: inout ExpressionFilter, _ p: [Float], frames: Int, fps: Double, from start: Double = 0
+    )
         -> [SmoothedExpression]
     {
         (0..<frames).map { filter.update(p, at: start + Double($0) / fps) }
@@ -38,7 +40,8 @@ final class ExpressionFilterTests: XCTestCase {
         let out = run(&filter, b, frames: 50, fps: 25, from: 1)
         let switchAt = out.firstIndex { $0.label == 1 }!
         XCTAssertEqual(out[switchAt...].filter { $0.label != 1 }.count, 0, "no switching back")
-        // b overtakes a where the step is half through (ln 2 · 0.3 s after the last a), and leads by 0.1 a little later.
+        // b overtakes a where the step is half through (ln 2 · 0.3 s after the last a),
+        // and leads by 0.1 a little later.
         let crossing = Int((log(2.0) * 0.3 * 25).rounded(.up)) - 1
         XCTAssertGreaterThan(switchAt, crossing)
         XCTAssertLessThan(switchAt, crossing + 4)
@@ -75,7 +78,9 @@ final class ExpressionFilterTests: XCTestCase {
     }
 
     func testTracksKeepTheirOwnSmoothing() {
-        var tracker = FaceTracker(smoothing: [SmoothingParameters(timeConstant: 0.5), SmoothingParameters(timeConstant: 0)])
+        var tracker = FaceTracker(smoothing: [
+            SmoothingParameters(timeConstant: 0.5), SmoothingParameters(timeConstant: 0),
+        ])
         let left = Rect(x: 10, y: 10, width: 50, height: 50), right = Rect(x: 300, y: 10, width: 50, height: 50)
         var last: [TrackedFace] = []
         for frame in 0..<20 {
