@@ -10,13 +10,17 @@ import Glibc
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract:
-            "Show the camera (or a replayed file) with faces, expressions and attention; or print JSON Lines with --stdout."
-    )
+        abstract: """
+            Show the camera (or a replayed file) with faces, expressions and attention; \
+            or print JSON Lines with --stdout.
+            """)
 
     @Option(
-        name: .long, help: "Y4M file, '-' for Y4M on stdin, an image, or a directory of images (instead of the camera)."
-    )
+        name: .long,
+        help: """
+            Instead of the camera: a video file or URL (anything ffmpeg reads), a Y4M file, '-' for Y4M on \
+            stdin, an image, or a directory of images.
+            """)
     var input: String?
     @Option(help: "V4L2 capture device.")
     var device: String = "/dev/video0"
@@ -34,6 +38,13 @@ struct Run: ParsableCommand {
     var exitAtEnd = false
     @Flag(help: "Print one JSON object per frame on stdout (JSON Lines) instead of opening a window.")
     var stdout = false
+    @Option(
+        help: ArgumentHelp(
+            """
+            Draw what the window shows onto every frame, without a window, and write it as a video \
+            (.mp4, .mkv, .webm, ... through ffmpeg, or .y4m). Combines with --stdout.
+            """, valueName: "video"))
+    var render: String?
     @Flag(help: "Leave out the timing fields, so that replays of the same input are byte-identical.")
     var noTimings = false
     @Flag(help: "Add each face's CBAM spatial attention map (a grid of 0-1 weights) to the JSON output.")
@@ -50,6 +61,7 @@ struct Run: ParsableCommand {
         guard captureSize != nil else { throw ValidationError("--size must look like 640x480 (got \(size))") }
         guard fps > 0, fps <= 1000 else { throw ValidationError("--fps must be above 0 and at most 1000 (got \(fps))") }
         if let frames { guard frames > 0 else { throw ValidationError("--frames must be 1 or more") } }
+        if render != nil && listDevices { throw ValidationError("--render and --list-devices do not combine") }
     }
 
     var captureSize: FrameSize? {
@@ -77,7 +89,7 @@ struct Run: ParsableCommand {
             throw ExitCode(3)
         }
         let analyser = try makeAnalyser()
-        if stdout { try runHeadless(analyser) } else { try runWindow(analyser) }
+        if stdout || render != nil { try runHeadless(analyser) } else { try runWindow(analyser) }
     }
 
     func openInput(stop: StopSignal? = nil) throws -> (source: any FrameSource, name: String, live: Bool) {
@@ -94,14 +106,33 @@ struct Run: ParsableCommand {
         let out = ByteWriter(fileDescriptor: 1, name: "stdout", ownsDescriptor: false)
         var written = 0
         let emit: (String) throws -> Void = { line in
-            try out.write(Array((line + "\n").utf8))
+            if stdout { try out.write(Array((line + "\n").utf8)) }
             written += 1
             if let frames, written >= frames { stop.requestStop() }
         }
         let opened = try openInput(stop: stop)
         var source: any FrameSource = StoppableSource(opened.source, stop: stop)
         if let record { source = RecordingSource(source, path: record) }
-        _ = try headless.run(&source, emit: emit)
+        var video: AnnotatedVideo?
+        let frameRate = source.frameRate
+        let draw: (SourceFrame, FrameAnalysis) throws -> Void = { frame, analysis in
+            guard let render else { return }
+            if video == nil {
+                video = try AnnotatedVideo(
+                    path: render, width: frame.frame.width, height: frame.frame.height, frameRate: frameRate,
+                    sourceName: opened.name.split(separator: "/").last.map(String.init) ?? opened.name,
+                    cropping: analyser.classifier?.cropping ?? FaceCropping())
+            }
+            try video?.write(frame, analysis)
+        }
+        do {
+            _ = try headless.run(&source, each: draw, emit: emit)
+        } catch {
+            // The frames drawn so far still make a playable file; the input's fault is what is reported.
+            try? video?.finish()
+            throw error
+        }
+        try video?.finish()
         if let status = stop.exitStatus { throw ExitCode(status) }
     }
 
@@ -113,7 +144,8 @@ struct Run: ParsableCommand {
         // Peek at the first frame for the window size, then hand it back in front of the rest.
         guard let first = try source.next() else { throw InputError("\(opened.name): no frames") }
         let options = LiveOptions(
-            paced: !fast, recordPath: record, title: "fercam — \(opened.name)", frameLimit: frames, exitAtEnd: exitAtEnd,
+            paced: !fast, recordPath: record, title: "fercam — \(opened.name)", frameLimit: frames,
+            exitAtEnd: exitAtEnd,
             tracking: trackingOptions.makeTracking())
         let shortName =
             opened.live ? opened.name : String(opened.name.split(separator: "/").last ?? Substring(opened.name))

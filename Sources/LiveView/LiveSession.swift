@@ -65,7 +65,7 @@ public final class LiveSession {
         self.isLive = isLive
         self.options = options
         window = try Window(display: display, title: options.title, width: size.width, height: size.height)
-        renderer = try OverlayRenderer(window: window, cropping: analyser.classifier?.cropping ?? FaceCropping())
+        renderer = try OverlayRenderer(target: window, cropping: analyser.classifier?.cropping ?? FaceCropping())
         state.recordingWanted = options.recordPath != nil
     }
 

@@ -43,12 +43,14 @@ public struct HeadsUp: Sendable {
     public var dropped: Int
     public var recording: String?
     public var status: String?
+    /// The "h: help" line: in the window, not in rendered video.
+    public var showsKeys: Bool
 
     public init(
         source: String, framesPerSecond: Double = 0, milliseconds: [(stage: String, value: Double)] = [],
-        dropped: Int = 0,
-        recording: String? = nil, status: String? = nil
+        dropped: Int = 0, recording: String? = nil, status: String? = nil, showsKeys: Bool = true
     ) {
+        self.showsKeys = showsKeys
         self.source = source
         self.framesPerSecond = framesPerSecond
         self.milliseconds = milliseconds
@@ -61,13 +63,14 @@ public struct HeadsUp: Sendable {
 /// Draws a frame with its analysis: boxes, labels, per-class bars, attention heat maps, HUD, help.
 public final class OverlayRenderer {
 
-    let window: Window
+    /// The window, or an offscreen canvas (rendered video, tests).
+    let target: Renderer
     let label: Font
     let small: Font
     let cropping: FaceCropping
 
-    public init(window: Window, cropping: FaceCropping) throws(SDLError) {
-        self.window = window
+    public init(target: Renderer, cropping: FaceCropping) throws(SDLError) {
+        self.target = target
         self.cropping = cropping
         label = try Font(path: Font.boldPath, size: 17)
         small = try Font(path: Font.regularPath, size: 12)
@@ -89,12 +92,14 @@ public final class OverlayRenderer {
 
     /// Draws everything and returns where labels and panels went (nothing overlaps a face, the HUD or each other).
     @discardableResult
-    public func draw(frame: YUVFrame, analysis: FrameAnalysis?, options: OverlayOptions, hud: HeadsUp) throws(SDLError)
+    public func draw(
+        frame: YUVFrame, analysis: FrameAnalysis?, options: OverlayOptions, hud: HeadsUp
+    ) throws(SDLError)
         -> OverlayPlan
     {
-        window.setLogicalSize(width: frame.width, height: frame.height)
-        window.clear(Color(0, 0, 0))
-        try window.drawVideo(frame)
+        target.setLogicalSize(width: frame.width, height: frame.height)
+        target.clear(Color(0, 0, 0))
+        try target.drawVideo(frame)
         let hudLines = self.hudLines(hud)
         var plan = OverlayPlan(
             hud: hudRect(hudLines, width: frame.width, height: frame.height, faces: analysis?.faces.map(\.box) ?? []),
@@ -147,7 +152,8 @@ public final class OverlayRenderer {
     /// A click: the track of the face under the point, if any.
     public static func track(at point: (x: Int, y: Int), in faces: [DetectedFace]) -> Int? {
         faces.first { f in
-            (f.box.x..<(f.box.x + f.box.width)).contains(point.x) && (f.box.y..<(f.box.y + f.box.height)).contains(point.y)
+            (f.box.x..<(f.box.x + f.box.width)).contains(point.x)
+                && (f.box.y..<(f.box.y + f.box.height)).contains(point.y)
         }?.track?.id
     }
 
@@ -167,8 +173,8 @@ public final class OverlayRenderer {
         let tint =
             face.track.map { Self.color(forTrack: $0.id) }
             ?? face.expression.map { Self.color(for: $0.label) } ?? Color(0, 220, 255)
-        window.outline(box, Color(0, 0, 0, 160), thickness: 5)
-        window.outline(
+        target.outline(box, Color(0, 0, 0, 160), thickness: 5)
+        target.outline(
             Rect(x: box.x + 1, y: box.y + 1, width: box.width - 2, height: box.height - 2), tint,
             thickness: selected && face.track != nil ? 4 : 3)
     }
@@ -195,14 +201,14 @@ public final class OverlayRenderer {
             var x = place.x
             if let id, let track = face.track {
                 let tint = Self.color(forTrack: track.id)
-                window.fill(Rect(x: x, y: place.y, width: idWidth, height: height), tint)
-                window.text(id, font: font, x: x + pad, y: place.y + (large ? 2 : 1), color: Self.textColor(on: tint))
+                target.fill(Rect(x: x, y: place.y, width: idWidth, height: height), tint)
+                target.text(id, font: font, x: x + pad, y: place.y + (large ? 2 : 1), color: Self.textColor(on: tint))
                 x += idWidth
             }
             if withText, let text, let shown {
                 let tint = shown.uncertain ? Color(120, 120, 120) : Self.color(for: shown.label)
-                window.fill(Rect(x: x, y: place.y, width: textWidth, height: height), tint)
-                window.text(text, font: font, x: x + pad, y: place.y + (large ? 2 : 1), color: Self.textColor(on: tint))
+                target.fill(Rect(x: x, y: place.y, width: textWidth, height: height), tint)
+                target.text(text, font: font, x: x + pad, y: place.y + (large ? 2 : 1), color: Self.textColor(on: tint))
             }
             return place
         }
@@ -211,7 +217,9 @@ public final class OverlayRenderer {
 
     /// Per-class bars of the selected face: the shown (smoothed) probability as the bar, this frame's raw one as
     /// a white tick; a header with the track id when there is one.
-    func placePanel(_ face: DetectedFace, shown: ShownExpression, classNames: [String], layout: inout OverlayLayout)
+    func placePanel(
+        _ face: DetectedFace, shown: ShownExpression, classNames: [String], layout: inout OverlayLayout
+    )
         -> Rect?
     {
         let rowHeight = small.lineHeight + 2
@@ -223,30 +231,30 @@ public final class OverlayRenderer {
         guard let panel = layout.claim(layout.panelCandidates(for: face.box, width: width, height: height)) else {
             return nil
         }
-        window.fill(panel, Color(0, 0, 0, 170))
+        target.fill(panel, Color(0, 0, 0, 170))
         var rowY = panel.y + 4
         if let header, let track = face.track {
             let tint = Self.color(forTrack: track.id)
-            window.fill(Rect(x: panel.x, y: panel.y, width: 4, height: panel.height), tint)
-            window.text(header, font: small, x: panel.x + 10, y: rowY, color: tint)
+            target.fill(Rect(x: panel.x, y: panel.y, width: 4, height: panel.height), tint)
+            target.text(header, font: small, x: panel.x + 10, y: rowY, color: tint)
             rowY += rowHeight
         }
         let raw = face.expression?.scores
         for (i, (name, p)) in zip(classNames, shown.scores).enumerated() {
             let highlight = name == shown.label
-            window.text(
+            target.text(
                 name, font: small, x: panel.x + 10, y: rowY,
                 color: highlight ? Color(255, 255, 255) : Color(200, 200, 200))
             let barX = panel.x + 14 + nameWidth
-            window.fill(Rect(x: barX, y: rowY + 3, width: barWidth, height: rowHeight - 6), Color(255, 255, 255, 40))
-            window.fill(
+            target.fill(Rect(x: barX, y: rowY + 3, width: barWidth, height: rowHeight - 6), Color(255, 255, 255, 40))
+            target.fill(
                 Rect(x: barX, y: rowY + 3, width: max(1, Int(Float(barWidth) * p)), height: rowHeight - 6),
                 Self.color(for: name))
             if let raw, face.track != nil, raw.indices.contains(i) {
                 let tick = barX + min(barWidth - 1, Int(Float(barWidth) * raw[i]))
-                window.fill(Rect(x: tick, y: rowY + 1, width: 2, height: rowHeight - 2), Color(255, 255, 255))
+                target.fill(Rect(x: tick, y: rowY + 1, width: 2, height: rowHeight - 2), Color(255, 255, 255))
             }
-            window.text(
+            target.text(
                 "\(Int((p * 100).rounded()))", font: small, x: barX + barWidth + 6, y: rowY, color: Color(220, 220, 220)
             )
             rowY += rowHeight
@@ -267,7 +275,7 @@ public final class OverlayRenderer {
             rgba[4 * i + 3] = UInt8(25 + 105 * t)
         }
         let (x, y, side) = cropping.region(for: box)
-        window.drawRGBA(
+        target.drawRGBA(
             rgba, width: map.width, height: map.height,
             over: Rect(
                 x: Int(x.rounded()), y: Int(y.rounded()), width: Int(side.rounded()), height: Int(side.rounded())))
@@ -295,7 +303,7 @@ public final class OverlayRenderer {
         if !stages.isEmpty { lines.append(stages + " ms" + (hud.dropped > 0 ? "  dropped \(hud.dropped)" : "")) }
         if let recording = hud.recording { lines.append("● REC \(recording)") }
         if let status = hud.status { lines.append(status) }
-        lines.append("h: help")
+        if hud.showsKeys { lines.append("h: help") }
         return lines
     }
 
@@ -304,16 +312,17 @@ public final class OverlayRenderer {
         let w = (lines.map { small.width(of: $0) }.max() ?? 0) + 16, h = small.lineHeight * lines.count + 10
         let corners = [
             Rect(x: 8, y: 8, width: w, height: h), Rect(x: width - w - 8, y: 8, width: w, height: h),
-            Rect(x: 8, y: height - h - 8, width: w, height: h), Rect(x: width - w - 8, y: height - h - 8, width: w, height: h),
+            Rect(x: 8, y: height - h - 8, width: w, height: h),
+            Rect(x: width - w - 8, y: height - h - 8, width: w, height: h),
         ]
         return corners.first { c in !faces.contains { !$0.intersection(c).isEmpty } } ?? corners[0]
     }
 
     func drawHUD(_ lines: [String], in rect: Rect) {
-        window.fill(rect, Color(0, 0, 0, 150))
+        target.fill(rect, Color(0, 0, 0, 150))
         for (i, line) in lines.enumerated() {
             let color = line.hasPrefix("●") ? Color(255, 80, 80) : Color(235, 235, 235)
-            window.text(line, font: small, x: rect.x + 8, y: rect.y + 5 + i * small.lineHeight, color: color)
+            target.text(line, font: small, x: rect.x + 8, y: rect.y + 5 + i * small.lineHeight, color: color)
         }
     }
 
@@ -324,12 +333,12 @@ public final class OverlayRenderer {
         let panelWidth = keyWidth + (keys.map { label.width(of: $0.help) }.max() ?? 0) + 60
         let panelHeight = rowHeight * (keys.count + 1) + 20
         let x = (width - panelWidth) / 2, y = (height - panelHeight) / 2
-        window.fill(Rect(x: x, y: y, width: panelWidth, height: panelHeight), Color(0, 0, 0, 200))
-        window.text("Keys", font: label, x: x + 20, y: y + 10, color: Color(255, 200, 40))
+        target.fill(Rect(x: x, y: y, width: panelWidth, height: panelHeight), Color(0, 0, 0, 200))
+        target.text("Keys", font: label, x: x + 20, y: y + 10, color: Color(255, 200, 40))
         for (i, binding) in keys.enumerated() {
             let rowY = y + 10 + (i + 1) * rowHeight
-            window.text(binding.label, font: label, x: x + 20, y: rowY, color: Color(255, 255, 255))
-            window.text(binding.help, font: label, x: x + 40 + keyWidth, y: rowY, color: Color(210, 210, 210))
+            target.text(binding.label, font: label, x: x + 20, y: rowY, color: Color(255, 255, 255))
+            target.text(binding.help, font: label, x: x + 40 + keyWidth, y: rowY, color: Color(210, 210, 210))
         }
     }
 }

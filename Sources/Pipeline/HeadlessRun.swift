@@ -17,13 +17,18 @@ public struct HeadlessRun {
         self.tracking = tracking
     }
 
-    /// Emits one JSON line per frame; a fault in the input is thrown after every earlier frame was emitted.
-    public func run(_ source: inout some FrameSource, emit: (String) throws -> Void) throws -> Int {
+    /// Emits one JSON line per frame, after handing the frame and its analysis to `each` (rendering); a
+    /// fault in the input is thrown after every earlier frame was emitted.
+    public func run(
+        _ source: inout some FrameSource, each: (SourceFrame, FrameAnalysis) throws -> Void = { _, _ in },
+        emit: (String) throws -> Void
+    ) throws -> Int {
         var count = 0
         var tracking = source.isVideo ? self.tracking : nil
         while let frame = try source.next() {
             var analysis = try analyser.analyse(frame)
             tracking?.apply(to: &analysis)
+            try each(frame, analysis)
             try emit(JSONLines.encode(analysis, includeTimings: includeTimings, includeAttention: includeAttention))
             count += 1
         }

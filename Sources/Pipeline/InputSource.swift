@@ -2,10 +2,11 @@ import V4L2Kit
 
 /// Where frames come from: a file, stdin or a camera, chosen from what the user named.
 public enum InputSource {
-    /// A Y4M stream for `-` and `*.y4m`, otherwise an image or a directory of images. `stop` lets a
-    /// signal end a stream that is waiting on standard input.
+    /// A Y4M stream for `-` and `*.y4m`; an image or a directory of images; otherwise a video file or URL
+    /// decoded by ffmpeg. `stop` lets a signal end a stream that is waiting for input.
     public static func open(_ input: String, stop: StopSignal? = nil) throws -> any FrameSource {
         if input == "-" || input.lowercased().hasSuffix(".y4m") { return try Y4MSource(path: input, stop: stop) }
+        if VideoSource.handles(input) { return try VideoSource(path: input, stop: stop) }
         return try ImageSource(path: input)
     }
 

@@ -15,7 +15,9 @@ final class CrowdedOverlayTests: XCTestCase {
 
     override func setUpWithError() throws {
         setenv("SDL_VIDEODRIVER", "offscreen", 1)
-        guard FileManager.default.fileExists(atPath: Font.regularPath) else { throw XCTSkip("install fonts-dejavu-core") }
+        guard FileManager.default.fileExists(atPath: Font.regularPath) else {
+            throw XCTSkip("install fonts-dejavu-core")
+        }
     }
 
     func face(_ box: Rect, id: Int, label: Int, uncertain: Bool = false) -> DetectedFace {
@@ -38,7 +40,9 @@ final class CrowdedOverlayTests: XCTestCase {
         for row in 0..<2 {
             for column in 0..<7 {
                 let side = 50 + ((row * 7 + column) * 37) % 60
-                let box = Rect(x: 40 + column * 130 + (row * 31) % 40, y: 120 + row * 190 + (column % 3) * 20, width: side, height: side)
+                let box = Rect(
+                    x: 40 + column * 130 + (row * 31) % 40, y: 120 + row * 190 + (column % 3) * 20, width: side,
+                    height: side)
                 faces.append(face(box, id: id, label: (row * 7 + column) % 7, uncertain: column == 3))
                 id += 1
             }
@@ -48,11 +52,12 @@ final class CrowdedOverlayTests: XCTestCase {
             milliseconds: [("detect", 5), ("classify", 2), ("total", 7)])
     }
 
-    func render(_ analysis: FrameAnalysis, options: OverlayOptions = OverlayOptions()) throws -> (OverlayPlan, RGBImage) {
+    func render(_ analysis: FrameAnalysis, options: OverlayOptions = OverlayOptions()) throws -> (OverlayPlan, RGBImage)
+    {
         let display = try Display()
         let window = try Window(
             display: display, title: "test", width: analysis.width, height: analysis.height, hidden: true)
-        let renderer = try OverlayRenderer(window: window, cropping: FaceCropping())
+        let renderer = try OverlayRenderer(target: window, cropping: FaceCropping())
         let frame = YUVFrame(gray: GrayImage(width: analysis.width, height: analysis.height, fill: 90))
         let plan = try renderer.draw(
             frame: frame, analysis: analysis, options: options,
@@ -61,7 +66,8 @@ final class CrowdedOverlayTests: XCTestCase {
     }
 
     func assertNothingOverlaps(_ plan: OverlayPlan, file: StaticString = #filePath, line: UInt = #line) {
-        let placed = [("HUD", plan.hud)]
+        let placed =
+            [("HUD", plan.hud)]
             + plan.faces.enumerated().flatMap { i, f in
                 [("face \(i)", f.box), ("label \(i)", f.label), ("panel \(i)", f.panel)].compactMap { name, r in
                     r.map { (name, $0) }
@@ -121,12 +127,16 @@ final class CrowdedOverlayTests: XCTestCase {
 
     /// The dlib group photographs through the real detector and model, as a user would see them.
     func testGroupPhotographsRenderWithoutOverlaps() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
+            .standardized
         let dlib = root.appendingPathComponent("../shared/data/faces/dlib").standardized.path
         guard FileManager.default.fileExists(atPath: dlib) else { throw XCTSkip("needs ../shared/data/faces") }
-        let classifier = try ExpressionClassifier(path: root.appendingPathComponent("assets/fercam-resnet-cbam.safetensors").path)
+        let classifier = try ExpressionClassifier(
+            path: root.appendingPathComponent("assets/fercam-resnet-cbam.safetensors").path)
         let analyser = FrameAnalyser(
-            detector: try HaarDetector(), parameters: DetectionParameters(scaleFactor: 1.1, minNeighbors: 3, minSize: (24, 24)), classifier: classifier)
+            detector: try HaarDetector(),
+            parameters: DetectionParameters(scaleFactor: 1.1, minNeighbors: 3, minSize: (24, 24)),
+            classifier: classifier)
         // The most crowded of them (debug builds detect slowly).
         var source = try ImageSource(path: dlib + "/2008_007676.jpg")
         var tracking = FaceTracking(smoothing: SmoothingParameters())

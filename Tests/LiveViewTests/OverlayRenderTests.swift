@@ -44,7 +44,7 @@ final class OverlayRenderTests: XCTestCase {
         XCTAssertEqual(display.driver, "offscreen")
         let window = try Window(
             display: display, title: "test", width: frameSize.width, height: frameSize.height, hidden: true)
-        let renderer = try OverlayRenderer(window: window, cropping: FaceCropping(margin: 0.1))
+        let renderer = try OverlayRenderer(target: window, cropping: FaceCropping(margin: 0.1))
         let frame = YUVFrame(gray: GrayImage(width: frameSize.width, height: frameSize.height, fill: gray))
         try renderer.draw(
             frame: frame, analysis: analysis(), options: options,
@@ -160,7 +160,7 @@ final class ReplayRenderTests: XCTestCase {
             let face = try XCTUnwrap(analysis.faces.max { $0.box.area < $1.box.area }, "image \(number): no face")
             let expression = try XCTUnwrap(face.expression)
             let window = try Window(display: display, title: "test", width: 640, height: 480, hidden: true)
-            let renderer = try OverlayRenderer(window: window, cropping: classifier.cropping)
+            let renderer = try OverlayRenderer(target: window, cropping: classifier.cropping)
             func render(_ options: OverlayOptions) throws -> RGBImage {
                 try renderer.draw(
                     frame: frame.frame, analysis: analysis, options: options, hud: HeadsUp(source: "test"))

@@ -1,4 +1,5 @@
 import Foundation
+import Frames
 import XCTest
 
 /// The built binary's command line: help for every command goes to stdout with status 0, a bad flag
@@ -51,5 +52,35 @@ final class CommandLineTests: XCTestCase {
         let missing = try run(["detect", "/nonexistent/face.jpg"])
         XCTAssertEqual(missing.status, 1)
         XCTAssertEqual(missing.stderr, "fercam: /nonexistent/face.jpg: No such file or directory\n")
+        let video = try run(["--input", "/nonexistent/clip.mp4", "--stdout"])
+        XCTAssertEqual(video.status, 1)
+        XCTAssertEqual(video.stderr, "fercam: /nonexistent/clip.mp4: No such file or directory\n")
+    }
+
+    /// A video file in, JSON Lines and an annotated video out, in one run of the binary.
+    func testVideoInRenderedVideoOut() throws {
+        guard FileManager.default.fileExists(atPath: "/usr/bin/ffmpeg") else { throw XCTSkip("install ffmpeg") }
+        let directory = NSTemporaryDirectory() + "fercam-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let clip = directory + "/in.webm", rendered = directory + "/out.y4m"
+        let ffmpeg = Process()
+        ffmpeg.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        ffmpeg.arguments = [
+            "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10", "-t", "2", "-c:v",
+            "libvpx-vp9", clip,
+        ]
+        try ffmpeg.run()
+        ffmpeg.waitUntilExit()
+        XCTAssertEqual(ffmpeg.terminationStatus, 0)
+        let result = try run(["--input", clip, "--stdout", "--no-expressions", "--no-timings", "--render", rendered])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout.split(separator: "\n").count, 20)
+        XCTAssertTrue(result.stdout.hasPrefix("{\"frame\":0,\"pts\":0.0,\"source\":\"\(clip)\",\"width\":320"))
+        let reader = try Y4MReader(path: rendered)
+        var frames = 0
+        while try reader.next() != nil { frames += 1 }
+        XCTAssertEqual(frames, 20)
+        XCTAssertEqual(reader.header.width, 320)
     }
 }
