@@ -48,7 +48,7 @@ let package = Package(
         // Charts drawn offscreen: the reliability diagram of `fercam eval`.
         .target(name: "Charts", dependencies: ["SDLKit", "Pipeline", "Frames"]),
         // The live window.
-        .target(name: "LiveView", dependencies: ["Pipeline", "SDLKit", "ImageFiles", "Frames", "ExpressionModel", "Posix"]),
+        .target(name: "LiveView", dependencies: ["Pipeline", "Charts", "SDLKit", "ImageFiles", "Frames", "ExpressionModel", "Posix"]),
         // The command-line interface: commands, flags and their validation, errors reported once.
         .target(name: "FercamCLI", dependencies: [
             "Pipeline", "Tracking", "LiveView", "Charts", "FaceDetection", "ExpressionModel", "DNNLKit", "Frames", "ImageFiles", "SDLKit", "V4L2Kit", "Posix",

@@ -14,7 +14,7 @@ public struct Fercam: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "fercam",
         abstract: "Real-time facial-expression recognition for Linux webcams.",
-        subcommands: [Run.self, Detect.self, Eval.self, Stability.self, Bench.self],
+        subcommands: [Run.self, Detect.self, Eval.self, Stability.self, Report.self, Bench.self],
         defaultSubcommand: Run.self
     )
 

@@ -1,3 +1,4 @@
+import Charts
 import ExpressionModel
 import Frames
 import Pipeline
@@ -76,19 +77,8 @@ public final class OverlayRenderer {
         small = try Font(path: Font.regularPath, size: 12)
     }
 
-    /// Color per expression, chosen to stay apart for common color blindness where possible.
-    public static func color(for label: String) -> Color {
-        switch label {
-        case "angry": return Color(230, 57, 70)
-        case "disgust": return Color(106, 176, 76)
-        case "fear": return Color(155, 89, 182)
-        case "happy": return Color(255, 200, 40)
-        case "sad": return Color(52, 120, 246)
-        case "surprise": return Color(255, 140, 0)
-        case "neutral": return Color(200, 200, 200)
-        default: return Color(0, 220, 255)
-        }
-    }
+    /// Color per expression (the one palette of window, video and charts).
+    public static func color(for label: String) -> Color { ExpressionPalette.color(for: label) }
 
     /// Draws everything and returns where labels and panels went (nothing overlaps a face, the HUD or each other).
     @discardableResult

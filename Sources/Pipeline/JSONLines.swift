@@ -137,6 +137,24 @@ public enum JSONLines {
     }
 
     /// `fercam stability --json`: one smoothing setting's figures.
+    /// `fercam report --summary x.json`: the run, then per face its time on screen and shares.
+    public static func timelineSummary(_ run: RunTimelines) -> String {
+        let faces: [JSONValue] = run.summaries().map { s in
+            .object([
+                ("face", .int(s.id)), ("first_s", .number(s.first, decimals: 3)),
+                ("last_s", .number(s.last, decimals: 3)), ("frames", .int(s.frames)),
+                ("seconds", .number(s.seconds, decimals: 3)),
+                ("shares", .object(zip(run.classNames, s.shares).map { ($0, .number($1, decimals: 4)) })),
+                ("uncertain", .number(s.uncertainShare, decimals: 4)),
+            ])
+        }
+        let summary: JSONValue = .object([
+            ("source", .string(run.source)), ("frames", .int(run.frames)), ("tracked", .bool(run.tracked)),
+            ("faces", .array(faces)),
+        ])
+        return summary.encoded + "\n"
+    }
+
     public static func stability(_ s: StabilitySummary, smoothing: Double, expected: String?) -> String {
         var fields: [(String, JSONValue)] = [
             ("smoothing_s", .number(smoothing, decimals: 3)), ("tracks", .int(s.tracks)), ("frames", .int(s.frames)),

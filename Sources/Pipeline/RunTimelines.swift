@@ -1,0 +1,155 @@
+import Foundation
+import Frames
+
+/// One face's expression over a run, sample by sample (one sample per frame it was seen in).
+public struct FaceTimeline: Sendable {
+    /// The track id; for a run without tracks (stills, or an old log), 0: each frame's largest face.
+    public var id: Int
+    public var times: [Double] = []
+    /// Per sample, the probability of each class (in `RunTimelines.classNames` order).
+    public var scores: [[Float]] = []
+    /// Per sample, the class shown (index into the class names).
+    public var shown: [Int] = []
+    public var uncertain: [Bool] = []
+
+    public var first: Double { times.first ?? 0 }
+    public var last: Double { times.last ?? 0 }
+}
+
+/// A face's share of time in each shown expression.
+public struct FaceSummary: Sendable, Equatable {
+    public var id: Int
+    public var first: Double
+    public var last: Double
+    public var frames: Int
+    /// Seconds seen: frames times the run's frame interval.
+    public var seconds: Double
+    /// Per class, the share of the face's frames that showed it.
+    public var shares: [Double]
+    public var uncertainShare: Double
+}
+
+/// The expression timelines of a run, read back from its JSON Lines (`fercam --stdout`, docs/output-format.md).
+/// Memory grows with faces times frames (about 40 bytes a sample), never with line length: a line longer than
+/// 1 MiB is an error.
+public struct RunTimelines: Sendable {
+    public var source: String
+    public var classNames: [String]
+    public var faces: [FaceTimeline]
+    public var frames: Int
+    /// Seconds between frames (the median step of `pts`; 1 for stills).
+    public var frameInterval: Double
+    public var tracked: Bool
+    /// False for stills (every time 0): the samples' times are frame numbers.
+    public var timed: Bool
+
+    /// Classes in the order fercam's models use; names a log has besides come after, sorted.
+    static let knownOrder = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+
+    public init(jsonLines path: String) throws {
+        let reader: ByteReader
+        do { reader = try ByteReader(path: path, regularFileOnly: path != "-") } catch {
+            throw InputError(error.description)
+        }
+        typealias Sample = (id: Int?, area: Int, scores: [String: Double], label: String, uncertain: Bool)
+        var frames: [(time: Double, faces: [Sample])] = []
+        var names: Set<String> = []
+        var source = ""
+        var line = 0
+        while true {
+            let bytes: [UInt8]?
+            do { bytes = try reader.readLine(limit: 1 << 20) } catch { throw InputError(error.description) }
+            guard let bytes else { break }
+            line += 1
+            if bytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
+            func fail(_ reason: String) -> InputError { InputError("\(path): line \(line): \(reason)") }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+                throw fail("not a JSON object (is this fercam's --stdout output?)")
+            }
+            guard let time = (object["pts"] as? NSNumber)?.doubleValue, time.isFinite,
+                let faces = object["faces"] as? [[String: Any]]
+            else {
+                throw fail("no \"pts\" and \"faces\" (is this fercam's --stdout output?)")
+            }
+            if source.isEmpty { source = object["source"] as? String ?? "" }
+            var samples: [Sample] = []
+            for face in faces {
+                // Faces without an expression (--no-expressions, or too small to classify) have no timeline.
+                guard let label = face["label"] as? String, let scores = face["scores"] as? [String: Any] else {
+                    continue
+                }
+                let box = (face["box"] as? [NSNumber])?.map(\.intValue) ?? []
+                var values: [String: Double] = [:]
+                for (name, value) in scores {
+                    guard let number = (value as? NSNumber)?.doubleValue, number.isFinite else {
+                        throw fail("score \"\(name)\" is not a number")
+                    }
+                    values[name] = number
+                    names.insert(name)
+                }
+                names.insert(label)
+                samples.append(
+                    ((face["id"] as? NSNumber)?.intValue, box.count == 4 ? box[2] * box[3] : 0, values, label,
+                     (face["uncertain"] as? Bool) ?? false))
+            }
+            frames.append((time, samples))
+        }
+        guard !frames.isEmpty else { throw InputError("\(path): no frames in it") }
+        let tracked = frames.contains { $0.faces.contains { $0.id != nil } }
+        let classNames = Self.knownOrder.filter(names.contains) + names.subtracting(Self.knownOrder).sorted()
+        // Stills all have time 0: their axis is the frame number.
+        let timed = frames.contains { $0.time != frames[0].time }
+        var byID: [Int: FaceTimeline] = [:]
+        for (index, frame) in frames.enumerated() {
+            // Without tracks, each frame's largest face stands for the run.
+            let kept = tracked ? frame.faces : Array(frame.faces.max { $0.area < $1.area }.map { [$0] } ?? [])
+            for sample in kept {
+                guard let id = sample.id ?? (tracked ? nil : 0) else { continue }
+                var timeline = byID[id] ?? FaceTimeline(id: id)
+                timeline.times.append(timed ? frame.time : Double(index))
+                timeline.scores.append(classNames.map { Float(sample.scores[$0] ?? 0) })
+                timeline.shown.append(classNames.firstIndex(of: sample.label)!)
+                timeline.uncertain.append(sample.uncertain)
+                byID[id] = timeline
+            }
+        }
+        guard !byID.isEmpty else {
+            throw InputError("\(path): no expressions in it (no faces, or a run with --no-expressions)")
+        }
+        let steps = zip(frames.dropFirst(), frames).map { $0.time - $1.time }.filter { $0 > 0 }.sorted()
+        self.source = source
+        self.classNames = classNames
+        self.faces = byID.values.sorted { $0.id < $1.id }
+        self.frames = frames.count
+        self.frameInterval = steps.isEmpty ? 1 : steps[steps.count / 2]
+        self.tracked = tracked
+        self.timed = timed
+    }
+
+    /// Per face, its time on screen and the share of it in each shown expression.
+    public func summaries() -> [FaceSummary] {
+        faces.map { face in
+            let n = Double(face.shown.count)
+            var counts = [Int](repeating: 0, count: classNames.count)
+            for c in face.shown { counts[c] += 1 }
+            return FaceSummary(
+                id: face.id, first: face.first, last: face.last, frames: face.shown.count,
+                seconds: n * frameInterval, shares: counts.map { Double($0) / n },
+                uncertainShare: Double(face.uncertain.filter { $0 }.count) / n)
+        }
+    }
+
+    /// The summaries as CSV: one row per face.
+    public func summaryCSV() -> String {
+        let header = ["face", "first_s", "last_s", "frames", "seconds"] + classNames + ["uncertain"]
+        var lines = [header.joined(separator: ",")]
+        for s in summaries() {
+            let fields =
+                ["\(s.id)", JSONLines.number(s.first, decimals: 3), JSONLines.number(s.last, decimals: 3), "\(s.frames)"]
+                + [JSONLines.number(s.seconds, decimals: 3)]
+                + (s.shares + [s.uncertainShare]).map { JSONLines.number($0, decimals: 4) }
+            lines.append(fields.joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
