@@ -12,7 +12,21 @@ REF_VENV := .venv-ref
 TRAIN_VENV := .venv-train
 PY_REF := $(REF_VENV)/bin/python
 
-.PHONY: deps build run test fuzz soak train-smoke bench bench-detect bench-model screenshot reference-setup golden train-setup train export clean install-udev
+.PHONY: deps build run test fuzz soak train-smoke bench bench-detect bench-model screenshot reference-setup golden train-setup train export clean install-udev install uninstall install-build manual
+
+## make install: PREFIX and DESTDIR as usual; UDEV=1 also installs the camera rules (under DESTDIR/etc).
+PREFIX ?= /usr/local
+UDEV ?= 0
+MODEL := fercam-resnet-cbam.safetensors
+INSTALL_BIN := .build-install/release/fercam
+MANUAL := .build/plugins/GenerateManual/outputs/fercam/fercam.1
+UDEV_RULE := /etc/udev/rules.d/70-fercam-camera.rules
+# Everything `make install` puts under $(DESTDIR)$(PREFIX), and so everything `make uninstall` removes.
+INSTALLED := bin/fercam share/fercam/$(MODEL) share/fercam/MODEL.md share/man/man1/fercam.1 \
+             share/bash-completion/completions/fercam share/zsh/site-functions/_fercam \
+             share/fish/vendor_completions.d/fercam.fish
+# A system install (no DESTDIR) copies with sudo when not root; the build itself never runs as root for it.
+INSTALL_SUDO := $(if $(DESTDIR),,$(SUDO))
 
 ## Install the Debian packages that are missing (non-interactive; sudo only when not root).
 deps:
@@ -38,6 +52,7 @@ test: deps
 	  $(PY_REF) scripts/reference/haar_golden.py --faces "$(FACES)" --gray-out .cache/faces-gray; \
 	else echo "note: $(FACES) is absent; tests that need the shared data will be skipped"; fi
 	swift test -c release
+	scripts/install-test.sh
 
 ## libFuzzer harnesses for every parser of untrusted bytes (docs/reliability.md): each runs FUZZ_SECONDS
 ## (default 180); a crash, leak, timeout or out-of-memory fails, its input kept in .cache/fuzz/findings.
@@ -77,6 +92,37 @@ screenshot: build
 	@missing=""; for p in xvfb imagemagick; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; fi
 	scripts/screenshot.sh "$(FACES)" docs/screenshot.png
+
+## The installed binary: release, with the Swift runtime linked in, so it does not need the toolchain.
+install-build: deps
+	swift build -c release --product fercam --static-swift-stdlib --scratch-path .build-install
+
+## The man page, generated from the command-line definitions (swift-argument-parser's plugin).
+manual: deps
+	swift package --allow-writing-to-package-directory generate-manual --authors "the fercam developers"
+
+## Binary, model, man page and bash/zsh/fish completions under $(DESTDIR)$(PREFIX); see README.
+install: install-build manual
+	@set -e; d="$(DESTDIR)$(PREFIX)"; s="$(INSTALL_SUDO)"; \
+	$$s install -D -s -m 755 $(INSTALL_BIN) "$$d/bin/fercam"; \
+	$$s install -D -m 644 assets/$(MODEL) "$$d/share/fercam/$(MODEL)"; \
+	$$s install -D -m 644 assets/MODEL.md "$$d/share/fercam/MODEL.md"; \
+	$$s install -D -m 644 $(MANUAL) "$$d/share/man/man1/fercam.1"; \
+	completions=$$(mktemp -d); trap 'rm -rf "$$completions"' EXIT; \
+	for shell in bash zsh fish; do $(INSTALL_BIN) --generate-completion-script $$shell > "$$completions/$$shell"; done; \
+	$$s install -D -m 644 "$$completions/bash" "$$d/share/bash-completion/completions/fercam"; \
+	$$s install -D -m 644 "$$completions/zsh" "$$d/share/zsh/site-functions/_fercam"; \
+	$$s install -D -m 644 "$$completions/fish" "$$d/share/fish/vendor_completions.d/fercam.fish"; \
+	if [ "$(UDEV)" = 1 ]; then $$s install -D -m 644 udev/70-fercam-camera.rules "$(DESTDIR)$(UDEV_RULE)"; fi; \
+	echo "installed fercam in $$d ('make uninstall PREFIX=$(PREFIX)' removes it)"
+
+## Removes exactly what `make install` put there (the udev rule too, if it was installed).
+uninstall:
+	@d="$(DESTDIR)$(PREFIX)"; s="$(INSTALL_SUDO)"; \
+	for f in $(INSTALLED); do $$s rm -f "$$d/$$f"; done; \
+	$$s rmdir "$$d/share/fercam" 2>/dev/null || true; \
+	if [ -f "$(DESTDIR)$(UDEV_RULE)" ]; then $$s rm -f "$(DESTDIR)$(UDEV_RULE)"; fi; \
+	echo "removed fercam from $$d"
 
 ## Camera access for the logged-in user and stable /dev/fercam/* names (see README).
 install-udev:
