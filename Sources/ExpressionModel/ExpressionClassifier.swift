@@ -27,16 +27,24 @@ public final class ExpressionClassifier: @unchecked Sendable {
     public let network: Network
     public var cropping: FaceCropping
 
-    public init(path: String, precision: Precision = .fp32, cropping: FaceCropping = .init()) throws {
+    /// How the precision was chosen (`--precision auto` measures it at start-up).
+    public let precisionChoice: PrecisionChoice
+
+    public convenience init(path: String, precision: Precision = .fp32, cropping: FaceCropping = .init()) throws {
+        try self.init(path: path, request: precision == .bf16 ? .bf16 : .fp32, cropping: cropping)
+    }
+
+    public init(path: String, request: PrecisionChoice.Request, cropping: FaceCropping = .init()) throws {
         self.path = path
         let file = try ModelFile(path: path)
         description = file.description
-        if precision == .bf16 && !Engine.supportsBF16 {
+        if request == .bf16 && !Engine.supportsBF16 {
             throw ModelFileError.unsupportedPrecision(
                 path: path,
                 detail: "bf16 needs AVX-512 BF16 or AMX, and this CPU (\(Engine.instructionSet)) has neither")
         }
-        network = try Network(description: description, weights: file.weights, precision: precision)
+        (precisionChoice, network) = try PrecisionChoice.resolve(
+            request, description: description, weights: file.weights)
         self.cropping = cropping
     }
 

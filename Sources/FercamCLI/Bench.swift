@@ -10,13 +10,20 @@ import Tracking
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (see docs/benchmarks.md).",
+        discussion: """
+            Examples:
+              fercam bench model --precisions fp32 bf16 --batch 1 --batch 8
+              fercam bench detect .cache/faces-gray/caltech1999 --threads 1
+              fercam bench tracking --faces 10
+            """,
         subcommands: [BenchDetect.self, BenchModel.self, BenchTracking.self])
 }
 
 struct BenchDetect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "detect",
-        abstract: "Time detection on every image of a directory; prints the median per frame as JSON.")
+        abstract: "Time detection on every image of a directory; prints the median per frame as JSON.",
+        discussion: "Example: fercam bench detect .cache/faces-gray/caltech1999 --threads 1 --repeats 5")
 
     @Argument(help: "Directory of frames (e.g. 640x480 PGMs written by scripts/reference/bench_detect.py).")
     var frames: String
@@ -56,7 +63,8 @@ struct BenchDetect: ParsableCommand {
 struct BenchModel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
-        abstract: "Per-face latency of the expression model; one JSON line per (precision, batch).")
+        abstract: "Per-face latency of the expression model; one JSON line per (precision, batch).",
+        discussion: "Example: fercam bench model --precisions fp32 bf16 --batch 1 --batch 8 --threads 1")
 
     @Option(name: .customLong("batch"), help: "Batch sizes to time (repeat the flag).")
     var batches: [Int] = [1, 8]
@@ -118,7 +126,8 @@ struct BenchModel: ParsableCommand {
 struct BenchTracking: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tracking",
-        abstract: "Time tracking and smoothing per frame on synthetic moving faces; prints the median pass as JSON.")
+        abstract: "Time tracking and smoothing per frame on synthetic moving faces; prints the median pass as JSON.",
+        discussion: "Example: fercam bench tracking --faces 10 --frames 10000")
 
     @Option(help: "Faces per frame.")
     var faces: Int = 10

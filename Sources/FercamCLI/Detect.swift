@@ -5,7 +5,12 @@ import Pipeline
 
 struct Detect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the faces found in each image (for scripts and parity checks).")
+        abstract: "Print the faces found in each image (for scripts and parity checks).",
+        discussion: """
+            Examples:
+              fercam detect group.jpg                          one line per image: its path and boxes
+              fercam detect photos/*.png --json --min-size 40  one JSON object per image
+            """)
 
     @Argument(help: "Image files (JPEG, PNG, PGM, PPM, ...).")
     var images: [String]

@@ -14,6 +14,10 @@ struct Eval: ParsableCommand {
             counts as wrong. Detector flags default to OpenCV's (1.1, 3, no size limits) here. \
             Every label set gets accuracy, macro-F1, per-class recall, the confusion matrix and the expected \
             calibration error (ECE, 15 bins) of the reported score. Unreadable images are listed and left out.
+
+            Examples:
+              fercam eval ../shared/data/fer2013/val --labels ../shared/data/fer2013/ferplus.csv
+              fercam eval ../shared/data/expressions/taiwanese --detect --json
             """)
 
     @Argument(help: "Root of the tree, e.g. ../shared/data/fer2013/val.")

@@ -11,9 +11,21 @@ import Glibc
 public struct Fercam: ParsableCommand {
     public init() {}
 
+    /// Released versions are tagged `v<version>` in git.
+    public static let version = "0.5.0"
+
     public static let configuration = CommandConfiguration(
         commandName: "fercam",
         abstract: "Real-time facial-expression recognition for Linux webcams.",
+        discussion: """
+            Examples:
+              fercam                                        the camera, in a window (keys: h)
+              fercam --input interview.mp4 --stdout > run.jsonl
+              fercam report run.jsonl -o run.png --summary run.csv
+              fercam --input clip.mp4 --render annotated.mp4
+              fercam --version                              version, model file and its SHA-256
+            Options of the default command: fercam run --help.
+            """,
         subcommands: [Run.self, Detect.self, Eval.self, Stability.self, Report.self, Bench.self],
         defaultSubcommand: Run.self
     )
@@ -103,10 +115,12 @@ struct ModelOptions: ParsableArguments {
     var model: String?
     @Option(
         help: """
-            Convolution arithmetic: fp32, or bf16 on CPUs with AVX-512 BF16 or AMX \
-            (about 3x faster with AMX, slower without).
+            Convolution arithmetic: auto (bf16 where a start-up measurement finds it faster on this CPU, \
+            else fp32), fp32, or bf16 (CPUs with AVX-512 BF16 or AMX). Same accuracy either way.
             """)
-    var precision: Precision = .fp32
+    var precision: PrecisionChoice.Request = .auto
+    @Flag(help: "Say on stderr which precision the model runs in, and why.")
+    var verbose = false
     @Option(
         help:
             "Margin added around each detector box before cropping, as a fraction of the box side (negative: tighter).")
@@ -121,11 +135,15 @@ struct ModelOptions: ParsableArguments {
     var modelPath: String { model ?? defaultModelPath() }
 
     func makeClassifier() throws -> ExpressionClassifier {
-        try ExpressionClassifier(path: modelPath, precision: precision, cropping: FaceCropping(margin: margin))
+        let classifier = try ExpressionClassifier(
+            path: modelPath, request: precision, cropping: FaceCropping(margin: margin))
+        if verbose { printError("model \(modelPath): \(classifier.precisionChoice.summary)") }
+        return classifier
     }
 }
 
 extension Precision: ExpressibleByArgument {}
+extension PrecisionChoice.Request: ExpressibleByArgument {}
 
 /// Where the shipped model lives relative to the running binary: in the build tree
 /// (`.build/<triple>/release/fercam` -> `assets/`) or an install prefix (`bin/` -> `share/fercam/`).

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DNNLKit
 import ExpressionModel
 import FaceDetection
 import Frames
@@ -13,6 +14,15 @@ struct Run: ParsableCommand {
         abstract: """
             Show the camera (or a replayed file) with faces, expressions and attention; \
             or print JSON Lines with --stdout.
+            """,
+        discussion: """
+            Examples:
+              fercam                                          the camera at /dev/video0, in a window
+              fercam --input interview.mp4                    a video file (anything ffmpeg reads)
+              fercam --input clip.mp4 --stdout > run.jsonl    one JSON object per frame (docs/output-format.md)
+              fercam --input clip.mp4 --render annotated.mp4  the window's drawing on every frame, as a video
+              fercam --record session.y4m                     the camera, recorded as it is shown
+              fercam --list-devices                           cameras with their formats and sizes
             """)
 
     @Option(
@@ -51,6 +61,8 @@ struct Run: ParsableCommand {
     var attention = false
     @Flag(help: "Only detect faces; do not load the expression model.")
     var noExpressions = false
+    @Flag(help: "Print fercam's version, the model it loads (path and SHA-256) and the CPU's instruction set.")
+    var version = false
     @Option(help: ArgumentHelp("Stop after this many frames (window: displayed frames).", visibility: .hidden))
     var frames: Int?
     @OptionGroup var detector: DetectorOptions
@@ -78,6 +90,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        if version { return print(versionText()) }
         if listDevices { return try listAllDevices() }
         if input == nil && access(device, F_OK) != 0 {
             printError(
@@ -169,5 +182,25 @@ struct Run: ParsableCommand {
                 print(CaptureError.from(error, path: path).description)
             }
         }
+    }
+
+    /// `fercam --version`: what is running, and exactly which model file it would load.
+    func versionText() -> String {
+        let path = modelOptions.modelPath
+        var lines = ["fercam \(Fercam.version)"]
+        do {
+            let reader = try ByteReader(path: path, regularFileOnly: true)
+            var hash = SHA256()
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            while case let count = try reader.read(into: &buffer, at: 0, count: buffer.count), count > 0 {
+                hash.update(buffer[0..<count])
+            }
+            let name = path.split(separator: "/").last.map(String.init) ?? path
+            lines += ["model \(name) sha256 \(hash.hexDigest())", "  \(path)"]
+        } catch {
+            lines.append("model: \(error)")
+        }
+        lines.append("oneDNN instruction set: \(Engine.instructionSet)")
+        return lines.joined(separator: "\n")
     }
 }

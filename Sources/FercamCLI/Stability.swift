@@ -14,6 +14,8 @@ struct Stability: ParsableCommand {
             most common one. With --expect, the share of frames showing that class too (a clip of one held \
             expression). \
             See docs/tracking.md.
+
+            Example: fercam stability clip.y4m --compare 0 0.25 0.5 --expect happy
             """)
 
     @Argument(help: "Y4M file or '-' for Y4M on stdin.")

@@ -205,7 +205,8 @@ public final class LiveSession {
         if let notice = state.notice { status = notice }
         return HeadsUp(
             source: sourceName, framesPerSecond: rate, milliseconds: smoothed,
-            dropped: captured.dropped + analysed.dropped, recording: state.recording, status: status)
+            dropped: captured.dropped + analysed.dropped, recording: state.recording, status: status,
+            precision: analyser.classifier?.precisionChoice.precision.rawValue)
     }
 
     private func draw(_ frame: SourceFrame, _ analysis: FrameAnalysis, rate: Double) throws {

@@ -24,13 +24,25 @@ final class CommandLineTests: XCTestCase {
     func testHelpForEveryCommand() throws {
         for arguments in [
             ["--help"], ["eval", "--help"], ["detect", "--help"], ["help", "bench"], ["run", "-h"],
-            ["stability", "--help"],
+            ["stability", "--help"], ["report", "--help"], ["bench", "model", "--help"],
+            ["bench", "detect", "--help"], ["bench", "tracking", "--help"],
         ] {
             let result = try run(arguments)
             XCTAssertEqual(result.status, 0, "\(arguments): \(result.stderr)")
             XCTAssertTrue(result.stdout.contains("USAGE:"), "\(arguments): \(result.stdout)")
+            XCTAssertTrue(result.stdout.contains("Example"), "\(arguments): help without an example")
             XCTAssertEqual(result.stderr, "", "\(arguments)")
         }
+    }
+
+    func testVersionNamesTheModelAndItsChecksum() throws {
+        let result = try run(["--version"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.first.map(String.init), "fercam 0.5.0")
+        let model = try XCTUnwrap(lines.dropFirst().first)
+        XCTAssertTrue(model.hasPrefix("model fercam-resnet-cbam.safetensors sha256 "), String(model))
+        XCTAssertEqual(model.split(separator: " ").last?.count, 64)
     }
 
     func testBadFlagAndMissingFile() throws {
