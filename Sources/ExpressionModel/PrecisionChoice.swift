@@ -55,9 +55,10 @@ public struct PrecisionChoice: Sendable {
                 return (PrecisionChoice(precision: .fp32, request: .auto, measured: nil), try network(.fp32))
             }
             let began = monotonicSeconds()
-            let face = [[Float]](repeating: (0..<(description.inputSize * description.inputSize)).map {
-                Float($0 % 7) / 7 - 0.5
-            }, count: 1)
+            let face = [[Float]](
+                repeating: (0..<(description.inputSize * description.inputSize)).map {
+                    Float($0 % 7) / 7 - 0.5
+                }, count: 1)
             let networks = [try network(.fp32), try network(.bf16)]
             var times: [[Double]] = [[], []]
             // One untimed call each (it creates the primitives), then alternating timed calls.

@@ -95,9 +95,9 @@ struct Run: ParsableCommand {
         if input == nil && access(device, F_OK) != 0 {
             printError(
                 "no camera at \(device) (see `fercam --list-devices`). Replay a recording instead:\n"
-                    + "  fercam --input clip.y4m            (window)\n"
-                    + "  fercam --input clip.y4m --stdout   (JSON Lines)\n"
-                    + "  ffmpeg -i clip.mp4 -f yuv4mpegpipe - | fercam --input - --stdout\n"
+                    + "  fercam --input clip.mp4                      (window; any video ffmpeg reads, or .y4m)\n"
+                    + "  fercam --input clip.mp4 --stdout             (JSON Lines)\n"
+                    + "  fercam --input clip.mp4 --render out.mp4     (annotated video)\n"
                     + "  fercam --input photos/ --stdout")
             throw ExitCode(3)
         }

@@ -30,7 +30,7 @@ public struct FaceSummary: Sendable, Equatable {
 }
 
 /// The expression timelines of a run, read back from its JSON Lines (`fercam --stdout`, docs/output-format.md).
-/// Memory grows with faces times frames (about 40 bytes a sample), never with line length: a line longer than
+/// Memory grows with faces times frames (about 100 bytes a face a frame); a line longer than
 /// 1 MiB is an error.
 public struct RunTimelines: Sendable {
     public var source: String
@@ -47,14 +47,63 @@ public struct RunTimelines: Sendable {
     static let knownOrder = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 
     public init(jsonLines path: String) throws {
+        let log = try Self.read(path)
+        guard !log.frames.isEmpty else { throw InputError("\(path): no frames in it") }
+        let tracked = log.frames.contains { $0.faces.contains { $0.id != nil } }
+        let classNames =
+            Self.knownOrder.filter(log.names.contains) + Set(log.names).subtracting(Self.knownOrder).sorted()
+        let order = classNames.map { log.names.firstIndex(of: $0)! }
+        // Stills all have time 0: their axis is the frame number.
+        let timed = log.frames.contains { $0.time != log.frames[0].time }
+        var byID: [Int: FaceTimeline] = [:]
+        for (index, frame) in log.frames.enumerated() {
+            // Without tracks, each frame's largest face stands for the run.
+            let kept = tracked ? frame.faces : Array(frame.faces.max { $0.area < $1.area }.map { [$0] } ?? [])
+            for face in kept {
+                guard let id = face.id ?? (tracked ? nil : 0) else { continue }
+                var timeline = byID[id] ?? FaceTimeline(id: id)
+                timeline.times.append(timed ? frame.time : Double(index))
+                timeline.scores.append(order.map { $0 < face.scores.count ? face.scores[$0] : 0 })
+                timeline.shown.append(classNames.firstIndex(of: log.names[face.label])!)
+                timeline.uncertain.append(face.uncertain)
+                byID[id] = timeline
+            }
+        }
+        guard !byID.isEmpty else {
+            throw InputError("\(path): no expressions in it (no faces, or a run with --no-expressions)")
+        }
+        let steps = zip(log.frames.dropFirst(), log.frames).map { $0.time - $1.time }.filter { $0 > 0 }.sorted()
+        self.source = log.source
+        self.classNames = classNames
+        self.faces = byID.values.sorted { $0.id < $1.id }
+        self.frames = log.frames.count
+        self.frameInterval = steps.isEmpty ? 1 : steps[steps.count / 2]
+        self.tracked = tracked
+        self.timed = timed
+    }
+
+    /// A face as logged: class scores and label as indices into the names in the order the log met them.
+    struct LoggedFace {
+        var id: Int?
+        var area: Int
+        var scores: [Float]
+        var label: Int
+        var uncertain: Bool
+    }
+
+    struct Log {
+        var frames: [(time: Double, faces: [LoggedFace])] = []
+        var names: [String] = []
+        var source = ""
+    }
+
+    /// Every frame of the log, line by line.
+    static func read(_ path: String) throws -> Log {
         let reader: ByteReader
         do { reader = try ByteReader(path: path, regularFileOnly: path != "-") } catch {
             throw InputError(error.description)
         }
-        typealias Sample = (id: Int?, area: Int, scores: [String: Double], label: String, uncertain: Bool)
-        var frames: [(time: Double, faces: [Sample])] = []
-        var names: Set<String> = []
-        var source = ""
+        var log = Log()
         var line = 0
         while true {
             let bytes: [UInt8]?
@@ -62,68 +111,49 @@ public struct RunTimelines: Sendable {
             guard let bytes else { break }
             line += 1
             if bytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
-            func fail(_ reason: String) -> InputError { InputError("\(path): line \(line): \(reason)") }
-            guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
-                throw fail("not a JSON object (is this fercam's --stdout output?)")
+            do { try parse(bytes, into: &log) } catch { throw InputError("\(path): line \(line): \(error)") }
+        }
+        return log
+    }
+
+    /// One frame's JSON object, appended to `log`.
+    static func parse(_ bytes: [UInt8], into log: inout Log) throws {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            throw InputError("not a JSON object (is this fercam's --stdout output?)")
+        }
+        guard let time = (object["pts"] as? NSNumber)?.doubleValue, time.isFinite,
+            let faces = object["faces"] as? [[String: Any]]
+        else {
+            throw InputError("no \"pts\" and \"faces\" (is this fercam's --stdout output?)")
+        }
+        if log.source.isEmpty { log.source = object["source"] as? String ?? "" }
+        func index(_ name: String) -> Int {
+            if let i = log.names.firstIndex(of: name) { return i }
+            log.names.append(name)
+            return log.names.count - 1
+        }
+        var logged: [LoggedFace] = []
+        for face in faces {
+            // Faces without an expression (--no-expressions, or too small to classify) have no timeline.
+            guard let label = face["label"] as? String, let scores = face["scores"] as? [String: Any] else {
+                continue
             }
-            guard let time = (object["pts"] as? NSNumber)?.doubleValue, time.isFinite,
-                let faces = object["faces"] as? [[String: Any]]
-            else {
-                throw fail("no \"pts\" and \"faces\" (is this fercam's --stdout output?)")
-            }
-            if source.isEmpty { source = object["source"] as? String ?? "" }
-            var samples: [Sample] = []
-            for face in faces {
-                // Faces without an expression (--no-expressions, or too small to classify) have no timeline.
-                guard let label = face["label"] as? String, let scores = face["scores"] as? [String: Any] else {
-                    continue
+            var values = [Float](repeating: 0, count: log.names.count)
+            for (name, value) in scores {
+                guard let number = (value as? NSNumber)?.doubleValue, number.isFinite else {
+                    throw InputError("score \"\(name)\" is not a number")
                 }
-                let box = (face["box"] as? [NSNumber])?.map(\.intValue) ?? []
-                var values: [String: Double] = [:]
-                for (name, value) in scores {
-                    guard let number = (value as? NSNumber)?.doubleValue, number.isFinite else {
-                        throw fail("score \"\(name)\" is not a number")
-                    }
-                    values[name] = number
-                    names.insert(name)
-                }
-                names.insert(label)
-                samples.append(
-                    ((face["id"] as? NSNumber)?.intValue, box.count == 4 ? box[2] * box[3] : 0, values, label,
-                     (face["uncertain"] as? Bool) ?? false))
+                let i = index(name)
+                if i >= values.count { values += [Float](repeating: 0, count: i + 1 - values.count) }
+                values[i] = Float(number)
             }
-            frames.append((time, samples))
+            let box = (face["box"] as? [NSNumber])?.map(\.intValue) ?? []
+            logged.append(
+                LoggedFace(
+                    id: (face["id"] as? NSNumber)?.intValue, area: box.count == 4 ? box[2] * box[3] : 0,
+                    scores: values, label: index(label), uncertain: (face["uncertain"] as? Bool) ?? false))
         }
-        guard !frames.isEmpty else { throw InputError("\(path): no frames in it") }
-        let tracked = frames.contains { $0.faces.contains { $0.id != nil } }
-        let classNames = Self.knownOrder.filter(names.contains) + names.subtracting(Self.knownOrder).sorted()
-        // Stills all have time 0: their axis is the frame number.
-        let timed = frames.contains { $0.time != frames[0].time }
-        var byID: [Int: FaceTimeline] = [:]
-        for (index, frame) in frames.enumerated() {
-            // Without tracks, each frame's largest face stands for the run.
-            let kept = tracked ? frame.faces : Array(frame.faces.max { $0.area < $1.area }.map { [$0] } ?? [])
-            for sample in kept {
-                guard let id = sample.id ?? (tracked ? nil : 0) else { continue }
-                var timeline = byID[id] ?? FaceTimeline(id: id)
-                timeline.times.append(timed ? frame.time : Double(index))
-                timeline.scores.append(classNames.map { Float(sample.scores[$0] ?? 0) })
-                timeline.shown.append(classNames.firstIndex(of: sample.label)!)
-                timeline.uncertain.append(sample.uncertain)
-                byID[id] = timeline
-            }
-        }
-        guard !byID.isEmpty else {
-            throw InputError("\(path): no expressions in it (no faces, or a run with --no-expressions)")
-        }
-        let steps = zip(frames.dropFirst(), frames).map { $0.time - $1.time }.filter { $0 > 0 }.sorted()
-        self.source = source
-        self.classNames = classNames
-        self.faces = byID.values.sorted { $0.id < $1.id }
-        self.frames = frames.count
-        self.frameInterval = steps.isEmpty ? 1 : steps[steps.count / 2]
-        self.tracked = tracked
-        self.timed = timed
+        log.frames.append((time, logged))
     }
 
     /// Per face, its time on screen and the share of it in each shown expression.
@@ -145,7 +175,10 @@ public struct RunTimelines: Sendable {
         var lines = [header.joined(separator: ",")]
         for s in summaries() {
             let fields =
-                ["\(s.id)", JSONLines.number(s.first, decimals: 3), JSONLines.number(s.last, decimals: 3), "\(s.frames)"]
+                [
+                    "\(s.id)", JSONLines.number(s.first, decimals: 3), JSONLines.number(s.last, decimals: 3),
+                    "\(s.frames)",
+                ]
                 + [JSONLines.number(s.seconds, decimals: 3)]
                 + (s.shares + [s.uncertainShare]).map { JSONLines.number($0, decimals: 4) }
             lines.append(fields.joined(separator: ","))

@@ -55,22 +55,13 @@ public struct VideoSource: FrameSource {
         init(path: String, stop: StopSignal?, executable: String) throws {
             self.path = path
             self.stop = stop
-            do {
-                child = try ChildProcess(
-                    executable,
-                    arguments: [
-                        "-nostdin", "-hide_banner", "-loglevel", "error", "-i", path, "-map", "0:v:0", "-an", "-sn",
-                        "-dn", "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", "-",
-                    ],
-                    input: .null, output: .pipe)
-            } catch {
-                if error.code == ENOENT {
-                    throw InputError(
-                        "\(path): reading this video needs \(executable), which is not installed or not on PATH "
-                            + "(Debian: apt-get install ffmpeg; or convert it to .y4m elsewhere)")
-                }
-                throw InputError("\(path): cannot start \(executable): \(error.message)")
-            }
+            child = try FFmpeg.start(
+                executable,
+                arguments: [
+                    "-i", path, "-map", "0:v:0", "-an", "-sn", "-dn", "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", "-",
+                ],
+                input: .null, output: .pipe, path: path, task: "reading this video",
+                otherwise: "or convert it to .y4m elsewhere")
             let bytes = ByteReader(fileDescriptor: child.output!, name: path, ownsDescriptor: false)
             if let stop { bytes.stopRequested = { stop.received != nil } }
             do {

@@ -20,23 +20,9 @@ public final class VideoWriter {
             writer = try Y4MWriter(path: path, header: header)
             return
         }
-        let child: ChildProcess
-        do {
-            child = try ChildProcess(
-                executable,
-                arguments: [
-                    "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "yuv4mpegpipe", "-i", "-",
-                    "-pix_fmt", "yuv420p", path,
-                ],
-                input: .pipe, output: .null)
-        } catch {
-            if error.code == ENOENT {
-                throw InputError(
-                    "\(path): writing video needs \(executable), which is not installed or not on PATH "
-                        + "(Debian: apt-get install ffmpeg; or write .y4m)")
-            }
-            throw InputError("\(path): cannot start \(executable): \(error.message)")
-        }
+        let child = try FFmpeg.start(
+            executable, arguments: ["-y", "-f", "yuv4mpegpipe", "-i", "-", "-pix_fmt", "yuv420p", path],
+            input: .pipe, output: .null, path: path, task: "writing video", otherwise: "or write .y4m")
         encoder = child
         writer = Y4MWriter(
             output: ByteWriter(fileDescriptor: child.input!, name: path, ownsDescriptor: false), header: header)

@@ -67,14 +67,16 @@ final class EmotionTimelineTests: XCTestCase {
             "face,first_s,last_s,frames,seconds,angry,disgust,fear,happy,sad,surprise,neutral,uncertain")
         XCTAssertEqual(
             run.summaryCSV().split(separator: "\n")[1], "1,0.0,1.9,20,2.0,0.0,0.0,0.0,0.75,0.25,0.0,0.0,0.1")
-        XCTAssertTrue(JSONLines.timelineSummary(run).hasPrefix("{\"source\":\"clip.mp4\",\"frames\":20,\"tracked\":true"))
+        XCTAssertTrue(
+            JSONLines.timelineSummary(run).hasPrefix("{\"source\":\"clip.mp4\",\"frames\":20,\"tracked\":true"))
     }
 
     func testWithoutTracksEachFramesLargestFaceStandsForTheRun() throws {
         // Stills: every pts is 0, so the axis is the frame number.
         let lines = (0..<4).map { i in
             "{\"frame\":\(i),\"pts\":0.0,\"source\":\"p\(i).jpg\",\"width\":640,\"height\":480,\"faces\":["
-                + face(nil, "fear", box: [0, 0, 50, 50]) + "," + face(nil, i < 2 ? "happy" : "sad", box: [0, 0, 90, 90])
+                + face(nil, "fear", box: [0, 0, 50, 50]) + ","
+                + face(nil, i < 2 ? "happy" : "sad", box: [0, 0, 90, 90])
                 + "]}"
         }
         let run = try RunTimelines(jsonLines: try write(lines))

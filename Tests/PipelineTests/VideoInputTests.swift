@@ -33,7 +33,8 @@ final class VideoInputTests: XCTestCase {
     }
 
     /// A test-pattern clip of `seconds` at `rate` frames per second.
-    func makeClip(_ name: String, seconds: Int, rate: Int = 25, codec: [String] = ["-c:v", "libx264"]) throws -> String {
+    func makeClip(_ name: String, seconds: Int, rate: Int = 25, codec: [String] = ["-c:v", "libx264"]) throws -> String
+    {
         let path = directory + "/" + name
         try ffmpeg(
             ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=\(rate)", "-t", "\(seconds)", "-pix_fmt", "yuv420p"]
