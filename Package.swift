@@ -79,6 +79,7 @@ if Context.environment["FERCAM_FUZZ"] != nil {
         ("FuzzCascade", ["FaceDetection", "Frames"]),
         ("FuzzModelFile", ["ExpressionModel"]),
         ("FuzzLabels", ["Pipeline"]),
+        ("FuzzRunLog", ["Pipeline"]),
         ("FuzzFlags", ["FercamCLI"]),
     ]
     package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"))

@@ -48,7 +48,8 @@ public struct RunTimelines: Sendable {
 
     public init(jsonLines path: String) throws {
         let log = try Self.read(path)
-        guard !log.frames.isEmpty else { throw InputError("\(path): no frames in it") }
+        let name = path == "-" ? "stdin" : path
+        guard !log.frames.isEmpty else { throw InputError("\(name): no frames in it") }
         let tracked = log.frames.contains { $0.faces.contains { $0.id != nil } }
         let classNames =
             Self.knownOrder.filter(log.names.contains) + Set(log.names).subtracting(Self.knownOrder).sorted()
@@ -70,7 +71,7 @@ public struct RunTimelines: Sendable {
             }
         }
         guard !byID.isEmpty else {
-            throw InputError("\(path): no expressions in it (no faces, or a run with --no-expressions)")
+            throw InputError("\(name): no expressions in it (no faces, or a run with --no-expressions)")
         }
         let steps = zip(log.frames.dropFirst(), log.frames).map { $0.time - $1.time }.filter { $0 > 0 }.sorted()
         self.source = log.source
@@ -85,7 +86,7 @@ public struct RunTimelines: Sendable {
     /// A face as logged: class scores and label as indices into the names in the order the log met them.
     struct LoggedFace {
         var id: Int?
-        var area: Int
+        var area: Double
         var scores: [Float]
         var label: Int
         var uncertain: Bool
@@ -100,8 +101,12 @@ public struct RunTimelines: Sendable {
     /// Every frame of the log, line by line.
     static func read(_ path: String) throws -> Log {
         let reader: ByteReader
-        do { reader = try ByteReader(path: path, regularFileOnly: path != "-") } catch {
-            throw InputError(error.description)
+        if path == "-" {
+            reader = ByteReader(fileDescriptor: 0, name: "stdin", ownsDescriptor: false)
+        } else {
+            do { reader = try ByteReader(path: path, regularFileOnly: true) } catch {
+                throw InputError(error.description)
+            }
         }
         var log = Log()
         var line = 0
@@ -111,9 +116,16 @@ public struct RunTimelines: Sendable {
             guard let bytes else { break }
             line += 1
             if bytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
-            do { try parse(bytes, into: &log) } catch { throw InputError("\(path): line \(line): \(error)") }
+            do { try parse(bytes, into: &log) } catch { throw InputError("\(reader.name): line \(line): \(error)") }
         }
         return log
+    }
+
+    /// A JSON number that is a whole number an Int holds exactly (track ids), else nil.
+    static func wholeNumber(_ value: Any?) -> Int? {
+        guard let number = (value as? NSNumber)?.doubleValue, number == number.rounded(), abs(number) < 0x1p53
+        else { return nil }
+        return Int(number)
     }
 
     /// One frame's JSON object, appended to `log`.
@@ -147,11 +159,12 @@ public struct RunTimelines: Sendable {
                 if i >= values.count { values += [Float](repeating: 0, count: i + 1 - values.count) }
                 values[i] = Float(number)
             }
-            let box = (face["box"] as? [NSNumber])?.map(\.intValue) ?? []
+            // Sizes in Double: a log may claim any number, and only the comparison matters.
+            let box = (face["box"] as? [NSNumber])?.map(\.doubleValue).filter(\.isFinite) ?? []
             logged.append(
                 LoggedFace(
-                    id: (face["id"] as? NSNumber)?.intValue, area: box.count == 4 ? box[2] * box[3] : 0,
-                    scores: values, label: index(label), uncertain: (face["uncertain"] as? Bool) ?? false))
+                    id: wholeNumber(face["id"]), area: box.count == 4 ? box[2] * box[3] : 0, scores: values,
+                    label: index(label), uncertain: (face["uncertain"] as? Bool) ?? false))
         }
         log.frames.append((time, logged))
     }

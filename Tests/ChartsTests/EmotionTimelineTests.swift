@@ -88,6 +88,22 @@ final class EmotionTimelineTests: XCTestCase {
         XCTAssertEqual(run.summaries()[0].shares[2], 0, "the smaller face is not counted")
     }
 
+    /// Found by FuzzRunLog: a box of 8888888888888888888888 pixels overflowed the area; ids beyond Int too.
+    func testAbsurdNumbersInALogAreHarmless() throws {
+        let huge = face(nil, "sad", box: [0, 0, 1, 1]).replacingOccurrences(
+            of: "[0,0,1,1]", with: "[1,2,8888888888888888888888,88888888888888888888]")
+        let path = try write([
+            frame(0, [huge, face(nil, "happy")]),
+            frame(1, [face(1, "fear").replacingOccurrences(of: "\"id\":1,", with: "\"id\":1e300,")]),
+        ])
+        let run = try RunTimelines(jsonLines: path)
+        // The id 1e300 is no track id, so the run is untracked: each frame's largest face counts.
+        XCTAssertFalse(run.tracked)
+        XCTAssertEqual(run.faces.count, 1)
+        XCTAssertEqual(run.summaries()[0].shares[4], 0.5, "the huge box is the largest face of frame 0")
+        XCTAssertEqual(run.summaries()[0].shares[2], 0.5)
+    }
+
     func testBadLogsAreOneLineNamingTheLine() throws {
         let path = try write([frame(0, [face(1, "happy")]), "{\"frame\":1,", frame(2, [])])
         XCTAssertThrowsError(try RunTimelines(jsonLines: path)) { error in

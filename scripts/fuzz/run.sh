@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${FUZZ_SECONDS:-180}
-all=(FuzzY4M FuzzPNM FuzzImageFile FuzzCascade FuzzModelFile FuzzLabels FuzzFlags)
+all=(FuzzY4M FuzzPNM FuzzImageFile FuzzCascade FuzzModelFile FuzzLabels FuzzRunLog FuzzFlags)
 harnesses=("${@:-${all[@]}}")
 work=.cache/fuzz
 scratch=.build-fuzz

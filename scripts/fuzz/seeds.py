@@ -133,17 +133,33 @@ def labels_seeds():
     yield "paths.csv", b"path,label\nval/happy/00001.png,happy\nval/sad/00002.png,sad\n"
 
 
+def run_log_seeds():
+    scores = b'"scores":{"angry":0.1,"disgust":0.0,"fear":0.05,"happy":0.7,"sad":0.05,"surprise":0.05,"neutral":0.05}'
+    tracked = b'{"box":[10,20,80,80],"id":1,"age":3,"age_s":0.08,"label":"happy","score":0.7,' + scores + \
+        b',"uncertain":false,"raw":{"label":"happy","score":0.7,' + scores + b'}}'
+    still = b'{"box":[1,2,50,50],"label":"happy","score":0.7,' + scores + b'}'
+    yield "tracked.jsonl", b"".join(
+        b'{"frame":%d,"pts":%.2f,"source":"clip.mp4","width":640,"height":480,"faces":[%s],"ms":{"total":3.1}}\n'
+        % (i, i * 0.04, tracked) for i in range(3))
+    yield "stills.jsonl", b'{"frame":0,"pts":0.0,"source":"a.jpg","width":64,"height":64,"faces":[' + still + b',' + \
+        still + b']}\n{"frame":1,"pts":0.0,"source":"b.jpg","width":64,"height":64,"faces":[]}\n'
+
+
 def flags_seeds():
     for argv in (["run", "--input", "clip.y4m", "--headless", "--frames", "10", "--scale-factor", "1.2"],
                  ["eval", "photos", "--detect", "--margin", "0.1", "--json"],
                  ["detect", "a.jpg", "--min-neighbors", "3", "--min-size", "30", "--max-size", "300"],
                  ["bench", "--repeats", "5", "--batch", "8", "--threads", "1"],
-                 ["--input", "-", "--stdout", "--precision", "bf16", "--record", "out.y4m"]):
+                 ["--input", "-", "--stdout", "--precision", "bf16", "--record", "out.y4m"],
+                 ["--input", "clip.mp4", "--render", "out.mp4", "--smoothing", "0.5", "--precision", "auto"],
+                 ["report", "run.jsonl", "-o", "r.png", "--summary", "s.csv", "--width", "900"],
+                 ["--version", "--verbose"]):
         yield "-".join(argv[:2]).strip("-") + ".args", b"\0".join(a.encode() for a in argv)
 
 
 HARNESSES = {"FuzzY4M": y4m_seeds, "FuzzPNM": pnm_seeds, "FuzzImageFile": image_seeds, "FuzzCascade": cascade_seeds,
-             "FuzzModelFile": model_seeds, "FuzzLabels": labels_seeds, "FuzzFlags": flags_seeds}
+             "FuzzModelFile": model_seeds, "FuzzLabels": labels_seeds, "FuzzRunLog": run_log_seeds,
+             "FuzzFlags": flags_seeds}
 
 
 def main() -> None:
