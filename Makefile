@@ -138,13 +138,16 @@ $(TRAIN_VENV)/.installed: training/requirements.txt
 train-setup: $(TRAIN_VENV)/.installed
 
 ## Train the expression model from ../shared/data/fer2013 with FER+ votes (checkpoints in training/runs/main;
-## RESUME=1 continues, DEVICE=cuda trains on a GPU).
+## RESUME=1 continues, DEVICE=cuda trains on a GPU). ARCH=lbp-attention|cnn-alstm|deep-emotion|manet trains
+## another seed system into training/runs/ARCH (training/arch/).
 train: train-setup
-	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --out training/runs/main \
+	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" \
+	  --out training/runs/$(if $(ARCH),$(ARCH),main) $(if $(ARCH),--arch $(ARCH)) \
 	  $(if $(RESUME),--resume) $(if $(DEVICE),--device $(DEVICE))
 
 ## A one-epoch run on 1,024 faces into .cache/train-smoke: checks the training code end to end (not part of `make test`).
 train-smoke: train-setup
+	$(TRAIN_VENV)/bin/python -m training.arch.check
 	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --out .cache/train-smoke --epochs 1 --subset 1024
 
 ## Export the best checkpoint to assets/ (safetensors + ONNX, fixtures, figures), score it with fercam's own engine

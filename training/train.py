@@ -28,7 +28,13 @@ import torch.nn.functional as F
 from .data import DEFAULT_DATA, Augmentation, augment, ferplus_majority, load_split, normalise, training_targets
 from .devset import DEFAULT_DEVSET, MARGINS, load_devset
 from .metrics import confusion_matrix, summarise
-from .model import CLASS_NAMES, FerNet, ModelConfig, count_macs, count_parameters
+from .arch import ARCHITECTURES, build
+from .arch.costs import inference_macs, inference_parameters
+from .model import CLASS_NAMES, FerNet, ModelConfig
+
+
+# Real-time budget per face (issue 12): every architecture must fit.
+MAX_PARAMETERS, MAX_MACS = 5_000_000, 200_000_000
 
 
 def parse_args(argv=None):
@@ -48,7 +54,9 @@ def parse_args(argv=None):
     p.add_argument("--class-weight-power", type=float, default=0.5,
                    help="loss weight per class = (share of target mass)^-power, normalised; 0 turns it off")
     p.add_argument("--ema", type=float, default=0.999, help="decay of the weight moving average (0: off)")
-    p.add_argument("--width", type=float, default=1.0, help="multiplies the stem and stage widths")
+    p.add_argument("--arch", choices=list(ARCHITECTURES), default="resnet-cbam",
+                   help="which seed system to train (training/arch/; default: %(default)s)")
+    p.add_argument("--width", type=float, default=1.0, help="resnet-cbam: multiplies the stem and stage widths")
     p.add_argument("--seed", type=int, default=0, help="seed of every random generator")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
@@ -147,10 +155,11 @@ def train_one_epoch(model, ema, optimiser, schedule, train, targets, weights, pe
         x = x.contiguous(memory_format=torch.channels_last)
         y, w = targets[index].to(device), weights[index].to(device)
         with autocast:
-            logits = model(x)
+            logits, extra = model.training_outputs(x)
         log_p = F.log_softmax(logits.float(), 1)
         loss = -((y * log_p) * per_class).sum(1)
-        loss = (loss * w).sum() / w.sum().clamp(min=1)
+        # The architecture's own term (reconstruction, L2 on the last layers), 0 for most.
+        loss = (loss * w).sum() / w.sum().clamp(min=1) + extra.float()
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
@@ -237,12 +246,17 @@ def main(argv=None) -> None:
 
     # Model, optimiser, schedule.
     config = model_config(args.width)
-    model = FerNet(config).to(device).to(memory_format=torch.channels_last)
+    model = build(args.arch, {"model": dataclasses.asdict(config)} if args.arch == "resnet-cbam" else None)
+    parameters, macs = inference_parameters(model), inference_macs(model)
+    if parameters > MAX_PARAMETERS or macs > MAX_MACS:
+        raise SystemExit(f"{args.arch}: {parameters:,} parameters and {macs / 1e6:.1f} M MACs per face exceed the "
+                         f"real-time budget ({MAX_PARAMETERS / 1e6:.0f} M, {MAX_MACS / 1e6:.0f} M)")
+    model = model.to(device).to(memory_format=torch.channels_last)
     ema = torch.optim.swa_utils.AveragedModel(model, avg_fn=warmed_up_ema(args.ema), use_buffers=True) \
         if args.ema else None
     steps_per_epoch = math.ceil(len(train.images) / args.batch_size)
     optimiser, schedule = make_optimiser(model, args, steps_per_epoch)
-    print(f"model: {count_parameters(model):,} parameters, {count_macs(model) / 1e6:.1f} M MACs per face; "
+    print(f"model {args.arch}: {parameters:,} parameters, {macs / 1e6:.1f} M MACs per face; "
           f"train {len(train.images)} faces, val {len(val.images)}, dev set "
           f"{devset['total'] if devset else 'absent'}; class weights {[round(float(w), 2) for w in per_class]}",
           file=sys.stderr)
@@ -266,7 +280,8 @@ def main(argv=None) -> None:
             result = evaluate(evaluated, val, devset, mean, std)
             score = selection_score(result)
             log_epoch(log, epoch, args, loss, result, score, schedule.get_last_lr()[0], time.time() - began)
-            extra = {"config": config.to_json(), "mean": mean, "std": std, "epoch": epoch}
+            extra = {"config": config.to_json(), "arch": args.arch, "arch_config": json.dumps(model.arch_config),
+                     "mean": mean, "std": std, "epoch": epoch}
             if score > best_score:
                 best_score = score
                 save_checkpoint(best_path, model=evaluated.state_dict(), score=score, result=result, **extra)

@@ -1,0 +1,33 @@
+"""The five seed systems (../shared/docs/seed-systems.md) behind one interface, selected with `--arch`.
+
+Every architecture is an `nn.Module` taking normalised 1x48x48 faces and returning logits from `forward`, and:
+- `forward_with_attention(x) -> (logits, {name: tensor})`: what the model attends to, for export and the window;
+- `training_outputs(x) -> (logits, extra_loss)`: logits plus the paper's extra training term (reconstruction,
+  L2 on the last layers; 0 if none), in one pass;
+- `arch_config`: a JSON-serialisable dict that rebuilds it (written into checkpoints and the exported metadata).
+
+Budgets (issue 12): at most 5 M parameters and 200 M multiply-accumulates per face at inference.
+"""
+from __future__ import annotations
+
+from torch import nn
+
+from . import cnn_alstm, deep_emotion, lbp_attention, manet, resnet_cbam
+
+ARCHITECTURES = {
+    "resnet-cbam": resnet_cbam,
+    "lbp-attention": lbp_attention,
+    "cnn-alstm": cnn_alstm,
+    "deep-emotion": deep_emotion,
+    "manet": manet,
+}
+
+SEED_PAPER = {"lbp-attention": "000", "resnet-cbam": "001", "cnn-alstm": "002", "deep-emotion": "003",
+              "manet": "004"}
+
+
+def build(name: str, config: dict | None = None) -> nn.Module:
+    """The architecture `name` with `config` (its defaults where None)."""
+    if name not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {name!r} (known: {', '.join(ARCHITECTURES)})")
+    return ARCHITECTURES[name].build(config or {})

@@ -1,0 +1,27 @@
+"""Seed 001 (Zhang, Chen and Wei): fercam's default ResNet with CBAM, unchanged (training/model.py)."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import torch
+
+from ..model import FerNet, ModelConfig
+
+
+class ResNetCBAM(FerNet):
+    def __init__(self, config: ModelConfig):
+        super().__init__(config)
+        self.arch_config = {"model": json.loads(config.to_json())}
+
+    def forward_with_attention(self, x):
+        logits, stem, last = super().forward_with_attention(x)
+        return logits, {"stem_spatial": stem, "last_spatial": last}
+
+    def training_outputs(self, x: torch.Tensor):
+        return self(x), x.new_zeros(())
+
+
+def build(config: dict) -> ResNetCBAM:
+    model = config.get("model")
+    return ResNetCBAM(ModelConfig.from_json(json.dumps(model)) if model else ModelConfig())
