@@ -1,0 +1,82 @@
+"""Compares trained runs of any architecture under one protocol (issue 12):
+
+    python -m training.compare training/runs/main training/runs/deep-emotion ... [--markdown out.md]
+
+For each run's best checkpoint: val accuracy and macro-F1 against FER2013 labels and the FER+ majority, the
+posed-photo dev set (OpenCV Haar crops, the best of the candidate margins, as training selects), parameters and
+MACs per face at inference, and PyTorch's median latency per face (batch 1, one thread, eval mode, fp32).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import sys
+import time
+
+import torch
+
+from .arch import SEED_PAPER, build
+from .arch.costs import inference_macs, inference_parameters
+from .data import DEFAULT_DATA, load_split
+from .devset import DEFAULT_DEVSET, load_devset
+from .train import evaluate
+
+
+def load_run(run: pathlib.Path):
+    """The run's best model, its architecture name and the normalisation it was trained with."""
+    state = torch.load(run / "best.pt", weights_only=False, map_location="cpu")
+    name = state.get("arch", "resnet-cbam")
+    config = json.loads(state["arch_config"]) if "arch_config" in state else {"model": json.loads(state["config"])}
+    model = build(name, config)
+    model.load_state_dict(state["model"])
+    return model.eval(), name, state["mean"], state["std"], state.get("epoch", -1) + 1
+
+
+def latency_ms(model, repeats: int = 200) -> float:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    face = torch.randn(1, 1, 48, 48)
+    times = []
+    with torch.no_grad():
+        for _ in range(20):
+            model(face)
+        for _ in range(repeats):
+            began = time.perf_counter()
+            model(face)
+            times.append((time.perf_counter() - began) * 1000)
+    torch.set_num_threads(threads)
+    return sorted(times)[len(times) // 2]
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("runs", nargs="+", type=pathlib.Path, help="run folders holding best.pt")
+    p.add_argument("--data", type=pathlib.Path, default=DEFAULT_DATA, help="FER2013 folders or packed parts")
+    p.add_argument("--devset", type=pathlib.Path, default=DEFAULT_DEVSET, help="posed-photo dev set")
+    p.add_argument("--markdown", type=pathlib.Path, help="also write the table here")
+    args = p.parse_args(argv)
+    val = load_split(args.data, "val")
+    devset = load_devset(args.devset)
+    rows = ["| run | arch (seed) | epoch | parameters | MACs | val FER2013 (F1) | val FER+ (F1) | posed (margin) "
+            "| PyTorch ms/face |", "|---|---|---|---|---|---|---|---|---|"]
+    for run in args.runs:
+        model, name, mean, std, epoch = load_run(run)
+        result = evaluate(model, val, devset, mean, std)
+        margin, dev = max(result.get("devset", {"-": {"accuracy": float("nan")}}).items(),
+                          key=lambda item: item[1]["accuracy"])
+        fer, plus = result["fer2013"], result["ferplus"]
+        rows.append(
+            f"| {run.name} | {name} ({SEED_PAPER[name]}) | {epoch} | {inference_parameters(model):,} | "
+            f"{inference_macs(model) / 1e6:.1f} M | {fer['accuracy']:.2%} ({fer['macro_f1']:.3f}) | "
+            f"{plus['accuracy']:.2%} ({plus['macro_f1']:.3f}) | {dev['accuracy']:.2%} ({margin}) | "
+            f"{latency_ms(model):.3f} |")
+        print(rows[-1], file=sys.stderr, flush=True)
+    table = "\n".join(rows) + "\n"
+    print(table)
+    if args.markdown:
+        args.markdown.write_text(table)
+
+
+if __name__ == "__main__":
+    main()
