@@ -45,8 +45,11 @@ public enum EmotionTimeline {
             "lines: probability of each class · band: the label shown (pale: uncertain)", font: small, x: x + 10,
             y: 62, color: ChartStyle.muted)
 
+        let summaries = Dictionary(uniqueKeysWithValues: run.summaries().map { ($0.id, $0) })
         for (p, face) in panels.enumerated() {
-            drawPanel(face, run: run, in: layout.panel(p), axis: axis, canvas: canvas, font: font, small: small)
+            drawPanel(
+                face, summary: summaries[face.id]!, run: run, in: layout.panel(p), axis: axis, canvas: canvas,
+                font: font, small: small)
         }
         return try canvas.readPixels()
     }
@@ -104,11 +107,12 @@ public enum EmotionTimeline {
 
     /// One face's panel: header, probability lines, the shown-label band and the time axis.
     static func drawPanel(
-        _ face: FaceTimeline, run: RunTimelines, in plot: Rect, axis: TimeAxis, canvas: Canvas, font: Font,
-        small: Font
+        _ face: FaceTimeline, summary: FaceSummary, run: RunTimelines, in plot: Rect, axis: TimeAxis,
+        canvas: Canvas, font: Font, small: Font
     ) {
         let columns = self.columns(face, classes: run.classNames.count, plot: plot, axis: axis)
-        drawHeader(face, run: run, plot: plot, axis: axis, canvas: canvas, font: font, small: small)
+        drawHeader(
+            face, summary: summary, run: run, plot: plot, axis: axis, canvas: canvas, font: font, small: small)
         for v in [0.0, 0.5, 1.0] {
             let y = plot.y + plot.height - Int(v * Double(plot.height))
             canvas.line(from: (plot.x, y), to: (plot.x + plot.width - 1, y), ChartStyle.grid)
@@ -148,9 +152,9 @@ public enum EmotionTimeline {
 
     /// "face 3  0-3.4 s, 86 frames; mostly neutral (100%), uncertain 12% of the time".
     static func drawHeader(
-        _ face: FaceTimeline, run: RunTimelines, plot: Rect, axis: TimeAxis, canvas: Canvas, font: Font, small: Font
+        _ face: FaceTimeline, summary: FaceSummary, run: RunTimelines, plot: Rect, axis: TimeAxis, canvas: Canvas,
+        font: Font, small: Font
     ) {
-        let summary = run.summaries().first { $0.id == face.id }!
         let top = summary.shares.indices.max { summary.shares[$0] < summary.shares[$1] }!
         let name = run.tracked ? "face \(face.id)" : "largest face"
         let seen =

@@ -54,6 +54,8 @@ public struct RunTimelines: Sendable {
         let classNames =
             Self.knownOrder.filter(log.names.contains) + Set(log.names).subtracting(Self.knownOrder).sorted()
         let order = classNames.map { log.names.firstIndex(of: $0)! }
+        // Each name the log met, as its place in `classNames`.
+        let place = log.names.map { classNames.firstIndex(of: $0)! }
         // Stills all have time 0: their axis is the frame number.
         let timed = log.frames.contains { $0.time != log.frames[0].time }
         var byID: [Int: FaceTimeline] = [:]
@@ -65,7 +67,7 @@ public struct RunTimelines: Sendable {
                 var timeline = byID[id] ?? FaceTimeline(id: id)
                 timeline.times.append(timed ? frame.time : Double(index))
                 timeline.scores.append(order.map { $0 < face.scores.count ? face.scores[$0] : 0 })
-                timeline.shown.append(classNames.firstIndex(of: log.names[face.label])!)
+                timeline.shown.append(place[face.label])
                 timeline.uncertain.append(face.uncertain)
                 byID[id] = timeline
             }

@@ -133,12 +133,8 @@ public final class ChildProcess {
     public func errorText(limit: Int = 4096) -> String {
         var info = stat()
         guard fstat(errorLog, &info) == 0 else { return "" }
-        let size = Int(info.st_size)
-        let start = max(0, size - limit)
-        var bytes = [UInt8](repeating: 0, count: size - start)
-        let n = bytes.withUnsafeMutableBytes { pread(errorLog, $0.baseAddress, $0.count, off_t(start)) }
-        guard n > 0 else { return "" }
-        var text = String(decoding: bytes[0..<n], as: UTF8.self)
+        let start = max(0, Int(info.st_size) - limit)
+        var text = String(decoding: readBytes(errorLog, at: start, upTo: limit), as: UTF8.self)
         if start > 0, let newline = text.firstIndex(of: "\n") { text = String(text[text.index(after: newline)...]) }
         return text.trimmingCharacters(in: " \n\r\t")
     }

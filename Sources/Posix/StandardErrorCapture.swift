@@ -24,16 +24,7 @@ public func capturingStandardError<T, E: Error>(_ body: () throws(E) -> T) throw
             fclose(file)
         }
         let result = try body()
-        var text: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        var offset: off_t = 0
-        while text.count < 1 << 16 {
-            let n = chunk.withUnsafeMutableBytes { pread(memory, $0.baseAddress, $0.count, offset) }
-            if n <= 0 { break }
-            text += chunk[0..<n]
-            offset += off_t(n)
-        }
-        return (result, String(decoding: text, as: UTF8.self))
+        return (result, String(decoding: readBytes(memory, at: 0, upTo: 1 << 16), as: UTF8.self))
     }
 }
 

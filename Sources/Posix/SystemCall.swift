@@ -31,3 +31,18 @@ public func syscall<Result: BinaryInteger>(_ call: String, _ body: () -> Result)
 public func errnoMessage(_ code: Int32) -> String {
     String(cString: strerror(code))
 }
+
+/// Up to `count` bytes of the file `descriptor` from `offset` (fewer at its end), read with `pread` so the
+/// descriptor's own position is untouched: for reading back a file another writer filled (captured stderr).
+public func readBytes(_ descriptor: Int32, at offset: Int, upTo count: Int) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0, count: max(0, count))
+    var got = 0
+    while got < bytes.count {
+        let n = bytes.withUnsafeMutableBytes {
+            pread(descriptor, $0.baseAddress! + got, $0.count - got, off_t(offset + got))
+        }
+        if n <= 0 { break }
+        got += n
+    }
+    return Array(bytes[0..<got])
+}
