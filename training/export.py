@@ -1,8 +1,13 @@
-"""Export a trained checkpoint: assets/ (safetensors + ONNX), val metrics for the model card (FER2013 and FER+
-majority labels, flip test-time augmentation, calibration), a confusion-matrix plot, and reference fixtures
-for the Swift engine's parity tests.
+"""Export a trained checkpoint of any seed system: assets/ (safetensors + ONNX), val metrics (FER2013 and FER+
+majority labels, flip test-time augmentation, calibration), and reference fixtures (inputs, logits and every
+attention output) for the Swift engine's parity tests. The default model (resnet-cbam) also gets the
+confusion-matrix plot and `assets/metrics.json` for the model card.
 
     python -m training.export --checkpoint training/runs/main/best.pt --data ../shared/data/fer2013
+    python -m training.export --checkpoint training/runs/deep-emotion/best.pt   # -> assets/fercam-deep-emotion.*
+
+The safetensors metadata names the architecture (`format`: `fercam-ARCH/1`) and holds the config that rebuilds
+it (`config`: the resnet-cbam ModelConfig, or the architecture's `arch_config`), so a loader knows what to build.
 
 Phases: `load_checkpoint`, `measure` (with `fit_temperature`), `export_weights`, `export_onnx`,
 `export_fixtures`, `plot_confusion`, `write_metrics`.
@@ -20,8 +25,10 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 
 from .data import DEFAULT_DATA, ferplus_majority, load_split, normalise
+from .arch import build
+from .arch.costs import inference_macs, inference_parameters
 from .metrics import confusion_matrix, summarise
-from .model import CLASS_NAMES, FerNet, ModelConfig, count_macs, count_parameters
+from .model import CLASS_NAMES
 from .train import expected_calibration_error, predict
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -29,26 +36,45 @@ ASSETS = ROOT / "assets"
 FIXTURES = ROOT / "Tests" / "ExpressionModelTests" / "Fixtures"
 
 
-class ExportWrapper(torch.nn.Module):
-    """Logits plus both CBAM spatial attention maps, for ONNX."""
+# The default model's attention outputs keep the names its version-1 files and fixtures have always used.
+OUTPUT_NAMES = {"stem_spatial": "stem_attention", "last_spatial": "last_attention"}
 
-    def __init__(self, model: FerNet):
+
+def attention_outputs(model, x) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    logits, attention = model.forward_with_attention(x)
+    return logits, {OUTPUT_NAMES.get(k, k): v for k, v in attention.items()}
+
+
+class ExportWrapper(torch.nn.Module):
+    """Logits plus every attention output, in the model's order, for ONNX."""
+
+    def __init__(self, model):
         super().__init__()
         self.model = model
 
     def forward(self, x):
-        return self.model.forward_with_attention(x)
+        logits, attention = attention_outputs(self.model, x)
+        return (logits, *attention.values())
 
 
-def load_checkpoint(path: pathlib.Path) -> tuple[FerNet, dict]:
+def load_checkpoint(path: pathlib.Path):
+    """The model a checkpoint holds (any architecture; runs from before `--arch` are resnet-cbam), its state and
+    the architecture's name."""
     state = torch.load(path, weights_only=False, map_location="cpu")
-    model = FerNet(ModelConfig.from_json(state["config"]))
+    arch = state.get("arch", "resnet-cbam")
+    config = json.loads(state["arch_config"]) if "arch_config" in state else {"model": json.loads(state["config"])}
+    model = build(arch, config)
     model.load_state_dict(state["model"])
-    return model.eval(), state
+    return model.eval(), state, arch
+
+
+def stored_config(model, arch: str) -> str:
+    """What the `config` metadata holds: the default model keeps its version-1 ModelConfig."""
+    return model.config.to_json() if arch == "resnet-cbam" else json.dumps(model.arch_config, sort_keys=True)
 
 
 @torch.no_grad()
-def logits_of(model: FerNet, images: torch.Tensor, mean: float, std: float, flip: bool = False) -> torch.Tensor:
+def logits_of(model, images: torch.Tensor, mean: float, std: float, flip: bool = False) -> torch.Tensor:
     out = []
     for start in range(0, len(images), 512):
         x = normalise(images[start:start + 512], mean, std)
@@ -70,7 +96,7 @@ def summarise_probabilities(probabilities: torch.Tensor, labels: torch.Tensor) -
     return summary
 
 
-def measure(model: FerNet, val, mean: float, std: float) -> dict:
+def measure(model, val, mean: float, std: float) -> dict:
     """Val figures against both label sets, plain and with flip TTA, before and after temperature scaling.
     The temperature is fitted on the FER+ majority labels (the ones the model is trained toward)."""
     logits = logits_of(model, val.images, mean, std)
@@ -91,15 +117,17 @@ def measure(model: FerNet, val, mean: float, std: float) -> dict:
     return result
 
 
-def export_weights(model: FerNet, state: dict, path: pathlib.Path, temperature: float, val_accuracy: float) -> None:
-    tensors = {k: v.detach().float().contiguous() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
-    config = model.config
+def export_weights(model, arch: str, state: dict, path: pathlib.Path, temperature: float, val_accuracy: float) -> None:
+    # Training-only modules (the LBP model's decoder) stay out of the file.
+    skipped = tuple(f"{name}." for name in getattr(model, "training_only", ()))
+    tensors = {k: v.detach().float().contiguous() for k, v in model.state_dict().items()
+               if not k.endswith("num_batches_tracked") and not k.startswith(skipped)}
     metadata = {
-        "format": "fercam-resnet-cbam/1",
-        "config": config.to_json(),
+        "format": f"fercam-{arch}/1",
+        "config": stored_config(model, arch),
         "class_names": json.dumps(CLASS_NAMES),
-        "input_size": str(config.input_size),
-        "input_channels": str(config.in_channels),
+        "input_size": "48",
+        "input_channels": "1",
         "normalisation": json.dumps({"scale": 1 / 255, "mean": state["mean"], "std": state["std"]}),
         "temperature": f"{temperature:.4f}",
         "val_accuracy": f"{val_accuracy:.4f}",
@@ -108,18 +136,24 @@ def export_weights(model: FerNet, state: dict, path: pathlib.Path, temperature: 
     save_file(tensors, str(path), metadata=metadata)
 
 
-def export_onnx(model: FerNet, path: pathlib.Path) -> None:
-    config = model.config
-    example = torch.zeros(1, config.in_channels, config.input_size, config.input_size)
-    torch.onnx.export(ExportWrapper(model).eval(), (example,), str(path), input_names=["faces"],
-                      output_names=["logits", "stem_attention", "last_attention"],
-                      dynamic_axes={"faces": {0: "batch"}, "logits": {0: "batch"}, "stem_attention": {0: "batch"},
-                                    "last_attention": {0: "batch"}}, opset_version=17, dynamo=False)
+def export_onnx(model, arch: str, path: pathlib.Path) -> None:
+    # affine_grid (the spatial transformer) exists in ONNX from opset 20 on; the others keep 17.
+    opset = 20 if arch == "deep-emotion" else 17
+    example = torch.zeros(1, 1, 48, 48)
+    with torch.no_grad():
+        names = ["logits", *attention_outputs(model, example)[1]]
+    torch.onnx.export(ExportWrapper(model).eval(), (example,), str(path), input_names=["faces"], output_names=names,
+                      dynamic_axes={name: {0: "batch"} for name in ["faces", *names]}, opset_version=opset, dynamo=False)
 
 
-def export_fixtures(model: FerNet, val, mean: float, std: float, onnx_path: pathlib.Path, name: str) -> float:
-    """Eight val faces (one per class, plus one) and two synthetic inputs with PyTorch's outputs, as numbers.
-    Returns ONNX Runtime's largest logit difference from PyTorch on them."""
+def fixture_path(arch: str) -> pathlib.Path:
+    return FIXTURES / ("reference.json" if arch == "resnet-cbam" else f"{arch}.json")
+
+
+def export_fixtures(model, arch: str, val, mean: float, std: float, onnx_path: pathlib.Path, name: str) -> float:
+    """Eight val faces (one per class, plus one) and two synthetic inputs with PyTorch's outputs (logits and
+    each attention output, flattened per face), as numbers. Returns ONNX Runtime's largest logit difference
+    from PyTorch on them."""
     picks = [int((val.labels == c).nonzero()[0]) for c in range(len(CLASS_NAMES))] + [int(len(val.labels) // 2)]
     inputs = [val.images[i].numpy().astype(np.uint8) for i in picks]
     ramp = np.add.outer(np.arange(48), np.arange(48)).astype(np.float64) * (255 / 94)
@@ -127,23 +161,23 @@ def export_fixtures(model: FerNet, val, mean: float, std: float, onnx_path: path
     inputs.append(np.random.default_rng(0).integers(0, 256, (48, 48)).astype(np.uint8))
     batch = normalise(torch.from_numpy(np.stack(inputs)), mean, std)
     with torch.no_grad():
-        logits, stem_attention, last_attention = model.forward_with_attention(batch)
+        logits, attention = attention_outputs(model, batch)
     import onnxruntime as ort
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     ort_gap = float(np.abs(session.run(["logits"], {"faces": batch.numpy()})[0] - logits.numpy()).max())
     sources = [val.paths[i] for i in picks] + ["synthetic ramp", "synthetic noise"]
     fixture = {
         "model": f"assets/{name}.safetensors",
+        "architecture": arch,
         "cases": [{
             "source": sources[i],
             "pixels": inputs[i].flatten().tolist(),
             "logits": [round(float(v), 6) for v in logits[i]],
-            "stem_attention": [round(float(v), 6) for v in stem_attention[i, 0].flatten()],
-            "last_attention": [round(float(v), 6) for v in last_attention[i, 0].flatten()],
+            **{key: [round(float(v), 6) for v in value[i].flatten()] for key, value in attention.items()},
         } for i in range(len(inputs))],
     }
     FIXTURES.mkdir(parents=True, exist_ok=True)
-    (FIXTURES / "reference.json").write_text(json.dumps(fixture, separators=(",", ":")) + "\n")
+    fixture_path(arch).write_text(json.dumps(fixture, separators=(",", ":")) + "\n")
     return ort_gap
 
 
@@ -169,10 +203,11 @@ def plot_confusion(confusion: list[list[int]], path: pathlib.Path, title: str) -
     plt.close(fig)
 
 
-def write_metrics(path: pathlib.Path, model: FerNet, state: dict, measured: dict, ort_gap: float) -> dict:
+def write_metrics(path: pathlib.Path, model, arch: str, state: dict, measured: dict, ort_gap: float) -> dict:
     shipped = measured["scaled"]
     summary = {
-        "checkpoint_epoch": state["epoch"] + 1, "parameters": count_parameters(model), "macs": count_macs(model),
+        "architecture": arch, "checkpoint_epoch": state["epoch"] + 1, "parameters": inference_parameters(model),
+        "macs": inference_macs(model),
         "mean": state["mean"], "std": state["std"], "temperature": measured["temperature"],
         "onnx_max_abs_logit_difference": ort_gap,
         # `plain` is what the shipped file gives (temperature applied); `raw` is before temperature scaling.
@@ -187,10 +222,11 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", type=pathlib.Path, default=ROOT / "training/runs/main/best.pt", help="checkpoint to export")
     p.add_argument("--data", type=pathlib.Path, default=DEFAULT_DATA, help="FER2013 folders with ferplus.csv, or packed parts")
-    p.add_argument("--name", default="fercam-resnet-cbam", help="file name of the exported model, without extension")
+    p.add_argument("--name", help="file name of the exported model, without extension (default: fercam-ARCH)")
     args = p.parse_args(argv)
     torch.manual_seed(0)
-    model, state = load_checkpoint(args.checkpoint)
+    model, state, arch = load_checkpoint(args.checkpoint)
+    name = args.name or f"fercam-{arch}"
     val = load_split(args.data, "val")
     measured = measure(model, val, state["mean"], state["std"])
     shipped = measured["scaled"]
@@ -200,14 +236,17 @@ def main(argv=None) -> None:
           f"{shipped['ferplus']['ece']:.4f}", file=sys.stderr)
 
     ASSETS.mkdir(exist_ok=True)
-    export_weights(model, state, ASSETS / f"{args.name}.safetensors", measured["temperature"], shipped["ferplus"]["accuracy"])
-    onnx_path = ASSETS / f"{args.name}.onnx"
-    export_onnx(model, onnx_path)
-    ort_gap = export_fixtures(model, val, state["mean"], state["std"], onnx_path, args.name)
+    export_weights(model, arch, state, ASSETS / f"{name}.safetensors", measured["temperature"],
+                   shipped["ferplus"]["accuracy"])
+    onnx_path = ASSETS / f"{name}.onnx"
+    export_onnx(model, arch, onnx_path)
+    ort_gap = export_fixtures(model, arch, val, state["mean"], state["std"], onnx_path, name)
     print(f"ONNX Runtime vs PyTorch max |logit difference| {ort_gap:.2e}", file=sys.stderr)
-    plot_confusion(shipped["ferplus"]["confusion"], ASSETS / "confusion.png",
-                   f"FER2013 val, FER+ majority labels: accuracy {shipped['ferplus']['accuracy']:.1%}")
-    summary = write_metrics(ASSETS / "metrics.json", model, state, measured, ort_gap)
+    if arch == "resnet-cbam":
+        plot_confusion(shipped["ferplus"]["confusion"], ASSETS / "confusion.png",
+                       f"FER2013 val, FER+ majority labels: accuracy {shipped['ferplus']['accuracy']:.1%}")
+    metrics = ASSETS / ("metrics.json" if arch == "resnet-cbam" else f"{name}.metrics.json")
+    summary = write_metrics(metrics, model, arch, state, measured, ort_gap)
     print(json.dumps({k: v for k, v in summary.items() if k != "val"}), file=sys.stderr)
 
 

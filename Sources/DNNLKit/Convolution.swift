@@ -31,13 +31,6 @@ public struct ConvolutionShape: Sendable, Hashable {
     public var outputCount: Int { batch * outputHeight * outputWidth * outputChannels }
 }
 
-/// What a convolution does to its result before storing it, in order.
-public enum PostOp: Sendable, Hashable {
-    /// Adds what the destination already holds (a residual connection).
-    case addDestination
-    case relu
-}
-
 /// One convolution primitive with its weights and bias, for NHWC tensors.
 ///
 /// Weights come in PyTorch's OIHW order and are reordered once into the
@@ -91,47 +84,15 @@ public final class Convolution: @unchecked Sendable {
                 &desc, dnnl_forward_inference, dnnl_convolution_direct, &sourceMD, &anyWeightsMD,
                 &biasMD, &destinationMD, strides, padding, padding), "describing \(what)")
 
-        var attr: dnnl_primitive_attr_t?
-        try check(dnnl_primitive_attr_create(&attr), "creating attributes")
-        defer { dnnl_primitive_attr_destroy(attr) }
-        var ops: dnnl_post_ops_t?
-        try check(dnnl_post_ops_create(&ops), "creating post-ops")
-        defer { dnnl_post_ops_destroy(ops) }
-        for op in postOps {
-            switch op {
-            case .addDestination: try check(dnnl_post_ops_append_sum(ops, 1), "adding a residual sum")
-            case .relu: try check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, 0, 0), "adding a ReLU")
-            }
-        }
-        try check(dnnl_primitive_attr_set_post_ops(attr, ops), "attaching post-ops")
-
-        var pd: dnnl_primitive_desc_t?
-        let planned = withUnsafePointer(to: &desc) {
-            dnnl_primitive_desc_create(&pd, UnsafeRawPointer($0), attr, engine.engine, nil)
-        }
-        try check(planned, "planning \(what)")
-        defer { dnnl_primitive_desc_destroy(pd) }
-        var primitive: dnnl_primitive_t?
-        try check(dnnl_primitive_create(&primitive, pd), "creating \(what)")
-        self.primitive = primitive!
+        let (primitive, chosenWeights) = try createPrimitive(&desc, postOps: postOps, engine: engine, what: what)
+        self.primitive = primitive
 
         source = try BoundMemory(sourceMD, engine: engine, allocate: false, what: what)
         destination = try BoundMemory(destinationMD, engine: engine, allocate: false, what: what)
         bias = try BoundMemory(biasMD, engine: engine, allocate: false, what: what)
-        let chosenWeights = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)!.pointee
-        let weights = try BoundMemory(chosenWeights, engine: engine, allocate: true, what: what)
-        self.weights = weights
-        let plainWeightsMD = try descriptor(
-            [s.outputChannels, s.inputChannels, s.kernel, s.kernel], dnnl_f32, dnnl_oihw)
-        let failure: DNNLError? = oihw.withUnsafeBytes { raw in
-            do throws(DNNLError) {
-                try reorder(
-                    raw.baseAddress!, from: plainWeightsMD, into: weights, engine: engine,
-                    what: "the weights of \(what)")
-            } catch { return error }
-            return nil
-        }
-        if let failure { throw failure }
+        weights = try reorderedWeights(
+            oihw, plain: try descriptor([s.outputChannels, s.inputChannels, s.kernel, s.kernel], dnnl_f32, dnnl_oihw),
+            chosen: chosenWeights!, engine: engine, what: what)
         self.biasValues = biasValues
         staging = precision == .bf16 ? [UInt16](repeating: 0, count: s.inputCount) : []
     }

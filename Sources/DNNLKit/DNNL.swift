@@ -147,3 +147,57 @@ func reorder(
     execute(
         primitive!, on: engine, [(Argument.source, sourceMemory.memory), (Argument.destination, destination.memory)])
 }
+
+/// What a convolution or inner product does to its result before storing it, in order.
+public enum PostOp: Sendable, Hashable {
+    /// Adds what the destination already holds (a residual connection).
+    case addDestination
+    case relu
+    case tanh
+}
+
+/// Plans and creates the primitive for an operation descriptor (any of oneDNN's `*_desc_t`) with `postOps`.
+/// Returns it with the weights layout oneDNN chose, for operations that have weights.
+func createPrimitive<Descriptor>(
+    _ desc: inout Descriptor, postOps: [PostOp], engine: Engine, what: String
+) throws(DNNLError) -> (dnnl_primitive_t, dnnl_memory_desc_t?) {
+    var attr: dnnl_primitive_attr_t?
+    try check(dnnl_primitive_attr_create(&attr), "creating attributes")
+    defer { dnnl_primitive_attr_destroy(attr) }
+    var ops: dnnl_post_ops_t?
+    try check(dnnl_post_ops_create(&ops), "creating post-ops")
+    defer { dnnl_post_ops_destroy(ops) }
+    for op in postOps {
+        switch op {
+        case .addDestination: try check(dnnl_post_ops_append_sum(ops, 1), "adding a residual sum")
+        case .relu: try check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, 0, 0), "adding a ReLU")
+        case .tanh: try check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_tanh, 0, 0), "adding a tanh")
+        }
+    }
+    try check(dnnl_primitive_attr_set_post_ops(attr, ops), "attaching post-ops")
+    var pd: dnnl_primitive_desc_t?
+    let planned = withUnsafePointer(to: &desc) {
+        dnnl_primitive_desc_create(&pd, UnsafeRawPointer($0), attr, engine.engine, nil)
+    }
+    try check(planned, "planning \(what)")
+    defer { dnnl_primitive_desc_destroy(pd) }
+    var primitive: dnnl_primitive_t?
+    try check(dnnl_primitive_create(&primitive, pd), "creating \(what)")
+    let weights = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)?.pointee
+    return (primitive!, weights)
+}
+
+/// Weights given in PyTorch's plain layout (`plain`), reordered once into oneDNN-owned memory laid out as `chosen`.
+func reorderedWeights(
+    _ values: [Float], plain: dnnl_memory_desc_t, chosen: dnnl_memory_desc_t, engine: Engine, what: String
+) throws(DNNLError) -> BoundMemory {
+    let weights = try BoundMemory(chosen, engine: engine, allocate: true, what: what)
+    let failure: DNNLError? = values.withUnsafeBytes { raw in
+        do throws(DNNLError) {
+            try reorder(raw.baseAddress!, from: plain, into: weights, engine: engine, what: "the weights of \(what)")
+        } catch { return error }
+        return nil
+    }
+    if let failure { throw failure }
+    return weights
+}

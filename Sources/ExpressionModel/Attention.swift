@@ -183,7 +183,7 @@ private func load(_ p: UnsafeMutablePointer<Float>) -> ChannelLanes {
 
 /// Dot product with 16-lane partial sums.
 @inline(__always)
-private func dot(_ a: UnsafePointer<Float>, _ b: UnsafeMutablePointer<Float>, count: Int) -> Float {
+func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
     let vectorEnd = count - count % ChannelLanes.scalarCount
     var sums = ChannelLanes(repeating: 0)
     var i = 0

@@ -19,12 +19,14 @@ public struct Expression: Sendable {
 
 /// Loads the model file and classifies face crops or detector boxes.
 ///
-/// Threading rule: as `Network`, one thread at a time.
+/// Threading rule: as its network, one thread at a time.
 public final class ExpressionClassifier: @unchecked Sendable {
-    public static let defaultModelName = "fercam-resnet-cbam.safetensors"
+    public static let defaultModelName = Architecture.resnetCBAM.fileName
+    /// The most faces one network call takes; larger requests are split.
+    public static var maximumBatch: Int { ExpressionModel.maximumBatch }
     public let path: String
     public let description: ModelDescription
-    public let network: Network
+    public let network: any ExpressionNetwork
     public var cropping: FaceCropping
 
     /// How the precision was chosen (`--precision auto` measures it at start-up).
@@ -38,13 +40,16 @@ public final class ExpressionClassifier: @unchecked Sendable {
         self.path = path
         let file = try ModelFile(path: path)
         description = file.description
+        if request == .bf16 && !file.offersBF16 {
+            throw ModelFileError.unsupportedPrecision(
+                path: path, detail: "\(description.architecture) runs in fp32 only; use --precision fp32 or auto")
+        }
         if request == .bf16 && !Engine.supportsBF16 {
             throw ModelFileError.unsupportedPrecision(
                 path: path,
                 detail: "bf16 needs AVX-512 BF16 or AMX, and this CPU (\(Engine.instructionSet)) has neither")
         }
-        (precisionChoice, network) = try PrecisionChoice.resolve(
-            request, description: description, weights: file.weights)
+        (precisionChoice, network) = try PrecisionChoice.resolve(request, model: file)
         self.cropping = cropping
     }
 

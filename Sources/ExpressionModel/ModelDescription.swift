@@ -1,14 +1,10 @@
 import Foundation
 
-/// The architecture and conventions stored in the model file's metadata.
+/// What every model file's metadata states, whatever its architecture: which network to build, its input and
+/// classes, and the conventions around it. The architecture's own sizes are read from `config` by its weights.
 public struct ModelDescription: Sendable, Equatable {
-    public var inputChannels: Int
+    public var architecture: Architecture
     public var inputSize: Int
-    public var stemWidth: Int
-    public var stageWidths: [Int]
-    public var stageBlocks: [Int]
-    public var cbamReduction: Int
-    public var cbamKernel: Int
     public var classNames: [String]
     /// input = (pixel * scale - mean) / std
     public var scale: Float
@@ -19,78 +15,33 @@ public struct ModelDescription: Sendable, Equatable {
     public var temperature: Float
 
     public var classCount: Int { classNames.count }
-    /// Side of the feature map after the last stage (each stage halves it).
-    public var lastSize: Int { stageWidths.reduce(inputSize) { size, _ in (size + 1) / 2 } }
 
-    init(file: SafeTensorsFile) throws(ModelFileError) {
+    init(file: SafeTensorsFile, config: ModelConfig) throws(ModelFileError) {
         let path = file.path
-        func json(_ key: String) throws(ModelFileError) -> Any {
-            guard let text = file.metadata[key] else { throw .badMetadata(path: path, key: key, detail: "missing") }
-            guard let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
-            else {
-                throw .badMetadata(path: path, key: key, detail: "not valid JSON")
+        architecture = try Architecture(format: file.metadata["format"], path: path)
+        // The default model keeps its size in its config (version 1); the seed systems are built for 48x48 faces.
+        if architecture == .resnetCBAM {
+            inputSize = try config.integer("input_size", in: 1...512)
+            guard try config.integer("in_channels", in: 1...4) == 1 else {
+                throw .badMetadata(path: path, key: "config.in_channels", detail: "only grayscale (1) is supported")
             }
-            return value
-        }
-        guard let format = file.metadata["format"], format.hasPrefix("fercam-resnet-cbam/") else {
-            throw .badMetadata(
-                path: path, key: "format",
-                detail: "expected fercam-resnet-cbam/1, found \(file.metadata["format"] ?? "nothing")")
-        }
-        guard let config = try json("config") as? [String: Any] else {
-            throw .badMetadata(path: path, key: "config", detail: "not an object")
-        }
-        // Every size is bounded, so that a crafted file cannot ask for gigabytes of buffers.
-        let limits = [
-            "in_channels": 4, "input_size": 512, "stem_width": 4096, "stage_widths": 4096, "stage_blocks": 64,
-            "cbam_reduction": 4096, "cbam_kernel": 15, "num_classes": 1000,
-        ]
-        func integer(_ key: String) throws(ModelFileError) -> Int {
-            let limit = limits[key] ?? 4096
-            guard let value = config[key] as? Int, (1...limit).contains(value) else {
-                throw .badMetadata(
-                    path: path, key: "config.\(key)", detail: "missing or not an integer from 1 to \(limit)")
+        } else {
+            inputSize = 48
+            if let size = file.metadata["input_size"], size != "48" {
+                throw .badMetadata(path: path, key: "input_size", detail: "\(architecture) takes 48x48 faces, not \(size)")
             }
-            return value
         }
-        func integers(_ key: String) throws(ModelFileError) -> [Int] {
-            let limit = limits[key] ?? 4096
-            guard let value = config[key] as? [Int], (1...16).contains(value.count),
-                value.allSatisfy({ (1...limit).contains($0) })
-            else {
-                throw .badMetadata(
-                    path: path, key: "config.\(key)",
-                    detail: "missing or not a list of 1 to 16 integers from 1 to \(limit)")
-            }
-            return value
-        }
-        inputChannels = try integer("in_channels")
-        inputSize = try integer("input_size")
-        stemWidth = try integer("stem_width")
-        stageWidths = try integers("stage_widths")
-        stageBlocks = try integers("stage_blocks")
-        cbamReduction = try integer("cbam_reduction")
-        cbamKernel = try integer("cbam_kernel")
-        guard stageWidths.count == stageBlocks.count else {
-            throw .badMetadata(path: path, key: "config", detail: "stage_widths and stage_blocks differ in length")
-        }
-        guard inputChannels == 1 else {
-            throw .badMetadata(path: path, key: "config.in_channels", detail: "only grayscale (1) is supported")
-        }
-        guard cbamKernel % 2 == 1 else {
-            throw .badMetadata(path: path, key: "config.cbam_kernel", detail: "must be odd")
-        }
-        guard let names = try json("class_names") as? [String], !names.isEmpty else {
-            throw .badMetadata(path: path, key: "class_names", detail: "not a list of names")
-        }
-        guard names.count == (try integer("num_classes")) else {
-            throw .badMetadata(
-                path: path, key: "class_names",
-                detail: "\(names.count) names for \(config["num_classes"] ?? "?") classes")
+        guard let names = try ModelConfig.json(file.metadata["class_names"], path: path, key: "class_names")
+            as? [String], (2...1000).contains(names.count)
+        else {
+            throw .badMetadata(path: path, key: "class_names", detail: "not a list of 2 to 1000 names")
         }
         classNames = names
-        guard let norm = try json("normalisation") as? [String: Any], let scale = norm["scale"] as? Double,
-            let mean = norm["mean"] as? Double, let std = norm["std"] as? Double, std > 0
+        guard
+            let norm = try ModelConfig.json(file.metadata["normalisation"], path: path, key: "normalisation")
+                as? [String: Any],
+            let scale = norm["scale"] as? Double, let mean = norm["mean"] as? Double, let std = norm["std"] as? Double,
+            std > 0
         else {
             throw .badMetadata(path: path, key: "normalisation", detail: "expected {scale, mean, std} with std > 0")
         }
@@ -106,5 +57,66 @@ public struct ModelDescription: Sendable, Equatable {
         } else {
             temperature = 1
         }
+    }
+}
+
+/// An architecture's `config` metadata (a JSON object), read with bounds on every size, so that a crafted file
+/// cannot ask for gigabytes of buffers.
+struct ModelConfig {
+    let path: String
+    private let values: [String: Any]
+
+    init(file: SafeTensorsFile) throws(ModelFileError) {
+        path = file.path
+        guard let values = try Self.json(file.metadata["config"], path: path, key: "config") as? [String: Any] else {
+            throw .badMetadata(path: path, key: "config", detail: "not an object")
+        }
+        self.values = values
+    }
+
+    static func json(_ text: String?, path: String, key: String) throws(ModelFileError) -> Any {
+        guard let text else { throw .badMetadata(path: path, key: key, detail: "missing") }
+        guard let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else {
+            throw .badMetadata(path: path, key: key, detail: "not valid JSON")
+        }
+        return value
+    }
+
+    /// An integer in `range`; `fallback` when the key is absent (nil: required).
+    func integer(_ key: String, in range: ClosedRange<Int>, default fallback: Int? = nil) throws(ModelFileError) -> Int
+    {
+        if values[key] == nil, let fallback { return fallback }
+        guard let value = values[key] as? Int, range.contains(value) else {
+            throw .badMetadata(
+                path: path, key: "config.\(key)",
+                detail: "missing or not an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    func integers(_ key: String, in range: ClosedRange<Int>) throws(ModelFileError) -> [Int] {
+        guard let value = values[key] as? [Int], (1...16).contains(value.count), value.allSatisfy(range.contains)
+        else {
+            throw .badMetadata(
+                path: path, key: "config.\(key)",
+                detail: "missing or not a list of 1 to 16 integers from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    func string(_ key: String, oneOf allowed: [String], default fallback: String) throws(ModelFileError) -> String {
+        guard let value = values[key] else { return fallback }
+        guard let text = value as? String, allowed.contains(text) else {
+            throw .badMetadata(path: path, key: "config.\(key)", detail: "expected one of \(allowed.joined(separator: ", "))")
+        }
+        return text
+    }
+
+    func flag(_ key: String, default fallback: Bool) throws(ModelFileError) -> Bool {
+        guard let value = values[key] else { return fallback }
+        guard let flag = value as? Bool else {
+            throw .badMetadata(path: path, key: "config.\(key)", detail: "expected true or false")
+        }
+        return flag
     }
 }

@@ -1,12 +1,47 @@
+import DNNLKit
+
 /// A model file read and checked against the architecture its metadata names, before any engine exists:
 /// what loading a model means for everything that parses untrusted bytes (and for the fuzz harness).
 public struct ModelFile: Sendable {
     public let description: ModelDescription
-    let weights: ModelWeights
+    let weights: Weights
+
+    /// Each architecture's weights; the only place (with `makeNetwork`) that tells architectures apart.
+    enum Weights: Sendable {
+        case resnetCBAM(ResNetCBAMWeights)
+        case deepEmotion(DeepEmotionWeights)
+        case cnnALSTM(CNNALSTMWeights)
+    }
 
     public init(path: String) throws(ModelFileError) {
         let file = try SafeTensorsFile(path: path)
-        description = try ModelDescription(file: file)
-        weights = try ModelWeights(file: file, description: description)
+        let config = try ModelConfig(file: file)
+        description = try ModelDescription(file: file, config: config)
+        switch description.architecture {
+        case .resnetCBAM: weights = .resnetCBAM(try ResNetCBAMWeights(file: file, config: config, description: description))
+        case .deepEmotion:
+            weights = .deepEmotion(try DeepEmotionWeights(file: file, config: config, description: description))
+        case .cnnALSTM: weights = .cnnALSTM(try CNNALSTMWeights(file: file, config: config, description: description))
+        case .lbpAttention, .manet:
+            throw .badMetadata(
+                path: path, key: "format",
+                detail: "\(description.architecture) is trained (training/arch/) but this fercam cannot run it yet")
+        }
+    }
+
+    /// Whether the architecture runs in bf16 (the default model); the small seed systems run in fp32 only.
+    public var offersBF16: Bool {
+        if case .resnetCBAM = weights { return true }
+        return false
+    }
+
+    /// The network for these weights on oneDNN.
+    func makeNetwork(precision: Precision) throws(DNNLError) -> any ExpressionNetwork {
+        switch weights {
+        case let .resnetCBAM(w):
+            return try ResNetCBAMNetwork(weights: w, temperature: description.temperature, precision: precision)
+        case let .deepEmotion(w): return try DeepEmotionNetwork(weights: w, temperature: description.temperature)
+        case let .cnnALSTM(w): return try CNNALSTMNetwork(weights: w, temperature: description.temperature)
+        }
     }
 }

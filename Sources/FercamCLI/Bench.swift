@@ -79,8 +79,8 @@ struct BenchModel: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
 
     func validate() throws {
-        guard batches.allSatisfy({ (1...Network.maximumBatch).contains($0) }) else {
-            throw ValidationError("--batch must be from 1 to \(Network.maximumBatch)")
+        guard batches.allSatisfy({ (1...ExpressionClassifier.maximumBatch).contains($0) }) else {
+            throw ValidationError("--batch must be from 1 to \(ExpressionClassifier.maximumBatch)")
         }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be from 1 to 256") }
         guard (1...100_000).contains(repeats) else { throw ValidationError("--repeats must be from 1 to 100000") }

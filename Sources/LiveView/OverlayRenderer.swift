@@ -101,7 +101,7 @@ public final class OverlayRenderer {
         if let analysis {
             if options.attention {
                 for face in analysis.faces {
-                    if let e = face.expression { drawAttention(e.output.lastAttention, box: face.box) }
+                    if let e = face.expression { drawAttention(e.output.attention, box: face.box) }
                 }
             }
             plan.faces = analysis.faces.map { OverlayPlan.Placement(box: $0.box, trackID: $0.track?.id) }

@@ -84,7 +84,7 @@ public struct Evaluator {
             evaluation.images.append(
                 EvaluatedImage(path: item.path, folderLabel: item.label, predicted: nil, probabilities: []))
             if let face { pending.append((face, evaluation.images.count - 1)) }
-            if pending.count == Network.maximumBatch { try flush() }
+            if pending.count == ExpressionClassifier.maximumBatch { try flush() }
         }
         try flush()
         return evaluation

@@ -74,7 +74,7 @@ public enum JSONLines {
                     ))
             }
             if includeAttention {
-                let map = e.output.lastAttention
+                let map = e.output.attention
                 fields.append(
                     (
                         "attention",

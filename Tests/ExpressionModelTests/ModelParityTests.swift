@@ -4,27 +4,45 @@ import Foundation
 import Frames
 import XCTest
 
-/// The Swift/oneDNN engine against the PyTorch reference written by `make export`.
+/// The Swift/oneDNN engine against the PyTorch references written by `training/export.py`, for every
+/// architecture that ships (`reference.json` is the default model's).
 final class ModelParityTests: XCTestCase {
-    struct Reference: Decodable {
-        struct Case: Decodable {
+    struct Reference {
+        struct Case {
             var source: String
             var pixels: [UInt8]
             var logits: [Float]
-            var stem_attention: [Float]
-            var last_attention: [Float]
+            /// Every attention output, by the name the engine's `details` use.
+            var attention: [String: [Float]]
         }
         var model: String
+        var architecture: String
         var cases: [Case]
     }
 
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
         .standardized
+    static let fixtures = ["reference", "deep-emotion", "cnn-alstm"]
 
-    func loadReference() throws -> Reference {
+    func loadReference(_ name: String = "reference") throws -> Reference {
         let url = try XCTUnwrap(
-            Bundle.module.url(forResource: "reference", withExtension: "json", subdirectory: "Fixtures"))
-        return try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
+            Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"), "fixture \(name)")
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let cases = try XCTUnwrap(object["cases"] as? [[String: Any]])
+        func floats(_ value: Any?) throws -> [Float] { try XCTUnwrap(value as? [Double]).map(Float.init) }
+        return Reference(
+            model: try XCTUnwrap(object["model"] as? String),
+            architecture: object["architecture"] as? String ?? "resnet-cbam",
+            cases: try cases.map { c in
+                var attention: [String: [Float]] = [:]
+                for key in c.keys where !["source", "pixels", "logits"].contains(key) {
+                    attention[key] = try floats(c[key])
+                }
+                return Reference.Case(
+                    source: try XCTUnwrap(c["source"] as? String),
+                    pixels: try XCTUnwrap(c["pixels"] as? [Int]).map { UInt8($0) }, logits: try floats(c["logits"]),
+                    attention: attention)
+            })
     }
 
     func faces(_ reference: Reference) -> [GrayImage] {
@@ -40,32 +58,32 @@ final class ModelParityTests: XCTestCase {
     }
 
     func testFP32MatchesPyTorchInOneBatchAndOneByOne() throws {
-        let reference = try loadReference()
-        let classifier = try ExpressionClassifier(path: Self.root.appendingPathComponent(reference.model).path)
-        let batched = try classifier.classify(faces: faces(reference))
-        let single = try faces(reference).map { try classifier.classify(faces: [$0])[0] }
-        var worst: [Float] = [0, 0, 0]
-        for (i, expected) in reference.cases.enumerated() {
-            for (name, result) in [("batch", batched[i]), ("single", single[i])] {
-                let what = "\(expected.source) (\(name))"
-                worst[0] = max(
-                    worst[0], assertClose(result.output.logits, expected.logits, tolerance: 1e-3, "\(what) logits"))
-                worst[1] = max(
-                    worst[1],
-                    assertClose(
-                        result.output.stemAttention.values, expected.stem_attention, tolerance: 1e-3,
-                        "\(what) stem attention"))
-                worst[2] = max(
-                    worst[2],
-                    assertClose(
-                        result.output.lastAttention.values, expected.last_attention, tolerance: 1e-3,
-                        "\(what) last attention"))
-                XCTAssertEqual(result.scores.reduce(0, +), 1, accuracy: 1e-4)
+        for fixture in Self.fixtures {
+            let reference = try loadReference(fixture)
+            let classifier = try ExpressionClassifier(path: Self.root.appendingPathComponent(reference.model).path)
+            XCTAssertEqual(classifier.description.architecture.rawValue, reference.architecture)
+            let batched = try classifier.classify(faces: faces(reference))
+            let single = try faces(reference).map { try classifier.classify(faces: [$0])[0] }
+            var worst: [String: Float] = [:]
+            for (i, expected) in reference.cases.enumerated() {
+                for (name, result) in [("batch", batched[i]), ("single", single[i])] {
+                    let what = "\(fixture): \(expected.source) (\(name))"
+                    worst["logits"] = max(
+                        worst["logits", default: 0],
+                        assertClose(result.output.logits, expected.logits, tolerance: 1e-3, "\(what) logits"))
+                    for (key, values) in expected.attention {
+                        let actual = try XCTUnwrap(result.output.details[key], "\(what): no \(key) output")
+                        worst[key] = max(
+                            worst[key, default: 0], assertClose(actual, values, tolerance: 1e-3, "\(what) \(key)"))
+                    }
+                    XCTAssertEqual(result.scores.reduce(0, +), 1, accuracy: 1e-4)
+                    let map = result.output.attention
+                    XCTAssertEqual(map.values.count, map.width * map.height)
+                    XCTAssertTrue(map.values.allSatisfy { (0...1).contains($0) }, "\(what): attention within 0...1")
+                }
             }
+            print("\(fixture): max |Swift - PyTorch| \(worst.sorted { $0.key < $1.key })")
         }
-        print("max |Swift - PyTorch|: logits \(worst[0]), stem attention \(worst[1]), last attention \(worst[2])")
-        XCTAssertEqual(batched[0].output.stemAttention.width, 48)
-        XCTAssertEqual(batched[0].output.lastAttention.width, classifier.description.lastSize)
     }
 
     func testBF16StaysCloseToFP32() throws {
@@ -83,7 +101,7 @@ final class ModelParityTests: XCTestCase {
         let reference = try loadReference()
         let classifier = try ExpressionClassifier(path: Self.root.appendingPathComponent(reference.model).path)
         let many = Array(repeating: faces(reference), count: 2).flatMap { $0 }  // 20 > maximumBatch
-        XCTAssertGreaterThan(many.count, Network.maximumBatch)
+        XCTAssertGreaterThan(many.count, ExpressionClassifier.maximumBatch)
         let results = try classifier.classify(faces: many)
         XCTAssertEqual(results.count, many.count)
         for i in 0..<reference.cases.count {

@@ -29,8 +29,7 @@ final class AnnotatedVideoTests: XCTestCase {
         let scores: [Float] = [0.05, 0, 0.05, 0.7, 0.1, 0.05, 0.05]
         let output = NetworkOutput(
             logits: scores, probabilities: scores,
-            stemAttention: AttentionMap(width: 48, height: 48, values: Array(repeating: 0.5, count: 48 * 48)),
-            lastAttention: AttentionMap(width: 6, height: 6, values: Array(repeating: 0.3, count: 36)))
+            attention: AttentionMap(width: 6, height: 6, values: Array(repeating: 0.3, count: 36)))
         let face = DetectedFace(
             box: Rect(x: 150 + 10 * i, y: 160, width: 140, height: 140),
             expression: Expression(label: "happy", score: 0.7, scores: scores, output: output))

@@ -25,8 +25,7 @@ final class CrowdedOverlayTests: XCTestCase {
         scores[label] = 0.7
         let output = NetworkOutput(
             logits: scores, probabilities: scores,
-            stemAttention: AttentionMap(width: 48, height: 48, values: Array(repeating: 0.5, count: 48 * 48)),
-            lastAttention: AttentionMap(width: 6, height: 6, values: Array(repeating: 0.5, count: 36)))
+            attention: AttentionMap(width: 6, height: 6, values: Array(repeating: 0.5, count: 36)))
         let smoothed = SmoothedExpression(label: label, scores: scores, uncertain: uncertain)
         return DetectedFace(
             box: box, expression: Expression(label: Self.classes[label], score: 0.7, scores: scores, output: output),

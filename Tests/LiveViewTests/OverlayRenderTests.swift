@@ -30,8 +30,7 @@ final class OverlayRenderTests: XCTestCase {
         let scores: [Float] = [0.05, 0.0, 0.05, 0.7, 0.1, 0.05, 0.05]
         let output = NetworkOutput(
             logits: scores, probabilities: scores,
-            stemAttention: AttentionMap(width: 48, height: 48, values: Array(repeating: 0.5, count: 48 * 48)),
-            lastAttention: AttentionMap(width: 6, height: 6, values: attention))
+            attention: AttentionMap(width: 6, height: 6, values: attention))
         let face = DetectedFace(
             box: box, expression: Expression(label: "happy", score: 0.7, scores: scores, output: output))
         return FrameAnalysis(

@@ -1,0 +1,86 @@
+import CDNNL
+
+/// A fully connected layer in fp32 over a batch of inputs: plain vectors, or NHWC maps that PyTorch flattened
+/// in (channel, row, column) order before its `Linear` (oneDNN takes the weights in that logical order and
+/// reads the NHWC source itself, so nothing is permuted by hand). Threading rule: as its `Engine`.
+public final class InnerProduct: @unchecked Sendable {
+    public let batch: Int
+    /// Per input: channels x height x width values (height = width = 1 for a vector).
+    public let channels: Int
+    public let height: Int
+    public let width: Int
+    public let outputs: Int
+    private let engine: Engine
+    private let primitive: dnnl_primitive_t
+    private let source: BoundMemory
+    private let destination: BoundMemory
+    private let weights: BoundMemory
+    private let bias: BoundMemory
+    private let biasValues: [Float]
+
+    public var inputCount: Int { batch * channels * height * width }
+    public var outputCount: Int { batch * outputs }
+
+    /// `weights`: outputs x (channels x height x width), PyTorch's `Linear.weight`.
+    public init(
+        engine: Engine, batch: Int, channels: Int, height: Int = 1, width: Int = 1, outputs: Int, weights: [Float],
+        bias biasValues: [Float], postOps: [PostOp] = []
+    ) throws(DNNLError) {
+        precondition(weights.count == outputs * channels * height * width, "weights do not match the shape")
+        precondition(biasValues.count == outputs, "bias does not match the shape")
+        (self.batch, self.channels, self.height, self.width, self.outputs) = (batch, channels, height, width, outputs)
+        self.engine = engine
+        self.biasValues = biasValues
+        let what = "a fully connected layer \(channels * height * width)->\(outputs)"
+        let spatial = height > 1 || width > 1
+        var sourceMD =
+            spatial
+            ? try descriptor([batch, channels, height, width], dnnl_f32, dnnl_nhwc)
+            : try descriptor([batch, channels], dnnl_f32, dnnl_nc)
+        let plainWeightsMD =
+            spatial
+            ? try descriptor([outputs, channels, height, width], dnnl_f32, dnnl_oihw)
+            : try descriptor([outputs, channels], dnnl_f32, dnnl_oi)
+        var anyWeightsMD =
+            spatial
+            ? try descriptor([outputs, channels, height, width], dnnl_f32, dnnl_format_tag_any)
+            : try descriptor([outputs, channels], dnnl_f32, dnnl_format_tag_any)
+        var biasMD = try descriptor([outputs], dnnl_f32, dnnl_a)
+        var destinationMD = try descriptor([batch, outputs], dnnl_f32, dnnl_nc)
+        var desc = dnnl_inner_product_desc_t()
+        try check(
+            dnnl_inner_product_forward_desc_init(
+                &desc, dnnl_forward_inference, &sourceMD, &anyWeightsMD, &biasMD, &destinationMD),
+            "describing \(what)")
+        let (primitive, chosenWeights) = try createPrimitive(&desc, postOps: postOps, engine: engine, what: what)
+        self.primitive = primitive
+        source = try BoundMemory(sourceMD, engine: engine, allocate: false, what: what)
+        destination = try BoundMemory(destinationMD, engine: engine, allocate: false, what: what)
+        bias = try BoundMemory(biasMD, engine: engine, allocate: false, what: what)
+        self.weights = try reorderedWeights(
+            weights, plain: plainWeightsMD, chosen: chosenWeights!, engine: engine, what: what)
+    }
+
+    deinit { dnnl_primitive_destroy(primitive) }
+
+    /// Applies the layer to `input` (`inputCount` values) into `output` (`outputCount`).
+    public func run(_ input: [Float], into output: inout [Float]) {
+        precondition(
+            input.count >= inputCount && output.count >= outputCount, "tensor sizes do not match the layer")
+        input.withUnsafeBytes { inputBytes in
+            output.withUnsafeMutableBytes { outputBytes in
+                biasValues.withUnsafeBytes { b in
+                    source.bind(inputBytes.baseAddress!)
+                    destination.bind(outputBytes.baseAddress!)
+                    bias.bind(b.baseAddress!)
+                    execute(
+                        primitive, on: engine,
+                        [
+                            (Argument.source, source.memory), (Argument.weights, weights.memory),
+                            (Argument.bias, bias.memory), (Argument.destination, destination.memory),
+                        ])
+                }
+            }
+        }
+    }
+}

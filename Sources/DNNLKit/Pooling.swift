@@ -1,0 +1,60 @@
+import CDNNL
+
+/// Max pooling over a batch of NHWC fp32 maps, without padding; the output size rounds down, as PyTorch's
+/// `MaxPool2d` does. Threading rule: as its `Engine`.
+public final class MaxPooling: @unchecked Sendable {
+    public let batch: Int
+    public let channels: Int
+    public let height: Int
+    public let width: Int
+    public let kernel: Int
+    public let stride: Int
+    private let engine: Engine
+    private let primitive: dnnl_primitive_t
+    private let source: BoundMemory
+    private let destination: BoundMemory
+
+    public var outputHeight: Int { (height - kernel) / stride + 1 }
+    public var outputWidth: Int { (width - kernel) / stride + 1 }
+    public var inputCount: Int { batch * height * width * channels }
+    public var outputCount: Int { batch * outputHeight * outputWidth * channels }
+
+    public init(
+        engine: Engine, batch: Int, channels: Int, height: Int, width: Int, kernel: Int, stride: Int
+    ) throws(DNNLError) {
+        precondition(kernel >= 1 && stride >= 1 && height >= kernel && width >= kernel, "pooling window too large")
+        (self.batch, self.channels, self.height, self.width, self.kernel, self.stride) =
+            (batch, channels, height, width, kernel, stride)
+        self.engine = engine
+        let what = "a \(kernel)x\(kernel) max pooling of \(channels) channels at \(width)x\(height)"
+        var sourceMD = try descriptor([batch, channels, height, width], dnnl_f32, dnnl_nhwc)
+        var destinationMD = try descriptor(
+            [batch, channels, (height - kernel) / stride + 1, (width - kernel) / stride + 1], dnnl_f32, dnnl_nhwc)
+        let zero: [Int64] = [0, 0]
+        var desc = dnnl_pooling_v2_desc_t()
+        try check(
+            dnnl_pooling_v2_forward_desc_init(
+                &desc, dnnl_forward_inference, dnnl_pooling_max, &sourceMD, &destinationMD,
+                [Int64(stride), Int64(stride)], [Int64(kernel), Int64(kernel)], zero, zero, zero),
+            "describing \(what)")
+        (primitive, _) = try createPrimitive(&desc, postOps: [], engine: engine, what: what)
+        source = try BoundMemory(sourceMD, engine: engine, allocate: false, what: what)
+        destination = try BoundMemory(destinationMD, engine: engine, allocate: false, what: what)
+    }
+
+    deinit { dnnl_primitive_destroy(primitive) }
+
+    /// Pools `input` (`inputCount` values) into `output` (`outputCount`).
+    public func run(_ input: [Float], into output: inout [Float]) {
+        precondition(input.count >= inputCount && output.count >= outputCount, "tensor sizes do not match the pooling")
+        input.withUnsafeBytes { inputBytes in
+            output.withUnsafeMutableBytes { outputBytes in
+                source.bind(inputBytes.baseAddress!)
+                destination.bind(outputBytes.baseAddress!)
+                execute(
+                    primitive, on: engine,
+                    [(Argument.source, source.memory), (Argument.destination, destination.memory)])
+            }
+        }
+    }
+}

@@ -1,0 +1,213 @@
+import DNNLKit
+import Glibc
+
+/// Additive attention over a sequence: scores q . tanh(W v + b), softmax over the sequence.
+struct AdditiveAttentionWeights: Sendable {
+    var project: DenseWeights
+    var query: [Float]
+}
+
+/// One LSTM layer (PyTorch's gate order: input, forget, cell, output).
+struct LSTMWeights: Sendable {
+    var inputs: Int
+    var hidden: Int
+    /// 4 hidden x inputs, and the two biases summed.
+    var input: DenseWeights
+    /// 4 hidden x hidden.
+    var recurrent: [Float]
+}
+
+/// CNN-ALSTM (seed 002, light size): a small CNN, its 6x6 map read as a sequence of 36 vectors, local
+/// attention weighting each vector, an LSTM, global attention over its states, the classifier
+/// (training/arch/cnn_alstm.py).
+struct CNNALSTMWeights: Sendable {
+    var cnn: [LayerSpec]
+    var local: AdditiveAttentionWeights?
+    var lstm: LSTMWeights
+    var global: AdditiveAttentionWeights
+    var classifier: DenseWeights
+
+    static let sizes = ["light": (channels: [16, 32, 64, 64], hidden: 128)]
+
+    init(file: SafeTensorsFile, config: ModelConfig, description: ModelDescription) throws(ModelFileError) {
+        let classes = try config.integer("classes", in: 1...1000, default: 7)
+        guard classes == description.classCount else {
+            throw .badMetadata(
+                path: config.path, key: "class_names", detail: "\(description.classCount) names for \(classes) classes")
+        }
+        // The paper size (2 x 512 LSTM) is over the real-time budget and never trained (seed-systems.md).
+        let size = try config.string("size", oneOf: ["light"], default: "light")
+        let (c, hidden) = Self.sizes[size]!
+        cnn = [
+            .convolution(try file.convolution("cnn.0", hasBias: true, inputs: 1, outputs: c[0], kernel: 1), [.relu]),
+            .convolution(try file.convolution("cnn.2", hasBias: true, inputs: c[0], outputs: c[1], kernel: 3), [.relu]),
+            .maxPool(kernel: 2),
+            .convolution(try file.convolution("cnn.5", hasBias: true, inputs: c[1], outputs: c[2], kernel: 3), [.relu]),
+            .maxPool(kernel: 2),
+            .convolution(try file.convolution("cnn.8", hasBias: true, inputs: c[2], outputs: c[3], kernel: 3), [.relu]),
+            .maxPool(kernel: 2),
+        ]
+        func attention(_ prefix: String, features: Int) throws(ModelFileError) -> AdditiveAttentionWeights {
+            AdditiveAttentionWeights(
+                project: try file.dense("\(prefix).project", inputs: features, outputs: features),
+                query: try file.floats("\(prefix).query", shape: [features]))
+        }
+        local = try config.flag("local_attention", default: true) ? try attention("local", features: c[3]) : nil
+        let biasIH = try file.floats("lstm.bias_ih_l0", shape: [4 * hidden])
+        let biasHH = try file.floats("lstm.bias_hh_l0", shape: [4 * hidden])
+        lstm = LSTMWeights(
+            inputs: c[3], hidden: hidden,
+            input: DenseWeights(
+                weights: try file.floats("lstm.weight_ih_l0", shape: [4 * hidden, c[3]]),
+                bias: zip(biasIH, biasHH).map(+), inputs: c[3], outputs: 4 * hidden),
+            recurrent: try file.floats("lstm.weight_hh_l0", shape: [4 * hidden, hidden]))
+        global = try attention("glob", features: hidden)
+        classifier = try file.dense("classifier", inputs: hidden, outputs: classes)
+    }
+}
+
+/// CNN-ALSTM on oneDNN: the CNN, every projection over the whole sequence (attention and the LSTM's input
+/// side, all positions of all faces in one call) and the classifier in oneDNN; the recurrence (36 steps of a
+/// 512x128 product) and the softmaxes here. Its attention is the global weights over the LSTM's states laid
+/// back on the 6x6 grid, scaled so the largest is 1; both raw weight sets are in `details`.
+///
+/// Threading rule: one thread at a time (it owns an `Engine` and reuses buffers).
+final class CNNALSTMNetwork: ExpressionNetwork, @unchecked Sendable {
+    final class Plan {
+        let cnn: LayerStack
+        let localProject: InnerProduct?
+        let inputProject: InnerProduct
+        let globalProject: InnerProduct
+        let classifier: InnerProduct
+        var projected: [Float]
+        var gates: [Float]
+        var states: [Float]
+        var summary: [Float]
+        var logits: [Float]
+
+        init(_ w: CNNALSTMWeights, batch: Int, engine: Engine) throws(DNNLError) {
+            cnn = try LayerStack(w.cnn, batch: batch, channels: 1, size: 48, engine: engine)
+            let steps = batch * cnn.height * cnn.width
+            func dense(_ d: DenseWeights, rows: Int, _ postOps: [PostOp]) throws(DNNLError) -> InnerProduct {
+                try InnerProduct(
+                    engine: engine, batch: rows, channels: d.inputs, outputs: d.outputs, weights: d.weights,
+                    bias: d.bias, postOps: postOps)
+            }
+            localProject = try w.local.map { (a) throws(DNNLError) in try dense(a.project, rows: steps, [.tanh]) }
+            inputProject = try dense(w.lstm.input, rows: steps, [])
+            globalProject = try dense(w.global.project, rows: steps, [.tanh])
+            classifier = try dense(w.classifier, rows: batch, [])
+            projected = [Float](repeating: 0, count: steps * max(w.lstm.hidden, w.lstm.inputs))
+            gates = [Float](repeating: 0, count: steps * 4 * w.lstm.hidden)
+            states = [Float](repeating: 0, count: steps * w.lstm.hidden)
+            summary = [Float](repeating: 0, count: batch * w.lstm.hidden)
+            logits = [Float](repeating: 0, count: batch * w.classifier.outputs)
+        }
+    }
+
+    let precision = Precision.fp32
+    private let weights: CNNALSTMWeights
+    private let temperature: Float
+    private let plans: PlanCache<Plan>
+
+    init(weights: CNNALSTMWeights, temperature: Float) throws(DNNLError) {
+        self.weights = weights
+        self.temperature = temperature
+        let engine = try Engine()
+        plans = PlanCache { (batch) throws(DNNLError) in try Plan(weights, batch: batch, engine: engine) }
+    }
+
+    func prepare(batchSizes: ClosedRange<Int>) throws(DNNLError) { try plans.prepare(batchSizes) }
+
+    func run(_ inputs: [[Float]]) throws(DNNLError) -> [NetworkOutput] {
+        try inBatches(inputs, pixels: 48 * 48) { (input, count) throws(DNNLError) in
+            let plan = try plans.plan(batch: count)
+            let w = weights
+            var sequence = plan.cnn.run(input)
+            let grid = plan.cnn.height, length = grid * grid
+            let features = w.lstm.inputs, hidden = w.lstm.hidden
+            var localWeights: [[Float]] = []
+            if let local = w.local, let project = plan.localProject {
+                project.run(sequence, into: &plan.projected)
+                localWeights = attend(plan.projected, query: local.query, batch: count, length: length)
+                // Each vector times its weight and the length, so that the mean weight is 1.
+                for i in 0..<count {
+                    for t in 0..<length {
+                        let scale = localWeights[i][t] * Float(length)
+                        for c in 0..<features { sequence[(i * length + t) * features + c] *= scale }
+                    }
+                }
+            }
+            plan.inputProject.run(sequence, into: &plan.gates)
+            recur(plan, batch: count, length: length)
+            plan.globalProject.run(plan.states, into: &plan.projected)
+            let globalWeights = attend(plan.projected, query: w.global.query, batch: count, length: length)
+            for i in 0..<count {
+                for h in 0..<hidden {
+                    var sum: Float = 0
+                    for t in 0..<length { sum += globalWeights[i][t] * plan.states[(i * length + t) * hidden + h] }
+                    plan.summary[i * hidden + h] = sum
+                }
+            }
+            plan.classifier.run(plan.summary, into: &plan.logits)
+            let classes = w.classifier.outputs
+            return (0..<count).map { i in
+                let logits = Array(plan.logits[(i * classes)..<((i + 1) * classes)])
+                let top = max(globalWeights[i].max() ?? 1, .leastNormalMagnitude)
+                var details = ["global": globalWeights[i]]
+                if !localWeights.isEmpty { details["local"] = localWeights[i] }
+                return NetworkOutput(
+                    logits: logits, probabilities: softmax(logits, temperature: temperature),
+                    attention: AttentionMap(width: grid, height: grid, values: globalWeights[i].map { $0 / top }),
+                    details: details)
+            }
+        }
+    }
+
+    /// Softmax over each sequence of the scores q . projected_t (projected already through tanh).
+    private func attend(_ projected: [Float], query: [Float], batch: Int, length: Int) -> [[Float]] {
+        let features = query.count
+        return projected.withUnsafeBufferPointer { p in
+            query.withUnsafeBufferPointer { q in
+                (0..<batch).map { i in
+                    softmax(
+                        (0..<length).map { t in
+                            dot(p.baseAddress! + (i * length + t) * features, q.baseAddress!, count: features)
+                        })
+                }
+            }
+        }
+    }
+
+    /// The LSTM over each sequence from zero state: gates hold W_ih x_t + b for every step on entry; the
+    /// hidden states end in `plan.states`.
+    private func recur(_ plan: Plan, batch: Int, length: Int) {
+        let hidden = weights.lstm.hidden
+        var cell = [Float](repeating: 0, count: hidden)
+        var previous = [Float](repeating: 0, count: hidden)
+        weights.lstm.recurrent.withUnsafeBufferPointer { recurrent in
+            for i in 0..<batch {
+                for h in 0..<hidden { cell[h] = 0; previous[h] = 0 }
+                for t in 0..<length {
+                    let row = (i * length + t)
+                    previous.withUnsafeBufferPointer { state in
+                        plan.gates.withUnsafeMutableBufferPointer { gates in
+                            let g = gates.baseAddress! + row * 4 * hidden
+                            for k in 0..<(4 * hidden) {
+                                g[k] += dot(recurrent.baseAddress! + k * hidden, state.baseAddress!, count: hidden)
+                            }
+                        }
+                    }
+                    for h in 0..<hidden {
+                        let g = row * 4 * hidden
+                        let input = sigmoid(plan.gates[g + h]), forget = sigmoid(plan.gates[g + hidden + h])
+                        let candidate = tanhf(plan.gates[g + 2 * hidden + h]), output = sigmoid(plan.gates[g + 3 * hidden + h])
+                        cell[h] = forget * cell[h] + input * candidate
+                        previous[h] = output * tanhf(cell[h])
+                        plan.states[row * hidden + h] = previous[h]
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import DNNLKit
+
+/// One step of a feed-forward stack of the seed systems, as read from a model file.
+enum LayerSpec: Sendable {
+    /// A convolution (batch norm folded) with its activation fused.
+    case convolution(FoldedConvolution, [PostOp])
+    case maxPool(kernel: Int)
+    /// A fully connected layer over everything before it, flattened in PyTorch's (channel, row, column) order.
+    case dense(DenseWeights, [PostOp])
+}
+
+/// A chain of `LayerSpec`s planned on oneDNN for one batch size: each step reads the previous step's NHWC
+/// output from one of two reused buffers.
+final class LayerStack {
+    private enum Step {
+        case convolution(Convolution)
+        case pooling(MaxPooling)
+        case dense(InnerProduct)
+    }
+
+    private let steps: [Step]
+    private var buffers: [[Float]]
+    /// Per image, after the last step.
+    let channels: Int
+    let height: Int
+    let width: Int
+
+    /// `size`: the input's side; it has `channels` channels. The layers' sizes follow from the architecture and
+    /// were checked against the file's tensors when it was read, so a mismatch here is a programming error.
+    init(_ specs: [LayerSpec], batch: Int, channels: Int, size: Int, engine: Engine) throws(DNNLError) {
+        var (c, h, w) = (channels, size, size)
+        var steps: [Step] = []
+        var largest = batch * c * h * w
+        for spec in specs {
+            switch spec {
+            case let .convolution(conv, postOps):
+                precondition(conv.inputChannels == c, "convolution input channels")
+                let shape = ConvolutionShape(
+                    batch: batch, inputChannels: c, outputChannels: conv.outputChannels, height: h, width: w,
+                    kernel: conv.kernel, stride: conv.stride, padding: conv.padding)
+                steps.append(
+                    .convolution(
+                        try Convolution(
+                            engine: engine, shape: shape, weights: conv.weights, bias: conv.bias, postOps: postOps,
+                            precision: .fp32)))
+                (c, h, w) = (conv.outputChannels, shape.outputHeight, shape.outputWidth)
+            case let .maxPool(kernel):
+                let pool = try MaxPooling(
+                    engine: engine, batch: batch, channels: c, height: h, width: w, kernel: kernel, stride: kernel)
+                steps.append(.pooling(pool))
+                (h, w) = (pool.outputHeight, pool.outputWidth)
+            case let .dense(dense, postOps):
+                precondition(dense.inputs == c * h * w, "dense layer inputs")
+                steps.append(
+                    .dense(
+                        try InnerProduct(
+                            engine: engine, batch: batch, channels: c, height: h, width: w, outputs: dense.outputs,
+                            weights: dense.weights, bias: dense.bias, postOps: postOps)))
+                (c, h, w) = (dense.outputs, 1, 1)
+            }
+            largest = max(largest, batch * c * h * w)
+        }
+        self.steps = steps
+        (self.channels, self.height, self.width) = (c, h, w)
+        buffers = [[Float]](repeating: [Float](repeating: 0, count: largest), count: 2)
+    }
+
+    /// Runs every step on `input` (the batch, NHWC); the result is the first `batch * channels * height * width`
+    /// values of the returned buffer.
+    func run(_ input: [Float]) -> [Float] {
+        var source = input
+        for (i, step) in steps.enumerated() {
+            let target = i % 2
+            switch step {
+            case let .convolution(conv): conv.run(source, into: &buffers[target])
+            case let .pooling(pool): pool.run(source, into: &buffers[target])
+            case let .dense(dense): dense.run(source, into: &buffers[target])
+            }
+            source = buffers[target]
+        }
+        return source
+    }
+}

@@ -1,0 +1,152 @@
+import DNNLKit
+import Glibc
+
+/// The oneDNN primitives and activation buffers for one batch size.
+final class BatchPlan {
+    struct Block {
+        var conv1: Convolution
+        var conv2: Convolution
+        var shortcut: Convolution?
+    }
+
+    let batch: Int
+    let stem: Convolution
+    let blocks: [Block]
+    var current: [Float]
+    var scratch: [Float]
+    var skip: [Float]
+    /// bf16 only: a block's input rounded once for conv1 and the shortcut, and conv1's bf16 result.
+    var roundedInput: [UInt16] = []
+    var roundedScratch: [UInt16] = []
+
+    init(batch: Int, weights: ResNetCBAMWeights, engine: Engine, precision: Precision) throws(DNNLError) {
+        let d = weights.shape
+        self.batch = batch
+        func make(
+            _ c: FoldedConvolution, size: Int, _ postOps: [PostOp], output: Precision = .fp32
+        ) throws(DNNLError) -> Convolution {
+            let shape = ConvolutionShape(
+                batch: batch, inputChannels: c.inputChannels, outputChannels: c.outputChannels, height: size,
+                width: size, kernel: c.kernel, stride: c.stride, padding: c.padding)
+            // The stem sees one input channel; bf16 buys nothing there and costs a rounding of the input.
+            let chosen: Precision = c.inputChannels == 1 ? .fp32 : precision
+            return try Convolution(
+                engine: engine, shape: shape, weights: c.weights, bias: c.bias, postOps: postOps,
+                precision: chosen, output: chosen == .bf16 ? output : .fp32)
+        }
+        stem = try make(weights.stem, size: d.inputSize, [.relu])
+        var size = d.inputSize
+        var blocks: [Block] = []
+        for block in weights.blocks {
+            // conv1's result feeds conv2 alone, so in bf16 it stays bf16.
+            let conv1 = try make(block.conv1, size: size, [.relu], output: .bf16)
+            let outSize = conv1.shape.outputHeight
+            blocks.append(
+                Block(
+                    conv1: conv1, conv2: try make(block.conv2, size: outSize, [.addDestination, .relu]),
+                    shortcut: try block.shortcut.map { (s) throws(DNNLError) in try make(s, size: size, []) }))
+            size = outSize
+        }
+        self.blocks = blocks
+        let largest = batch * d.inputSize * d.inputSize * max(d.stemWidth, d.stageWidths.max()!)
+        current = [Float](repeating: 0, count: largest)
+        scratch = current
+        skip = current
+        if precision == .bf16 {
+            // oneDNN writes into these unchecked, so they are sized for the largest tensor up front.
+            roundedInput = [UInt16](repeating: 0, count: largest)
+            roundedScratch = roundedInput
+        }
+    }
+
+    /// Runs the residual blocks on `current`, leaving the last block's output there.
+    func runBlocks() {
+        for block in blocks {
+            let rounded = block.conv1.precision == .bf16
+            if rounded {
+                roundToBFloat16(current, count: block.conv1.shape.inputCount, into: &roundedInput)
+                block.conv1.run(bfloat16: roundedInput, intoBFloat16: &roundedScratch)
+            } else {
+                block.conv1.run(current, into: &scratch)
+            }
+            // conv2 adds its result to what its destination holds: the block's input, or the shortcut's result.
+            if let shortcut = block.shortcut {
+                if rounded {
+                    shortcut.run(bfloat16: roundedInput, into: &skip)
+                } else {
+                    shortcut.run(current, into: &skip)
+                }
+                swap(&current, &skip)
+            }
+            if rounded {
+                block.conv2.run(bfloat16: roundedScratch, into: &current)
+            } else {
+                block.conv2.run(scratch, into: &current)
+            }
+        }
+    }
+}
+
+/// The ResNet+CBAM network on oneDNN (seed 001, the default). Convolutions (batch norm folded, ReLU and the
+/// residual add fused as post-ops) run in oneDNN; the CBAM gates, pooling and the classifier head are small and
+/// run here on NHWC buffers. Its attention is the CBAM spatial gate after the last stage (the map that gates
+/// what the classifier sees); the gate after the stem is in `details`.
+///
+/// Threading rule: one thread at a time (it owns an `Engine` and reuses buffers).
+final class ResNetCBAMNetwork: ExpressionNetwork, @unchecked Sendable {
+    let precision: Precision
+    private let weights: ResNetCBAMWeights
+    private let temperature: Float
+    private let engine: Engine
+    private let plans: PlanCache<BatchPlan>
+
+    init(weights: ResNetCBAMWeights, temperature: Float, precision: Precision) throws(DNNLError) {
+        self.weights = weights
+        self.temperature = temperature
+        self.precision = precision
+        let engine = try Engine()
+        self.engine = engine
+        plans = PlanCache { (batch) throws(DNNLError) in
+            try BatchPlan(batch: batch, weights: weights, engine: engine, precision: precision)
+        }
+    }
+
+    func prepare(batchSizes: ClosedRange<Int>) throws(DNNLError) { try plans.prepare(batchSizes) }
+
+    func run(_ inputs: [[Float]]) throws(DNNLError) -> [NetworkOutput] {
+        let d = weights.shape
+        return try inBatches(inputs, pixels: d.inputSize * d.inputSize) { (input, count) throws(DNNLError) in
+            let plan = try plans.plan(batch: count)
+            plan.stem.run(input, into: &plan.current)
+            let stemMaps = applyCBAM(weights.stemAttention, to: &plan.current, batch: count, size: d.inputSize)
+            plan.runBlocks()
+            let size = plan.blocks.last?.conv1.shape.outputHeight ?? d.inputSize
+            let lastMaps = applyCBAM(weights.lastAttention, to: &plan.current, batch: count, size: size)
+            let logits = classify(plan.current, batch: count, pixels: size * size)
+            return (0..<count).map { i in
+                NetworkOutput(
+                    logits: logits[i], probabilities: softmax(logits[i], temperature: temperature),
+                    attention: lastMaps[i],
+                    details: ["stem_attention": stemMaps[i].values, "last_attention": lastMaps[i].values])
+            }
+        }
+    }
+
+    /// Global average pooling, then the linear layer (dropout is the identity at inference).
+    private func classify(_ features: [Float], batch: Int, pixels: Int) -> [[Float]] {
+        let channels = weights.lastAttention.channels
+        return (0..<batch).map { image in
+            var pooled = [Float](repeating: 0, count: channels)
+            features.withUnsafeBufferPointer { x in
+                let base = image * pixels * channels
+                for p in 0..<pixels { for c in 0..<channels { pooled[c] += x[base + p * channels + c] } }
+            }
+            let inverse = 1 / Float(pixels)
+            return (0..<weights.classCount).map { k in
+                var sum: Float = 0
+                for c in 0..<channels { sum += weights.classifier[k * channels + c] * pooled[c] * inverse }
+                return sum + weights.classifierBias[k]
+            }
+        }
+    }
+}
