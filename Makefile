@@ -18,11 +18,13 @@ PY_REF := $(REF_VENV)/bin/python
 PREFIX ?= /usr/local
 UDEV ?= 0
 MODEL := fercam-resnet-cbam.safetensors
+# Every exported seed system ships: its weights and its posed-photo score (read by `fercam models`).
+MODELS := $(notdir $(wildcard assets/fercam-*.safetensors assets/fercam-*.posed.json))
 INSTALL_BIN := .build-install/release/fercam
 MANUAL := .build/plugins/GenerateManual/outputs/fercam/fercam.1
 UDEV_RULE := /etc/udev/rules.d/70-fercam-camera.rules
 # Everything `make install` puts under $(DESTDIR)$(PREFIX), and so everything `make uninstall` removes.
-INSTALLED := bin/fercam share/fercam/$(MODEL) share/fercam/MODEL.md share/man/man1/fercam.1 \
+INSTALLED := bin/fercam $(addprefix share/fercam/,$(MODELS)) share/fercam/MODEL.md share/man/man1/fercam.1 \
              share/bash-completion/completions/fercam share/zsh/site-functions/_fercam \
              share/fish/vendor_completions.d/fercam.fish
 # A system install (no DESTDIR) copies with sudo when not root; the build itself never runs as root for it.
@@ -105,7 +107,7 @@ manual: deps
 install: install-build manual
 	@set -e; d="$(DESTDIR)$(PREFIX)"; s="$(INSTALL_SUDO)"; \
 	$$s install -D -s -m 755 $(INSTALL_BIN) "$$d/bin/fercam"; \
-	$$s install -D -m 644 assets/$(MODEL) "$$d/share/fercam/$(MODEL)"; \
+	for m in $(MODELS); do $$s install -D -m 644 "assets/$$m" "$$d/share/fercam/$$m"; done; \
 	$$s install -D -m 644 assets/MODEL.md "$$d/share/fercam/MODEL.md"; \
 	$$s install -D -m 644 $(MANUAL) "$$d/share/man/man1/fercam.1"; \
 	completions=$$(mktemp -d); trap 'rm -rf "$$completions"' EXIT; \
@@ -150,14 +152,21 @@ train-smoke: train-setup
 	$(TRAIN_VENV)/bin/python -m training.arch.check
 	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --out .cache/train-smoke --epochs 1 --subset 1024
 
-## Export the best checkpoint to assets/ (safetensors + ONNX, fixtures, figures), score it with fercam's own engine
-## (FER2013 val against both label sets with its reliability diagram, and the posed photographs), render the model card.
+## Export the best checkpoint to assets/ (safetensors + ONNX, fixtures), score it with fercam's own engine on the
+## posed photographs (assets/fercam-NAME.posed.json, read by `fercam models`). The default model also gets FER2013
+## val against both label sets with its reliability diagram, and the model card. ARCH=NAME exports another seed
+## system from training/runs/NAME.
 export: train-setup build
-	$(TRAIN_VENV)/bin/python -m training.export --checkpoint training/runs/main/best.pt --data "$(SHARED)/data/fer2013"
+	$(TRAIN_VENV)/bin/python -m training.export --checkpoint training/runs/$(if $(ARCH),$(ARCH),main)/best.pt \
+	  --data "$(SHARED)/data/fer2013"
+	$(BIN) eval "$(SHARED)/data/expressions/taiwanese" --detect --json --model $(if $(ARCH),$(ARCH),resnet-cbam) \
+	  > assets/fercam-$(if $(ARCH),$(ARCH),resnet-cbam).posed.json
+ifeq ($(ARCH),)
+	cp assets/fercam-resnet-cbam.posed.json assets/eval-posed.json
 	$(BIN) eval "$(SHARED)/data/fer2013/val" --labels "$(SHARED)/data/fer2013/ferplus.csv" --json \
 	  --reliability assets/reliability.png > assets/eval-val.json
-	$(BIN) eval "$(SHARED)/data/expressions/taiwanese" --detect --json > assets/eval-posed.json
 	$(TRAIN_VENV)/bin/python -m training.model_card
+endif
 
 clean:
 	rm -rf .build .cache

@@ -9,7 +9,8 @@ fail() { echo "install test: $*" >&2; exit 1; }
 
 make --no-print-directory install DESTDIR="$dest" PREFIX=/usr UDEV=1 >/dev/null
 bin="$dest/usr/bin/fercam"
-for f in usr/bin/fercam usr/share/fercam/fercam-resnet-cbam.safetensors usr/share/fercam/MODEL.md \
+for f in usr/bin/fercam usr/share/fercam/fercam-resnet-cbam.safetensors usr/share/fercam/fercam-deep-emotion.safetensors \
+         usr/share/fercam/fercam-cnn-alstm.safetensors usr/share/fercam/fercam-resnet-cbam.posed.json usr/share/fercam/MODEL.md \
          usr/share/man/man1/fercam.1 usr/share/bash-completion/completions/fercam \
          usr/share/zsh/site-functions/_fercam usr/share/fish/vendor_completions.d/fercam.fish \
          etc/udev/rules.d/70-fercam-camera.rules; do
@@ -27,6 +28,14 @@ trap 'rm -rf "$dest" "$picture"' EXIT
 ffmpeg -nostdin -loglevel error -y -f lavfi -i "testsrc2=size=320x240" -frames:v 1 -f image2 -c:v pgm "$picture"
 out=$(cd / && env -u FERCAM_MODEL "$bin" --input "$picture" --stdout --no-timings)
 [[ "$out" == *'"faces":'* ]] || fail "the installed binary printed no frame: $out"
+# Every installed seed system is found by name.
+models=$(cd / && "$bin" models --json --no-timing)
+for name in resnet-cbam deep-emotion cnn-alstm; do
+  grep -q "\"model\":\"$name\".*\"path\":\"$dest/usr/share/fercam/fercam-$name.safetensors\",\"installed\":true" <<<"$models" \
+    || fail "fercam models does not list the installed $name: $models"
+done
+out=$(cd / && env -u FERCAM_MODEL "$bin" --model cnn-alstm --input "$picture" --stdout --no-timings)
+[[ "$out" == *'"faces":'* ]] || fail "the installed binary printed no frame with --model cnn-alstm: $out"
 # The model it loads is the installed one: hide it and the binary must say so.
 mv "$dest/usr/share/fercam/fercam-resnet-cbam.safetensors" "$dest/model.bak"
 if (cd / && env -u FERCAM_MODEL "$bin" --input "$picture" --stdout >/dev/null 2>&1); then

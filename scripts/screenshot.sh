@@ -1,6 +1,7 @@
 #!/bin/bash
 # Screenshot of the real fercam window under Xvfb, replaying shared face photographs.
 #   scripts/screenshot.sh ../shared/data/faces docs/screenshot.png
+#   MODEL=deep-emotion scripts/screenshot.sh ../shared/data/faces docs/screenshot-deep-emotion.png
 set -euo pipefail
 faces=${1:?faces folder}
 out=${2:?output png}
@@ -14,7 +15,7 @@ ffmpeg -loglevel error -y -framerate 2 -start_number 1 -i "$faces/caltech1999/im
 display=:$((90 + RANDOM % 9))
 Xvfb "$display" -screen 0 640x480x24 >/dev/null 2>&1 &
 sleep 1
-DISPLAY=$display .build/release/fercam --input "$work/faces.y4m" &
+DISPLAY=$display .build/release/fercam --input "$work/faces.y4m" ${MODEL:+--model "$MODEL"} &
 sleep ${SHOT_DELAY:-3.5}
 DISPLAY=$display import -window root "$out"
 echo "wrote $out"

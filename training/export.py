@@ -117,7 +117,9 @@ def measure(model, val, mean: float, std: float) -> dict:
     return result
 
 
-def export_weights(model, arch: str, state: dict, path: pathlib.Path, temperature: float, val_accuracy: float) -> None:
+def export_weights(model, arch: str, state: dict, path: pathlib.Path, temperature: float, val: dict) -> None:
+    """`val`: the shipped (temperature-scaled) figures of `measure`; both accuracies go into the metadata for
+    `fercam models`, with the inference size."""
     # Training-only modules (the LBP model's decoder) stay out of the file.
     skipped = tuple(f"{name}." for name in getattr(model, "training_only", ()))
     tensors = {k: v.detach().float().contiguous() for k, v in model.state_dict().items()
@@ -130,7 +132,11 @@ def export_weights(model, arch: str, state: dict, path: pathlib.Path, temperatur
         "input_channels": "1",
         "normalisation": json.dumps({"scale": 1 / 255, "mean": state["mean"], "std": state["std"]}),
         "temperature": f"{temperature:.4f}",
-        "val_accuracy": f"{val_accuracy:.4f}",
+        "val_accuracy": f"{val['ferplus']['accuracy']:.4f}",
+        "val_ferplus": f"{val['ferplus']['accuracy']:.4f}",
+        "val_fer2013": f"{val['fer2013']['accuracy']:.4f}",
+        "parameters": str(inference_parameters(model)),
+        "macs": str(inference_macs(model)),
         "epoch": str(state["epoch"] + 1),
     }
     save_file(tensors, str(path), metadata=metadata)
@@ -236,8 +242,7 @@ def main(argv=None) -> None:
           f"{shipped['ferplus']['ece']:.4f}", file=sys.stderr)
 
     ASSETS.mkdir(exist_ok=True)
-    export_weights(model, arch, state, ASSETS / f"{name}.safetensors", measured["temperature"],
-                   shipped["ferplus"]["accuracy"])
+    export_weights(model, arch, state, ASSETS / f"{name}.safetensors", measured["temperature"], shipped)
     onnx_path = ASSETS / f"{name}.onnx"
     export_onnx(model, arch, onnx_path)
     ort_gap = export_fixtures(model, arch, val, state["mean"], state["std"], onnx_path, name)

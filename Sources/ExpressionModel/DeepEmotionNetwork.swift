@@ -1,4 +1,5 @@
 import DNNLKit
+import Frames
 import Glibc
 
 /// Deep-Emotion (seed 003): a localisation network predicts an affine transform, the face is resampled through
@@ -39,19 +40,21 @@ struct DeepEmotionWeights: Sendable {
 }
 
 /// Deep-Emotion on oneDNN: both stacks in oneDNN, the affine grid and bilinear sampling here. Its attention is
-/// where the transformer samples the face: the share of the 48x48 sampling points in each 4x4-pixel cell
-/// (scaled so the densest cell is 1), and the outline of the sampled area.
+/// what the transformer keeps of the face: the fraction of each 4x4-pixel cell of the crop inside the area it
+/// resamples (1: all of the cell is seen), and that area's outline. (A density of sampling points per cell
+/// was tried first: with a near-identity transform it is 15-17 points everywhere, and stretched for display
+/// it became stripes that meant nothing.)
 ///
 /// Threading rule: one thread at a time (it owns an `Engine` and reuses buffers).
 final class DeepEmotionNetwork: ExpressionNetwork, @unchecked Sendable {
     static let size = 48
     static let cell = 4
     let precision = Precision.fp32
-    private let temperature: Float
+    private let description: ModelDescription
     private let plans: PlanCache<(localisation: LayerStack, features: LayerStack)>
 
-    init(weights: DeepEmotionWeights, temperature: Float) throws(DNNLError) {
-        self.temperature = temperature
+    init(weights: DeepEmotionWeights, description: ModelDescription) throws(DNNLError) {
+        self.description = description
         let engine = try Engine()
         plans = PlanCache { (batch) throws(DNNLError) in
             (
@@ -68,32 +71,29 @@ final class DeepEmotionNetwork: ExpressionNetwork, @unchecked Sendable {
         return try inBatches(inputs, pixels: pixels) { (input, count) throws(DNNLError) in
             let plan = try plans.plan(batch: count)
             let theta = plan.localisation.run(input)
+            let transforms = (0..<count).map { Array(theta[(6 * $0)..<(6 * $0 + 6)]) }
             var warped = [Float](repeating: 0, count: count * pixels)
-            var maps: [AttentionMap] = []
-            for i in 0..<count {
-                let t = Array(theta[(6 * i)..<(6 * i + 6)])
-                maps.append(
-                    Self.sample(input, image: i, theta: t, into: &warped))
-            }
+            for (i, t) in transforms.enumerated() { Self.sample(input, image: i, theta: t, into: &warped) }
             let logits = plan.features.run(warped)
             let classes = plan.features.channels
-            return (0..<count).map { i in
-                let t = Array(theta[(6 * i)..<(6 * i + 6)])
+            let d = description
+            return transforms.enumerated().map { i, t in
                 let own = Array(logits[(i * classes)..<((i + 1) * classes)])
+                let face = Array(warped[(i * pixels)..<((i + 1) * pixels)])
+                let shown = face.map { UInt8(max(0, min(255, (($0 * d.std + d.mean) / d.scale).rounded()))) }
                 return NetworkOutput(
-                    logits: own, probabilities: softmax(own, temperature: temperature), attention: maps[i],
-                    samplingOutline: Self.outline(t),
-                    details: ["theta": t, "warped": Array(warped[(i * pixels)..<((i + 1) * pixels)])])
+                    logits: own, probabilities: softmax(own, temperature: d.temperature),
+                    attention: Self.coverage(t), samplingOutline: Self.outline(t),
+                    resampledFace: GrayImage(width: Self.size, height: Self.size, pixels: shown),
+                    details: ["theta": t, "warped": face])
             }
         }
     }
 
     /// PyTorch's `affine_grid` + `grid_sample` (bilinear, zero padding, align_corners false) of image `image`
-    /// into `warped`; returns the sampling density map.
-    static func sample(_ input: [Float], image: Int, theta t: [Float], into warped: inout [Float]) -> AttentionMap {
+    /// into `warped`.
+    static func sample(_ input: [Float], image: Int, theta t: [Float], into warped: inout [Float]) {
         let n = size, base = image * n * n
-        let cells = n / cell
-        var density = [Float](repeating: 0, count: cells * cells)
         for row in 0..<n {
             let y = Float(2 * row + 1) / Float(n) - 1
             for column in 0..<n {
@@ -111,12 +111,36 @@ final class DeepEmotionNetwork: ExpressionNetwork, @unchecked Sendable {
                     }
                 }
                 warped[base + row * n + column] = value
-                let cx = Int(floorf((sx + 0.5) / Float(cell))), cy = Int(floorf((sy + 0.5) / Float(cell)))
-                if cx >= 0, cx < cells, cy >= 0, cy < cells { density[cy * cells + cx] += 1 }
             }
         }
-        let densest = max(density.max() ?? 1, 1)
-        return AttentionMap(width: cells, height: cells, values: density.map { $0 / densest })
+    }
+
+    /// The fraction of each `cell`-pixel cell inside the resampled area, from 4x4 points per cell: a crop point
+    /// is inside when the inverse transform takes it into the output square [-1, 1]².
+    static func coverage(_ t: [Float]) -> AttentionMap {
+        let cells = size / cell
+        let determinant = t[0] * t[4] - t[1] * t[3]
+        guard abs(determinant) > 1e-6 else {
+            return AttentionMap(width: cells, height: cells, values: [Float](repeating: 0, count: cells * cells))
+        }
+        var values = [Float](repeating: 0, count: cells * cells)
+        let steps = 4
+        for cy in 0..<cells {
+            for cx in 0..<cells {
+                var inside = 0
+                for sy in 0..<steps {
+                    for sx in 0..<steps {
+                        // The point in normalised crop coordinates, minus the translation, through A⁻¹.
+                        let px = (Float(cx * steps + sx) + 0.5) / Float(cells * steps) * 2 - 1 - t[2]
+                        let py = (Float(cy * steps + sy) + 0.5) / Float(cells * steps) * 2 - 1 - t[5]
+                        let u = (t[4] * px - t[1] * py) / determinant, v = (t[0] * py - t[3] * px) / determinant
+                        if abs(u) <= 1, abs(v) <= 1 { inside += 1 }
+                    }
+                }
+                values[cy * cells + cx] = Float(inside) / Float(steps * steps)
+            }
+        }
+        return AttentionMap(width: cells, height: cells, values: values)
     }
 
     /// The output corners (-1 or 1 in normalised coordinates) mapped to the source crop, in 0...1.

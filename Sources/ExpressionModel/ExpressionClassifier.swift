@@ -47,7 +47,7 @@ public final class ExpressionClassifier: @unchecked Sendable {
         if request == .bf16 && !Engine.supportsBF16 {
             throw ModelFileError.unsupportedPrecision(
                 path: path,
-                detail: "bf16 needs AVX-512 BF16 or AMX, and this CPU (\(Engine.instructionSet)) has neither")
+                detail: "it needs AVX-512 BF16 or AMX, and this CPU (\(Engine.instructionSet)) has neither")
         }
         (precisionChoice, network) = try PrecisionChoice.resolve(request, model: file)
         self.cropping = cropping

@@ -1,4 +1,5 @@
 import DNNLKit
+import Frames
 import Glibc
 
 /// A spatial map over the face: one value per cell, row-major, covering the whole crop.
@@ -27,18 +28,21 @@ public struct NetworkOutput: Sendable {
     /// The spatial transformer's sampling area (deep-emotion): the crop corners top-left, top-right,
     /// bottom-right, bottom-left mapped through its transform, in crop coordinates 0...1.
     public var samplingOutline: [SIMD2<Float>]?
+    /// The face as the spatial transformer resampled it, in pixels: what the classifier saw (deep-emotion).
+    public var resampledFace: GrayImage?
     /// Every attention output under the name the exported PyTorch fixtures use ("stem_attention",
     /// "last_attention", "theta", "warped", "local", "global", ...), flattened: for parity tests and tools.
     public var details: [String: [Float]]
 
     public init(
         logits: [Float], probabilities: [Float], attention: AttentionMap, samplingOutline: [SIMD2<Float>]? = nil,
-        details: [String: [Float]] = [:]
+        resampledFace: GrayImage? = nil, details: [String: [Float]] = [:]
     ) {
         self.logits = logits
         self.probabilities = probabilities
         self.attention = attention
         self.samplingOutline = samplingOutline
+        self.resampledFace = resampledFace
         self.details = details
     }
 }

@@ -13,6 +13,8 @@ public struct ModelDescription: Sendable, Equatable {
     /// Probabilities are softmax(logits / temperature): fitted on val by the export so that a score
     /// of 0.8 is right about 80% of the time. 1 when the file has none.
     public var temperature: Float
+    /// What the export measured, for `fercam models` (absent from older files).
+    public var figures: ModelFigures
 
     public var classCount: Int { classNames.count }
 
@@ -57,6 +59,25 @@ public struct ModelDescription: Sendable, Equatable {
         } else {
             temperature = 1
         }
+        figures = ModelFigures(metadata: file.metadata)
+    }
+}
+
+/// Sizes and val accuracies the export wrote into the metadata. Informational: a missing or odd value is nil.
+public struct ModelFigures: Sendable, Equatable {
+    public var parameters: Int?
+    /// Multiply-accumulates per face.
+    public var macs: Int?
+    /// FER2013 val accuracy against the FER2013 labels and against the FER+ majority.
+    public var valFER2013: Double?
+    public var valFERPlus: Double?
+
+    init(metadata: [String: String]) {
+        parameters = metadata["parameters"].flatMap { Int($0) }
+        macs = metadata["macs"].flatMap { Int($0) }
+        valFER2013 = metadata["val_fer2013"].flatMap { Double($0) }.flatMap { (0...1).contains($0) ? $0 : nil }
+        valFERPlus = (metadata["val_ferplus"] ?? metadata["val_accuracy"]).flatMap { Double($0) }
+            .flatMap { (0...1).contains($0) ? $0 : nil }
     }
 }
 

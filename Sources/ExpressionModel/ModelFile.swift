@@ -40,7 +40,7 @@ public struct ModelFile: Sendable {
         switch weights {
         case let .resnetCBAM(w):
             return try ResNetCBAMNetwork(weights: w, temperature: description.temperature, precision: precision)
-        case let .deepEmotion(w): return try DeepEmotionNetwork(weights: w, temperature: description.temperature)
+        case let .deepEmotion(w): return try DeepEmotionNetwork(weights: w, description: description)
         case let .cnnALSTM(w): return try CNNALSTMNetwork(weights: w, temperature: description.temperature)
         }
     }

@@ -25,7 +25,7 @@ public enum ModelFileError: Error, CustomStringConvertible, Sendable {
                 + "metadata"
         case let .unsupportedType(path, tensor, type): return "\(path): tensor \(tensor) has type \(type), expected F32"
         case let .badMetadata(path, key, detail): return "\(path): metadata \"\(key)\": \(detail)"
-        case let .unsupportedPrecision(path, detail): return "\(path): cannot run on this CPU: \(detail)"
+        case let .unsupportedPrecision(path, detail): return "\(path): cannot run in bf16: \(detail)"
         }
     }
 }

@@ -90,7 +90,7 @@ struct BenchModel: ParsableCommand {
         Engine.setThreadCount(threads)
         let chosen = precisions.isEmpty ? (Engine.supportsBF16 ? [.fp32, .bf16] : [.fp32]) : precisions
         for precision in chosen {
-            let classifier = try ExpressionClassifier(path: modelOptions.modelPath, precision: precision)
+            let classifier = try ExpressionClassifier(path: try modelOptions.modelPath(), precision: precision)
             let size = classifier.description.inputSize
             // Deterministic face-like noise; the network's cost does not depend on the pixels.
             var state: UInt32 = 12345

@@ -23,10 +23,11 @@ public struct Fercam: ParsableCommand {
               fercam --input interview.mp4 --stdout > run.jsonl
               fercam report run.jsonl -o run.png --summary run.csv
               fercam --input clip.mp4 --render annotated.mp4
+              fercam --model cnn-alstm                      another seed system (fercam models lists them)
               fercam --version                              version, model file and its SHA-256
             Options of the default command: fercam run --help.
             """,
-        subcommands: [Run.self, Detect.self, Eval.self, Stability.self, Report.self, Bench.self],
+        subcommands: [Run.self, Detect.self, Eval.self, Stability.self, Report.self, Models.self, Bench.self],
         defaultSubcommand: Run.self
     )
 
@@ -108,10 +109,12 @@ struct DetectorOptions: ParsableArguments {
 /// Expression-model flags.
 struct ModelOptions: ParsableArguments {
     @Option(
-        help: """
-            Model weights (safetensors). Default: $FERCAM_MODEL, else \
-            assets/\(ExpressionClassifier.defaultModelName) of this build or install.
-            """)
+        help: ArgumentHelp(
+            """
+            The expression model: a name (\(Architecture.allCases.map(\.rawValue).joined(separator: ", ")); \
+            `fercam models` lists what is installed) or a safetensors file. Default: $FERCAM_MODEL, else \
+            resnet-cbam.
+            """, valueName: "name|path"))
     var model: String?
     @Option(
         help: """
@@ -132,9 +135,15 @@ struct ModelOptions: ParsableArguments {
         }
     }
 
-    var modelPath: String { model ?? defaultModelPath() }
+    /// The file `--model` names (a model name is looked up where models are installed).
+    func modelPath() throws(ModelLookupError) -> String {
+        if let model { return try ModelLocator.path(for: model) }
+        if let fromEnvironment = getenv("FERCAM_MODEL") { return try ModelLocator.path(for: String(cString: fromEnvironment)) }
+        return try ModelLocator.path(for: Architecture.resnetCBAM.rawValue)
+    }
 
     func makeClassifier() throws -> ExpressionClassifier {
+        let modelPath = try modelPath()
         let classifier = try ExpressionClassifier(
             path: modelPath, request: precision, cropping: FaceCropping(margin: margin))
         if verbose { printError("model \(modelPath): \(classifier.precisionChoice.summary)") }
@@ -144,25 +153,6 @@ struct ModelOptions: ParsableArguments {
 
 extension Precision: ExpressibleByArgument {}
 extension PrecisionChoice.Request: ExpressibleByArgument {}
-
-/// Where the shipped model lives relative to the running binary: in the build tree
-/// (`.build/<triple>/release/fercam` -> `assets/`) or an install prefix (`bin/` -> `share/fercam/`).
-func defaultModelPath() -> String {
-    let name = ExpressionClassifier.defaultModelName
-    if let fromEnvironment = getenv("FERCAM_MODEL") { return String(cString: fromEnvironment) }
-    var candidates: [String] = []
-    if let resolved = realpath("/proc/self/exe", nil) {
-        var directory = String(cString: resolved)
-        free(resolved)
-        for _ in 0..<4 {
-            guard let slash = directory.lastIndex(of: "/") else { break }
-            directory = String(directory[..<slash])
-            candidates += [directory + "/assets/" + name, directory + "/share/fercam/" + name]
-        }
-    }
-    candidates.append("assets/" + name)
-    return candidates.first { access($0, R_OK) == 0 } ?? "assets/" + name
-}
 
 func printError(_ message: String) {
     var text = "fercam: " + message + "\n"

@@ -57,7 +57,11 @@ struct Run: ParsableCommand {
     var render: String?
     @Flag(help: "Leave out the timing fields, so that replays of the same input are byte-identical.")
     var noTimings = false
-    @Flag(help: "Add each face's CBAM spatial attention map (a grid of 0-1 weights) to the JSON output.")
+    @Flag(
+        help: """
+            Add each face's attention map (a grid of 0-1 weights; what it measures depends on the model, \
+            see docs/output-format.md) to the JSON output.
+            """)
     var attention = false
     @Flag(help: "Only detect faces; do not load the expression model.")
     var noExpressions = false
@@ -186,9 +190,9 @@ struct Run: ParsableCommand {
 
     /// `fercam --version`: what is running, and exactly which model file it would load.
     func versionText() -> String {
-        let path = modelOptions.modelPath
         var lines = ["fercam \(Fercam.version)"]
         do {
+            let path = try modelOptions.modelPath()
             let reader = try ByteReader(path: path, regularFileOnly: true)
             var hash = SHA256()
             var buffer = [UInt8](repeating: 0, count: 1 << 20)

@@ -101,7 +101,16 @@ public final class OverlayRenderer {
         if let analysis {
             if options.attention {
                 for face in analysis.faces {
-                    if let e = face.expression { drawAttention(e.output.attention, box: face.box) }
+                    if let e = face.expression {
+                        // A spatial transformer's view is its sampled area and the face it resampled; every
+                        // other model's is its heat map.
+                        if let outline = e.output.samplingOutline {
+                            drawOutline(outline, box: face.box)
+                            if let seen = e.output.resampledFace { drawInset(seen, box: face.box) }
+                        } else {
+                            drawAttention(e.output.attention, box: face.box)
+                        }
+                    }
                 }
             }
             plan.faces = analysis.faces.map { OverlayPlan.Placement(box: $0.box, trackID: $0.track?.id) }
@@ -273,6 +282,32 @@ public final class OverlayRenderer {
             rgba, width: map.width, height: map.height,
             over: Rect(
                 x: Int(x.rounded()), y: Int(y.rounded()), width: Int(side.rounded()), height: Int(side.rounded())))
+    }
+
+    /// The spatial transformer's sampled area (deep-emotion): a white quadrilateral, two pixels wide, over
+    /// the crop the model saw.
+    func drawOutline(_ corners: [SIMD2<Float>], box: Rect) {
+        let (x, y, side) = cropping.region(for: box)
+        let points = corners.map { corner -> (x: Int, y: Int) in
+            let px: Float = Float(x) + corner.x * Float(side), py: Float = Float(y) + corner.y * Float(side)
+            return (Int(px.rounded()), Int(py.rounded()))
+        }
+        for (i, a) in points.enumerated() {
+            let b = points[(i + 1) % points.count]
+            target.line(from: a, to: b, Color(255, 255, 255))
+            target.line(from: (a.x + 1, a.y + 1), to: (b.x + 1, b.y + 1), Color(255, 255, 255))
+        }
+    }
+
+    /// What the classifier saw, in the box's bottom-right corner (a third of the box, at least 48 pixels),
+    /// framed in white.
+    func drawInset(_ face: GrayImage, box: Rect) {
+        let side = max(48, box.width / 3)
+        let frame = Rect(x: box.x + box.width - side - 2, y: box.y + box.height - side - 2, width: side, height: side)
+        target.fill(Rect(x: frame.x - 2, y: frame.y - 2, width: side + 4, height: side + 4), Color(255, 255, 255))
+        var rgba = [UInt8](repeating: 255, count: face.pixels.count * 4)
+        for (i, v) in face.pixels.enumerated() { rgba[4 * i] = v; rgba[4 * i + 1] = v; rgba[4 * i + 2] = v }
+        target.drawRGBA(rgba, width: face.width, height: face.height, over: frame)
     }
 
     /// Black on light tints, white on dark ones.

@@ -83,6 +83,16 @@ public enum JSONLines {
                                 .array((0..<map.width).map { x in .number(Double(map[x, y]), decimals: 3) })
                             })
                     ))
+                if let outline = e.output.samplingOutline {
+                    fields.append(
+                        (
+                            "attention_outline",
+                            .array(
+                                outline.map {
+                                    .array([.number(Double($0.x), decimals: 3), .number(Double($0.y), decimals: 3)])
+                                })
+                        ))
+                }
             }
         }
         return .object(fields)

@@ -23,9 +23,10 @@ final class ModelFileErrorTests: XCTestCase {
         }
     }
 
-    /// Splits the real model into (header object, tensor bytes), to write altered copies.
-    func parts() throws -> ([String: Any], Data) {
-        let data = try Data(contentsOf: URL(fileURLWithPath: modelPath))
+    /// Splits a real model (the default one unless named) into (header object, tensor bytes), to write altered
+    /// copies.
+    func parts(of model: String? = nil) throws -> ([String: Any], Data) {
+        let data = try Data(contentsOf: URL(fileURLWithPath: model ?? modelPath))
         let length = Int(data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
         let header = try XCTUnwrap(
             JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + length))) as? [String: Any])
@@ -131,5 +132,63 @@ final class ModelFileErrorTests: XCTestCase {
         header["__metadata__"] = ["format": "fercam-resnet-cbam/1"]
         let path = try write(header, body, name: "bare.safetensors")
         XCTAssertEqual(message(loading: path), "\(path): metadata \"config\": missing")
+    }
+
+    func withMetadata(
+        _ model: String? = nil, name: String, _ change: (inout [String: String]) throws -> Void
+    ) throws -> String {
+        var (header, body) = try parts(of: model)
+        var metadata = try XCTUnwrap(header["__metadata__"] as? [String: String])
+        try change(&metadata)
+        header["__metadata__"] = metadata
+        return try write(header, body, name: name)
+    }
+
+    func testUnknownAndNotYetRunnableArchitectures() throws {
+        let unknown = try withMetadata(name: "unknown.safetensors") { $0["format"] = "fercam-vit/1" }
+        XCTAssertEqual(
+            message(loading: unknown),
+            "\(unknown): metadata \"format\": \"vit\" is not an architecture this fercam knows "
+                + "(resnet-cbam, lbp-attention, cnn-alstm, deep-emotion, manet)")
+        let manet = try withMetadata(name: "manet.safetensors") { $0["format"] = "fercam-manet/1" }
+        XCTAssertEqual(
+            message(loading: manet),
+            "\(manet): metadata \"format\": manet is trained (training/arch/) but this fercam cannot run it yet")
+    }
+
+    /// Each seed system's file is checked against its own architecture.
+    func testSeedSystemFilesAreCheckedToo() throws {
+        let deepEmotion = ModelParityTests.root.appendingPathComponent("assets/fercam-deep-emotion.safetensors").path
+        var (header, body) = try parts(of: deepEmotion)
+        header["localisation.9.weight"] = nil
+        let missing = try write(header, body, name: "no-transform.safetensors")
+        XCTAssertEqual(
+            message(loading: missing),
+            "\(missing): tensor localisation.9.weight is missing (does the file match this fercam version?)")
+
+        let cnnALSTM = ModelParityTests.root.appendingPathComponent("assets/fercam-cnn-alstm.safetensors").path
+        let paper = try withMetadata(cnnALSTM, name: "paper.safetensors") {
+            $0["config"] = #"{"classes": 7, "local_attention": true, "size": "paper"}"#
+        }
+        XCTAssertEqual(message(loading: paper), "\(paper): metadata \"config.size\": expected one of light")
+        let classes = try withMetadata(cnnALSTM, name: "classes.safetensors") {
+            $0["config"] = #"{"classes": 5, "size": "light"}"#
+        }
+        XCTAssertEqual(message(loading: classes), "\(classes): metadata \"class_names\": 7 names for 5 classes")
+        // A file whose architecture name was swapped: the other architecture's tensors are missing.
+        let swapped = try withMetadata(cnnALSTM, name: "swapped.safetensors") { $0["format"] = "fercam-deep-emotion/1" }
+        XCTAssertEqual(
+            message(loading: swapped),
+            "\(swapped): tensor localisation.0.weight is missing (does the file match this fercam version?)")
+    }
+
+    func testBF16IsRefusedForModelsWithoutIt() throws {
+        let path = ModelParityTests.root.appendingPathComponent("assets/fercam-deep-emotion.safetensors").path
+        XCTAssertThrowsError(try ExpressionClassifier(path: path, request: .bf16)) { error in
+            XCTAssertEqual("\(error)", "\(path): cannot run in bf16: deep-emotion runs in fp32 only; use --precision fp32 or auto")
+        }
+        let auto = try ExpressionClassifier(path: path, request: .auto)
+        XCTAssertEqual(auto.network.precision, .fp32)
+        XCTAssertEqual(auto.precisionChoice.summary, "fp32 (auto: this model runs in fp32 only)")
     }
 }

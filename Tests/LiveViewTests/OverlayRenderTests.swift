@@ -23,14 +23,16 @@ final class OverlayRenderTests: XCTestCase {
         }
     }
 
-    /// A face labelled happy, with attention hot in the top-left cell and cold elsewhere.
-    func analysis() -> FrameAnalysis {
+    /// A face labelled happy, with attention hot in the top-left cell and cold elsewhere; or, with `outline`, a
+    /// spatial transformer's view: that sampled area and a black resampled face.
+    func analysis(outline: [SIMD2<Float>]? = nil) -> FrameAnalysis {
         var attention = [Float](repeating: 0.1, count: 36)
         attention[0] = 0.9
         let scores: [Float] = [0.05, 0.0, 0.05, 0.7, 0.1, 0.05, 0.05]
         let output = NetworkOutput(
             logits: scores, probabilities: scores,
-            attention: AttentionMap(width: 6, height: 6, values: attention))
+            attention: AttentionMap(width: 6, height: 6, values: attention), samplingOutline: outline,
+            resampledFace: outline == nil ? nil : GrayImage(width: 48, height: 48, fill: 0))
         let face = DetectedFace(
             box: box, expression: Expression(label: "happy", score: 0.7, scores: scores, output: output))
         return FrameAnalysis(
@@ -38,7 +40,7 @@ final class OverlayRenderTests: XCTestCase {
             classNames: Self.classes, milliseconds: [("detect", 1), ("total", 2)])
     }
 
-    func render(_ options: OverlayOptions) throws -> RGBImage {
+    func render(_ options: OverlayOptions, outline: [SIMD2<Float>]? = nil) throws -> RGBImage {
         let display = try Display()
         XCTAssertEqual(display.driver, "offscreen")
         let window = try Window(
@@ -46,7 +48,7 @@ final class OverlayRenderTests: XCTestCase {
         let renderer = try OverlayRenderer(target: window, cropping: FaceCropping(margin: 0.1))
         let frame = YUVFrame(gray: GrayImage(width: frameSize.width, height: frameSize.height, fill: gray))
         try renderer.draw(
-            frame: frame, analysis: analysis(), options: options,
+            frame: frame, analysis: analysis(outline: outline), options: options,
             hud: HeadsUp(source: "test", framesPerSecond: 30, milliseconds: [("detect", 1)]))
         let image = try window.readPixels()
         XCTAssertEqual(image.width, frameSize.width)
@@ -93,6 +95,19 @@ final class OverlayRenderTests: XCTestCase {
         XCTAssertNotNil(barRow, "a happy-colored bar right of the face")
         // Outside faces and panels the video is untouched (YUV to RGB may move gray by a level or two).
         assertGray(pixel(image, 600, 450), "background")
+    }
+
+    /// deep-emotion's view: the sampled area's outline in white over the crop (box widened by 10%: 144 px from
+    /// 188,138), the resampled face in the box's bottom-right corner, and no heat map.
+    func testSpatialTransformerViewShowsItsAreaAndWhatItSaw() throws {
+        let inner: [SIMD2<Float>] = [.init(0.25, 0.25), .init(0.75, 0.25), .init(0.75, 0.75), .init(0.25, 0.75)]
+        let image = try render(OverlayOptions(attention: true, bars: false), outline: inner)
+        let white = pixel(image, 188 + 72, 138 + 36)  // the top edge, at y = 138 + 0.25 * 144
+        XCTAssertTrue([white.r, white.g, white.b].allSatisfy { $0 > 240 }, "outline top edge \(white)")
+        assertGray(pixel(image, 188 + 72, 138 + 20), "no heat map above the outline")
+        let inset = pixel(image, box.x + box.width - 10, box.y + box.height - 10)
+        XCTAssertTrue([inset.r, inset.g, inset.b].allSatisfy { $0 < 15 }, "the resampled face (black) \(inset)")
+        assertGray(pixel(image, box.x + 20, box.y + 20), "the crop's corner is outside the outline and the inset")
     }
 
     func testTogglesRemoveHeatMapAndBars() throws {
@@ -160,7 +175,7 @@ final class ReplayRenderTests: XCTestCase {
             let expression = try XCTUnwrap(face.expression)
             let window = try Window(display: display, title: "test", width: 640, height: 480, hidden: true)
             let renderer = try OverlayRenderer(target: window, cropping: classifier.cropping)
-            func render(_ options: OverlayOptions) throws -> RGBImage {
+            func render(_ options: OverlayOptions, outline: [SIMD2<Float>]? = nil) throws -> RGBImage {
                 try renderer.draw(
                     frame: frame.frame, analysis: analysis, options: options, hud: HeadsUp(source: "test"))
                 return try window.readPixels()

@@ -1,5 +1,6 @@
 import Foundation
 import Frames
+import ImageFiles
 import XCTest
 
 /// The built binary's command line: help for every command goes to stdout with status 0, a bad flag
@@ -25,7 +26,7 @@ final class CommandLineTests: XCTestCase {
         for arguments in [
             ["--help"], ["eval", "--help"], ["detect", "--help"], ["help", "bench"], ["run", "-h"],
             ["stability", "--help"], ["report", "--help"], ["bench", "model", "--help"],
-            ["bench", "detect", "--help"], ["bench", "tracking", "--help"],
+            ["bench", "detect", "--help"], ["bench", "tracking", "--help"], ["models", "--help"],
         ] {
             let result = try run(arguments)
             XCTAssertEqual(result.status, 0, "\(arguments): \(result.stderr)")
@@ -43,6 +44,44 @@ final class CommandLineTests: XCTestCase {
         let model = try XCTUnwrap(lines.dropFirst().first)
         XCTAssertTrue(model.hasPrefix("model fercam-resnet-cbam.safetensors sha256 "), String(model))
         XCTAssertEqual(model.split(separator: " ").last?.count, 64)
+    }
+
+    /// `fercam models` lists every seed system, installed or not; `--model NAME` picks one, and a name that is
+    /// not installed is one line naming where it looked.
+    func testModelsAndChoosingOneByName() throws {
+        let listed = try run(["models", "--json", "--no-timing"])
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        let rows = try listed.stdout.split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        XCTAssertEqual(
+            rows.compactMap { $0["model"] as? String },
+            ["resnet-cbam", "lbp-attention", "cnn-alstm", "deep-emotion", "manet"])
+        for row in rows where ["resnet-cbam", "deep-emotion", "cnn-alstm"].contains(row["model"] as? String) {
+            XCTAssertEqual(row["installed"] as? Bool, true, "\(row)")
+            XCTAssertGreaterThan(try XCTUnwrap(row["parameters"] as? Int), 10_000)
+            XCTAssertGreaterThan(try XCTUnwrap(row["val_fer2013"] as? Double), 0.4)
+        }
+        let table = try run(["models", "--no-timing"])
+        XCTAssertTrue(table.stdout.hasPrefix("model "), table.stdout)
+        XCTAssertTrue(table.stdout.contains("deep-emotion    003"), table.stdout)
+
+        let version = try run(["--model", "cnn-alstm", "--version"])
+        XCTAssertTrue(version.stdout.contains("model fercam-cnn-alstm.safetensors sha256 "), version.stdout)
+        let picture = FileManager.default.temporaryDirectory.appendingPathComponent("fercam-model-\(getpid()).pgm")
+        defer { try? FileManager.default.removeItem(at: picture) }
+        try Data(PNM.encode(GrayImage(width: 64, height: 64, fill: 90))).write(to: picture)
+        let chosen = try run(["--model", "deep-emotion", "--input", picture.path, "--stdout", "--no-timings"])
+        XCTAssertEqual(chosen.status, 0, chosen.stderr)
+        XCTAssertTrue(chosen.stdout.contains("\"faces\":"), chosen.stdout)
+
+        let absent = try run(["--model", "manet", "--input", picture.path, "--stdout"])
+        XCTAssertEqual(absent.status, 1)
+        XCTAssertTrue(absent.stderr.hasPrefix("fercam: model manet is not installed: no fercam-manet.safetensors in "), absent.stderr)
+        XCTAssertEqual(absent.stderr.filter { $0 == "\n" }.count, 1, absent.stderr)
+        let bf16 = try run(["--model", "deep-emotion", "--precision", "bf16", "--input", picture.path, "--stdout"])
+        XCTAssertEqual(bf16.status, 1)
+        XCTAssertTrue(bf16.stderr.hasSuffix("cannot run in bf16: deep-emotion runs in fp32 only; use --precision fp32 or auto\n"), bf16.stderr)
     }
 
     func testBadFlagAndMissingFile() throws {

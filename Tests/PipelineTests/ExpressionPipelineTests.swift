@@ -13,7 +13,19 @@ final class ExpressionPipelineTests: XCTestCase {
     static let modelPath = root.appendingPathComponent("assets/fercam-resnet-cbam.safetensors").path
     static let valRoot = root.appendingPathComponent("../shared/data/fer2013/val").standardized.path
 
+    static func modelPath(_ name: String) -> String {
+        root.appendingPathComponent("assets/fercam-\(name).safetensors").path
+    }
+
+    /// Every shipped model in the headless output: the same lines twice, and the attention grid (and, for
+    /// the spatial transformer, its outline) that docs/output-format.md gives for it.
     func testReplayReportsExpressionsAndAttentionIdenticallyTwice() throws {
+        for (model, grid) in [("resnet-cbam", 6), ("deep-emotion", 12), ("cnn-alstm", 6)] {
+            try replayReportsExpressionsAndAttention(model: model, grid: grid)
+        }
+    }
+
+    func replayReportsExpressionsAndAttention(model: String, grid: Int) throws {
         guard FileManager.default.fileExists(atPath: ReplayTests.facesRoot) else {
             throw XCTSkip("\(ReplayTests.facesRoot) is absent: replay tests need ../shared/data/faces")
         }
@@ -22,7 +34,7 @@ final class ExpressionPipelineTests: XCTestCase {
         func replay() throws -> [String] {
             let analyser = FrameAnalyser(
                 detector: try HaarDetector(), parameters: .live,
-                classifier: try ExpressionClassifier(path: Self.modelPath))
+                classifier: try ExpressionClassifier(path: Self.modelPath(model)))
             var lines: [String] = []
             var source = try Y4MSource(path: clip)
             _ = try HeadlessRun(analyser: analyser, includeTimings: false, includeAttention: true).run(&source) {
@@ -45,8 +57,18 @@ final class ExpressionPipelineTests: XCTestCase {
             XCTAssertEqual(scores[label], scores.values.max())
             XCTAssertEqual(face["score"] as? Double, scores[label])
             let attention = try XCTUnwrap(face["attention"] as? [[Double]])
-            XCTAssertEqual(attention.count, 6)
-            XCTAssertTrue(attention.allSatisfy { $0.count == 6 && $0.allSatisfy { (0...1).contains($0) } })
+            XCTAssertEqual(attention.count, grid, model)
+            XCTAssertTrue(attention.allSatisfy { $0.count == grid && $0.allSatisfy { (0...1).contains($0) } }, model)
+            if model == "deep-emotion" {
+                let outline = try XCTUnwrap(face["attention_outline"] as? [[Double]], line)
+                XCTAssertEqual(outline.count, 4)
+                XCTAssertTrue(outline.allSatisfy { $0.count == 2 })
+                // Corners in order: top-left, top-right, bottom-right, bottom-left.
+                XCTAssertLessThan(outline[0][0], outline[1][0])
+                XCTAssertLessThan(outline[1][1], outline[2][1])
+            } else {
+                XCTAssertNil(face["attention_outline"], model)
+            }
         }
     }
 
@@ -75,6 +97,30 @@ final class ExpressionPipelineTests: XCTestCase {
         }
         if let ece = plain["ece"] as? Double {
             XCTAssertEqual(report.folder.calibration.expectedError, ece, accuracy: 0.01)
+        }
+    }
+
+    /// The seed systems through fercam's engine give the val accuracy their export measured in PyTorch.
+    func testEvalReproducesEachSeedSystemsExportedAccuracy() throws {
+        guard FileManager.default.fileExists(atPath: Self.valRoot) else {
+            throw XCTSkip("\(Self.valRoot) is absent: the eval test needs ../shared/data/fer2013")
+        }
+        for model in ["deep-emotion", "cnn-alstm"] {
+            let metricsURL = Self.root.appendingPathComponent("assets/fercam-\(model).metrics.json")
+            let metrics = try XCTUnwrap(
+                JSONSerialization.jsonObject(with: Data(contentsOf: metricsURL)) as? [String: Any])
+            let val = try XCTUnwrap(metrics["val"] as? [String: Any])
+            let plain = try XCTUnwrap(val["plain"] as? [String: Any])
+            let ferPlusMetrics = try XCTUnwrap(val["ferplus"] as? [String: Any])
+            let classifier = try ExpressionClassifier(path: Self.modelPath(model))
+            let images = try LabelledImages(root: Self.valRoot, classNames: classifier.classNames)
+            let ferPlus = try LabelsFile(path: Self.valRoot + "/../ferplus.csv", classNames: classifier.classNames)
+            let report = EvaluationReport(try Evaluator(classifier: classifier).run(images), labelsFiles: [ferPlus])
+            XCTAssertEqual(
+                report.folder.matrix.accuracy, try XCTUnwrap(plain["accuracy"] as? Double), accuracy: 0.002, model)
+            XCTAssertEqual(
+                report.others[0].matrix.accuracy, try XCTUnwrap(ferPlusMetrics["accuracy"] as? Double),
+                accuracy: 0.002, model)
         }
     }
 
