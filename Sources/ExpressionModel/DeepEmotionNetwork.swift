@@ -103,13 +103,13 @@ final class DeepEmotionNetwork: ExpressionNetwork, @unchecked Sendable {
                 let sy = ((t[3] * x + t[4] * y + t[5]) + 1) * Float(n) / 2 - 0.5
                 let x0 = Int(floorf(sx)), y0 = Int(floorf(sy))
                 let fx = sx - Float(x0), fy = sy - Float(y0)
-                var value: Float = 0
-                for (dy, wy) in [(0, 1 - fy), (1, fy)] {
-                    for (dx, wx) in [(0, 1 - fx), (1, fx)] {
-                        let px = x0 + dx, py = y0 + dy
-                        if px >= 0, px < n, py >= 0, py < n { value += wx * wy * input[base + py * n + px] }
-                    }
+                // The four neighbours, each only where it lies inside the face (zero padding).
+                func at(_ px: Int, _ py: Int) -> Float {
+                    px >= 0 && px < n && py >= 0 && py < n ? input[base + py * n + px] : 0
                 }
+                let top = (1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)
+                let bottom = (1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1)
+                let value = (1 - fy) * top + fy * bottom
                 warped[base + row * n + column] = value
             }
         }

@@ -70,7 +70,7 @@ struct BenchModel: ParsableCommand {
     var batches: [Int] = [1, 8]
     @Option(
         name: .customLong("precisions"), parsing: .upToNextOption,
-        help: "Precisions to time (default: fp32, and bf16 where the CPU has it).")
+        help: "Precisions to time (default: fp32, and bf16 where the CPU and the model have it).")
     var precisions: [Precision] = []
     @Option(help: "oneDNN threads.")
     var threads: Int = 1
@@ -88,9 +88,12 @@ struct BenchModel: ParsableCommand {
 
     func run() throws {
         Engine.setThreadCount(threads)
-        let chosen = precisions.isEmpty ? (Engine.supportsBF16 ? [.fp32, .bf16] : [.fp32]) : precisions
+        let path = try modelOptions.modelPath()
+        let offered = try ModelFile(path: path).offersBF16
+        let bf16 = Engine.supportsBF16 && offered
+        let chosen = precisions.isEmpty ? (bf16 ? [.fp32, .bf16] : [.fp32]) : precisions
         for precision in chosen {
-            let classifier = try ExpressionClassifier(path: try modelOptions.modelPath(), precision: precision)
+            let classifier = try ExpressionClassifier(path: path, precision: precision)
             let size = classifier.description.inputSize
             // Deterministic face-like noise; the network's cost does not depend on the pixels.
             var state: UInt32 = 12345
@@ -112,7 +115,8 @@ struct BenchModel: ParsableCommand {
                 times.sort()
                 print(
                     JSONValue.object([
-                        ("engine", "fercam-onednn"), ("isa", .string(Engine.instructionSet)),
+                        ("engine", "fercam-onednn"), ("model", .string(classifier.description.architecture.rawValue)),
+                        ("isa", .string(Engine.instructionSet)),
                         ("precision", .string(precision.rawValue)),
                         ("batch", .int(batch)), ("threads", .int(threads)),
                         ("median_ms_per_face", .number(times[times.count / 2], decimals: 4)),
