@@ -1,8 +1,13 @@
 import CDNNL
 
-/// Max pooling over a batch of NHWC fp32 maps, without padding; the output size rounds down, as PyTorch's
-/// `MaxPool2d` does. Threading rule: as its `Engine`.
-public final class MaxPooling: @unchecked Sendable {
+/// Max or average pooling over a batch of NHWC fp32 maps, without padding; the output size rounds down, as
+/// PyTorch's `MaxPool2d` and `AvgPool2d` do. Threading rule: as its `Engine`.
+public final class Pooling: @unchecked Sendable {
+    public enum Kind: Sendable {
+        case maximum, average
+    }
+
+    public let kind: Kind
     public let batch: Int
     public let channels: Int
     public let height: Int
@@ -20,13 +25,15 @@ public final class MaxPooling: @unchecked Sendable {
     public var outputCount: Int { batch * outputHeight * outputWidth * channels }
 
     public init(
-        engine: Engine, batch: Int, channels: Int, height: Int, width: Int, kernel: Int, stride: Int
+        _ kind: Kind, engine: Engine, batch: Int, channels: Int, height: Int, width: Int, kernel: Int, stride: Int
     ) throws(DNNLError) {
+        self.kind = kind
         precondition(kernel >= 1 && stride >= 1 && height >= kernel && width >= kernel, "pooling window too large")
         (self.batch, self.channels, self.height, self.width, self.kernel, self.stride) =
             (batch, channels, height, width, kernel, stride)
         self.engine = engine
-        let what = "a \(kernel)x\(kernel) max pooling of \(channels) channels at \(width)x\(height)"
+        let what = "a \(kernel)x\(kernel) \(kind == .maximum ? "max" : "average") pooling of \(channels) channels at "
+            + "\(width)x\(height)"
         var sourceMD = try descriptor([batch, channels, height, width], dnnl_f32, dnnl_nhwc)
         var destinationMD = try descriptor(
             [batch, channels, (height - kernel) / stride + 1, (width - kernel) / stride + 1], dnnl_f32, dnnl_nhwc)
@@ -34,7 +41,8 @@ public final class MaxPooling: @unchecked Sendable {
         var desc = dnnl_pooling_v2_desc_t()
         try check(
             dnnl_pooling_v2_forward_desc_init(
-                &desc, dnnl_forward_inference, dnnl_pooling_max, &sourceMD, &destinationMD,
+                &desc, dnnl_forward_inference, kind == .maximum ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding,
+                &sourceMD, &destinationMD,
                 [Int64(stride), Int64(stride)], [Int64(kernel), Int64(kernel)], zero, zero, zero),
             "describing \(what)")
         (primitive, _) = try createPrimitive(&desc, postOps: [], engine: engine, what: what)

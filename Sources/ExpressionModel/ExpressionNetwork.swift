@@ -17,6 +17,17 @@ public struct AttentionMap: Sendable, Equatable {
     public subscript(x: Int, y: Int) -> Float { values[y * width + x] }
 }
 
+/// One region's weight in a region-attention model (MANet): how much its branch counts in the fused features.
+public struct RegionWeight: Sendable, Equatable {
+    public var region: String
+    public var weight: Float
+
+    public init(region: String, weight: Float) {
+        self.region = region
+        self.weight = weight
+    }
+}
+
 /// What the network says about one face.
 public struct NetworkOutput: Sendable {
     public var logits: [Float]
@@ -30,19 +41,22 @@ public struct NetworkOutput: Sendable {
     public var samplingOutline: [SIMD2<Float>]?
     /// The face as the spatial transformer resampled it, in pixels: what the classifier saw (deep-emotion).
     public var resampledFace: GrayImage?
+    /// The region weights (softmax, summing to 1) of a region-attention model (MANet), by region.
+    public var regionWeights: [RegionWeight]?
     /// Every attention output under the name the exported PyTorch fixtures use ("stem_attention",
     /// "last_attention", "theta", "warped", "local", "global", ...), flattened: for parity tests and tools.
     public var details: [String: [Float]]
 
     public init(
         logits: [Float], probabilities: [Float], attention: AttentionMap, samplingOutline: [SIMD2<Float>]? = nil,
-        resampledFace: GrayImage? = nil, details: [String: [Float]] = [:]
+        resampledFace: GrayImage? = nil, regionWeights: [RegionWeight]? = nil, details: [String: [Float]] = [:]
     ) {
         self.logits = logits
         self.probabilities = probabilities
         self.attention = attention
         self.samplingOutline = samplingOutline
         self.resampledFace = resampledFace
+        self.regionWeights = regionWeights
         self.details = details
     }
 }

@@ -5,6 +5,8 @@ enum LayerSpec: Sendable {
     /// A convolution (batch norm folded) with its activation fused.
     case convolution(FoldedConvolution, [PostOp])
     case maxPool(kernel: Int)
+    /// The mean over all positions (PyTorch's `AdaptiveAvgPool2d(1)`).
+    case globalAveragePool
     /// A fully connected layer over everything before it, flattened in PyTorch's (channel, row, column) order.
     case dense(DenseWeights, [PostOp])
 }
@@ -14,7 +16,7 @@ enum LayerSpec: Sendable {
 final class LayerStack {
     private enum Step {
         case convolution(Convolution)
-        case pooling(MaxPooling)
+        case pooling(Pooling)
         case dense(InnerProduct)
     }
 
@@ -45,10 +47,19 @@ final class LayerStack {
                             precision: .fp32)))
                 (c, h, w) = (conv.outputChannels, shape.outputHeight, shape.outputWidth)
             case let .maxPool(kernel):
-                let pool = try MaxPooling(
-                    engine: engine, batch: batch, channels: c, height: h, width: w, kernel: kernel, stride: kernel)
+                let pool = try Pooling(
+                    .maximum, engine: engine, batch: batch, channels: c, height: h, width: w, kernel: kernel,
+                    stride: kernel)
                 steps.append(.pooling(pool))
                 (h, w) = (pool.outputHeight, pool.outputWidth)
+            case .globalAveragePool:
+                precondition(h == w, "global pooling of a square map")
+                steps.append(
+                    .pooling(
+                        try Pooling(
+                            .average, engine: engine, batch: batch, channels: c, height: h, width: w, kernel: h,
+                            stride: h)))
+                (h, w) = (1, 1)
             case let .dense(dense, postOps):
                 precondition(dense.inputs == c * h * w, "dense layer inputs")
                 steps.append(

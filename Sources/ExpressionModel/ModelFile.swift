@@ -11,6 +11,8 @@ public struct ModelFile: Sendable {
         case resnetCBAM(ResNetCBAMWeights)
         case deepEmotion(DeepEmotionWeights)
         case cnnALSTM(CNNALSTMWeights)
+        case lbpAttention(LBPAttentionWeights)
+        case manet(MANetWeights)
     }
 
     public init(path: String) throws(ModelFileError) {
@@ -22,10 +24,9 @@ public struct ModelFile: Sendable {
         case .deepEmotion:
             weights = .deepEmotion(try DeepEmotionWeights(file: file, config: config, description: description))
         case .cnnALSTM: weights = .cnnALSTM(try CNNALSTMWeights(file: file, config: config, description: description))
-        case .lbpAttention, .manet:
-            throw .badMetadata(
-                path: path, key: "format",
-                detail: "\(description.architecture) is trained (training/arch/) but this fercam cannot run it yet")
+        case .lbpAttention:
+            weights = .lbpAttention(try LBPAttentionWeights(file: file, config: config, description: description))
+        case .manet: weights = .manet(try MANetWeights(file: file, config: config, description: description))
         }
     }
 
@@ -42,6 +43,8 @@ public struct ModelFile: Sendable {
             return try ResNetCBAMNetwork(weights: w, temperature: description.temperature, precision: precision)
         case let .deepEmotion(w): return try DeepEmotionNetwork(weights: w, description: description)
         case let .cnnALSTM(w): return try CNNALSTMNetwork(weights: w, temperature: description.temperature)
+        case let .lbpAttention(w): return try LBPAttentionNetwork(weights: w, temperature: description.temperature)
+        case let .manet(w): return try MANetNetwork(weights: w, temperature: description.temperature)
         }
     }
 }

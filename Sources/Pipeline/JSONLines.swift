@@ -83,6 +83,13 @@ public enum JSONLines {
                                 .array((0..<map.width).map { x in .number(Double(map[x, y]), decimals: 3) })
                             })
                     ))
+                if let regions = e.output.regionWeights {
+                    fields.append(
+                        (
+                            "attention_regions",
+                            .object(regions.map { ($0.region, .number(Double($0.weight), decimals: 3)) })
+                        ))
+                }
                 if let outline = e.output.samplingOutline {
                     fields.append(
                         (

@@ -144,16 +144,15 @@ final class ModelFileErrorTests: XCTestCase {
         return try write(header, body, name: name)
     }
 
-    func testUnknownAndNotYetRunnableArchitectures() throws {
+    func testUnknownArchitectureAndFormat() throws {
         let unknown = try withMetadata(name: "unknown.safetensors") { $0["format"] = "fercam-vit/1" }
         XCTAssertEqual(
             message(loading: unknown),
             "\(unknown): metadata \"format\": \"vit\" is not an architecture this fercam knows "
                 + "(resnet-cbam, lbp-attention, cnn-alstm, deep-emotion, manet)")
-        let manet = try withMetadata(name: "manet.safetensors") { $0["format"] = "fercam-manet/1" }
+        let other = try withMetadata(name: "other.safetensors") { $0["format"] = "pt" }
         XCTAssertEqual(
-            message(loading: manet),
-            "\(manet): metadata \"format\": manet is trained (training/arch/) but this fercam cannot run it yet")
+            message(loading: other), "\(other): metadata \"format\": expected fercam-ARCHITECTURE/1, found pt")
     }
 
     /// Each seed system's file is checked against its own architecture.
@@ -176,10 +175,26 @@ final class ModelFileErrorTests: XCTestCase {
         }
         XCTAssertEqual(message(loading: classes), "\(classes): metadata \"class_names\": 7 names for 5 classes")
         // A file whose architecture name was swapped: the other architecture's tensors are missing.
-        let swapped = try withMetadata(cnnALSTM, name: "swapped.safetensors") { $0["format"] = "fercam-deep-emotion/1" }
-        XCTAssertEqual(
-            message(loading: swapped),
-            "\(swapped): tensor localisation.0.weight is missing (does the file match this fercam version?)")
+        for (format, tensor) in [
+            ("deep-emotion", "localisation.0.weight"), ("lbp-attention", "raw.0.0.weight"), ("manet", "front.0.0.weight"),
+            ("resnet-cbam", "stem.0.weight"),
+        ] {
+            let swapped = try withMetadata(cnnALSTM, name: "swapped-\(format).safetensors") {
+                $0["format"] = "fercam-\(format)/1"
+                if format == "resnet-cbam" {
+                    $0["config"] = try XCTUnwrap(self.parts().0["__metadata__"] as? [String: String])["config"]
+                }
+                if format == "manet" { $0["config"] = #"{"widths": [32, 64, 128, 256]}"# }
+            }
+            XCTAssertEqual(
+                message(loading: swapped),
+                "\(swapped): tensor \(tensor) is missing (does the file match this fercam version?)")
+        }
+        let manet = ModelParityTests.root.appendingPathComponent("assets/fercam-manet.safetensors").path
+        let widths = try withMetadata(manet, name: "widths.safetensors") {
+            $0["config"] = #"{"classes": 7, "widths": [32, 64, 128]}"#
+        }
+        XCTAssertEqual(message(loading: widths), "\(widths): metadata \"config.widths\": expected four block widths")
     }
 
     func testBF16IsRefusedForModelsWithoutIt() throws {

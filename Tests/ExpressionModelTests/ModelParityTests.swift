@@ -22,7 +22,7 @@ final class ModelParityTests: XCTestCase {
 
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
         .standardized
-    static let fixtures = ["reference", "deep-emotion", "cnn-alstm"]
+    static let fixtures = ["reference", "deep-emotion", "cnn-alstm", "lbp-attention", "manet"]
 
     func loadReference(_ name: String = "reference") throws -> Reference {
         let url = try XCTUnwrap(

@@ -89,7 +89,9 @@ class MANet(nn.Module):
 
     def forward_with_attention(self, x):
         fused, region_weights = self.ma(self.front(x))
-        return self.back(fused), {"region_weights": region_weights, "masks": self.ma.masks}
+        # The masks are fixed, but they are returned per face like every attention output.
+        masks = self.ma.masks.expand(x.shape[0], -1, -1, -1)
+        return self.back(fused), {"region_weights": region_weights, "masks": masks}
 
     def forward(self, x):
         return self.forward_with_attention(x)[0]

@@ -1,0 +1,181 @@
+import DNNLKit
+import Glibc
+
+/// MANet-lite (seed 004, training/arch/manet.py): a VGG-style front to 12x12, the multiple-attention block
+/// over eight facial regions (fixed template masks), and the back of the network.
+struct MANetWeights: Sendable {
+    static let regionNames = [
+        "whole face", "eyes and brows", "nose and mouth", "left eye", "right eye", "nose", "left mouth corner",
+        "right mouth corner",
+    ]
+    static let side = 12
+
+    var front: [LayerSpec]
+    var channels: Int
+    /// The eight regions' 1x1 buffer convolutions as one (channels -> 8 x channels, no bias).
+    var buffers: [LayerSpec]
+    var bufferBias: [Float]  // regions x channels
+    var masks: [Float]  // regions x side x side
+    var hidden: Int
+    var se1: [Float]  // regions x channels x hidden
+    var se1Bias: [Float]  // regions x hidden
+    var se2: [Float]  // regions x hidden x channels
+    var se2Bias: [Float]  // regions x channels
+    /// Pool, 1x1 conv + ReLU, FC to one logit per region.
+    var weightBranch: [LayerSpec]
+    var back: [LayerSpec]
+
+    init(file: SafeTensorsFile, config: ModelConfig, description: ModelDescription) throws(ModelFileError) {
+        let classes = try config.integer("classes", in: 1...1000, default: 7)
+        guard classes == description.classCount else {
+            throw .badMetadata(
+                path: config.path, key: "class_names", detail: "\(description.classCount) names for \(classes) classes")
+        }
+        let widths = try config.integers("widths", in: 1...1024)
+        guard widths.count == 4 else {
+            throw .badMetadata(path: config.path, key: "config.widths", detail: "expected four block widths")
+        }
+        // Each block: (conv 3x3 without bias, batch norm, ReLU) twice.
+        func block(_ prefix: String, _ inputs: Int, _ outputs: Int) throws(ModelFileError) -> [LayerSpec] {
+            [
+                .convolution(
+                    try file.convolution("\(prefix).0", bn: "\(prefix).1", inputs: inputs, outputs: outputs, kernel: 3),
+                    [.relu]),
+                .convolution(
+                    try file.convolution("\(prefix).3", bn: "\(prefix).4", inputs: outputs, outputs: outputs, kernel: 3),
+                    [.relu]),
+            ]
+        }
+        front =
+            try block("front.0", 1, widths[0]) + [.maxPool(kernel: 2)] + (try block("front.2", widths[0], widths[1]))
+            + [.maxPool(kernel: 2)] + (try block("front.4", widths[1], widths[2]))
+        let c = widths[2], regions = Self.regionNames.count, side = Self.side
+        channels = c
+        buffers = [.convolution(try file.convolution("ma.buffers_conv", inputs: c, outputs: regions * c, kernel: 1), [])]
+        bufferBias = try file.floats("ma.buffer_bias", shape: [regions, c])
+        masks = try file.floats("ma.masks", shape: [regions, side, side])
+        hidden = c / 8
+        se1 = try file.floats("ma.se1", shape: [regions, c, hidden])
+        se1Bias = try file.floats("ma.se1_bias", shape: [regions, hidden])
+        se2 = try file.floats("ma.se2", shape: [regions, hidden, c])
+        se2Bias = try file.floats("ma.se2_bias", shape: [regions, c])
+        weightBranch = [
+            .maxPool(kernel: 2),
+            .convolution(
+                try file.convolution("ma.weight_branch.1", hasBias: true, inputs: c, outputs: 16, kernel: 1), [.relu]),
+            .dense(try file.dense("ma.weight_branch.4", inputs: 16 * (side / 2) * (side / 2), outputs: regions), []),
+        ]
+        back =
+            [.maxPool(kernel: 2)] + (try block("back.1", c, widths[3]))
+            + [.globalAveragePool, .dense(try file.dense("back.5", inputs: widths[3], outputs: classes), [])]
+    }
+}
+
+/// MANet on oneDNN: the front, the buffer convolutions, the weight branch and the back in oneDNN; the masks,
+/// the squeeze-excitation gates and the weighted fusion of the regions here. Its attention is the region
+/// weights laid over their masks (the sum of each mask times its weight, scaled so the largest cell is 1),
+/// with the weights themselves by region name.
+///
+/// Threading rule: one thread at a time (it owns an `Engine` and reuses buffers).
+final class MANetNetwork: ExpressionNetwork, @unchecked Sendable {
+    final class Plan {
+        let front: LayerStack
+        let buffers: LayerStack
+        let weightBranch: LayerStack
+        let back: LayerStack
+        var fused: [Float]
+
+        init(_ w: MANetWeights, batch: Int, engine: Engine) throws(DNNLError) {
+            front = try LayerStack(w.front, batch: batch, channels: 1, size: 48, engine: engine)
+            buffers = try LayerStack(w.buffers, batch: batch, channels: w.channels, size: MANetWeights.side, engine: engine)
+            weightBranch = try LayerStack(
+                w.weightBranch, batch: batch, channels: w.channels, size: MANetWeights.side, engine: engine)
+            back = try LayerStack(w.back, batch: batch, channels: w.channels, size: MANetWeights.side, engine: engine)
+            fused = [Float](repeating: 0, count: batch * MANetWeights.side * MANetWeights.side * w.channels)
+        }
+    }
+
+    let precision = Precision.fp32
+    private let weights: MANetWeights
+    private let temperature: Float
+    private let plans: PlanCache<Plan>
+
+    init(weights: MANetWeights, temperature: Float) throws(DNNLError) {
+        self.weights = weights
+        self.temperature = temperature
+        let engine = try Engine()
+        plans = PlanCache { (batch) throws(DNNLError) in try Plan(weights, batch: batch, engine: engine) }
+    }
+
+    func prepare(batchSizes: ClosedRange<Int>) throws(DNNLError) { try plans.prepare(batchSizes) }
+
+    func run(_ inputs: [[Float]]) throws(DNNLError) -> [NetworkOutput] {
+        let w = weights
+        let c = w.channels, regions = MANetWeights.regionNames.count, pixels = MANetWeights.side * MANetWeights.side
+        return try inBatches(inputs, pixels: 48 * 48) { (input, count) throws(DNNLError) in
+            let plan = try plans.plan(batch: count)
+            let v = plan.front.run(input)
+            let buffered = plan.buffers.run(v)  // (image, position, region x channel)
+            let regionLogits = plan.weightBranch.run(v)
+            var regionWeights: [[Float]] = []
+            for i in 0..<count {
+                let q = softmax(Array(regionLogits[(i * regions)..<((i + 1) * regions)]))
+                regionWeights.append(q)
+                let gates = (0..<regions).map { r in gate(buffered, image: i, region: r) }
+                // fused = sum over regions of q_r * gate_r * (buffer_r * mask_r + bias_r), per position.
+                for p in 0..<pixels {
+                    let out = (i * pixels + p) * c
+                    for k in 0..<c { plan.fused[out + k] = 0 }
+                    for r in 0..<regions {
+                        let mask = w.masks[r * pixels + p], weight = q[r]
+                        let row = (i * pixels + p) * regions * c + r * c
+                        for k in 0..<c {
+                            let t = buffered[row + k] * mask + w.bufferBias[r * c + k]
+                            plan.fused[out + k] += weight * gates[r][k] * t
+                        }
+                    }
+                }
+            }
+            let logits = plan.back.run(plan.fused)
+            let classes = plan.back.channels
+            return regionWeights.enumerated().map { i, q in
+                let own = Array(logits[(i * classes)..<((i + 1) * classes)])
+                var map = [Float](repeating: 0, count: pixels)
+                for r in 0..<regions { for p in 0..<pixels { map[p] += q[r] * w.masks[r * pixels + p] } }
+                let top = max(map.max() ?? 1, .leastNormalMagnitude)
+                return NetworkOutput(
+                    logits: own, probabilities: softmax(own, temperature: temperature),
+                    attention: AttentionMap(
+                        width: MANetWeights.side, height: MANetWeights.side, values: map.map { $0 / top }),
+                    regionWeights: zip(MANetWeights.regionNames, q).map { RegionWeight(region: $0, weight: $1) },
+                    details: ["region_weights": q, "masks": w.masks])
+            }
+        }
+    }
+
+    /// Region r's squeeze-excitation gate for image i: the mean of its masked, biased buffer over positions,
+    /// through the two per-region layers.
+    private func gate(_ buffered: [Float], image i: Int, region r: Int) -> [Float] {
+        let w = weights
+        let c = w.channels, regions = MANetWeights.regionNames.count, pixels = MANetWeights.side * MANetWeights.side
+        var squeezed = [Float](repeating: 0, count: c)
+        for p in 0..<pixels {
+            let mask = w.masks[r * pixels + p]
+            guard mask != 0 else { continue }
+            let row = (i * pixels + p) * regions * c + r * c
+            for k in 0..<c { squeezed[k] += buffered[row + k] * mask }
+        }
+        // The bias is added at every position, masked or not.
+        for k in 0..<c { squeezed[k] = squeezed[k] / Float(pixels) + w.bufferBias[r * c + k] }
+        let hidden = (0..<w.hidden).map { h in
+            var sum = w.se1Bias[r * w.hidden + h]
+            for k in 0..<c { sum += squeezed[k] * w.se1[(r * c + k) * w.hidden + h] }
+            return max(sum, 0)
+        }
+        return (0..<c).map { k in
+            var sum = w.se2Bias[r * c + k]
+            for h in 0..<w.hidden { sum += hidden[h] * w.se2[(r * w.hidden + h) * c + k] }
+            return sigmoid(sum)
+        }
+    }
+}
