@@ -10,6 +10,7 @@ fail() { echo "install test: $*" >&2; exit 1; }
 make --no-print-directory install DESTDIR="$dest" PREFIX=/usr UDEV=1 >/dev/null
 bin="$dest/usr/bin/fercam"
 for f in usr/bin/fercam usr/share/fercam/fercam-resnet-cbam.safetensors usr/share/fercam/fercam-deep-emotion.safetensors \
+         usr/share/fercam/fercam-lbp-attention.safetensors usr/share/fercam/fercam-manet.safetensors \
          usr/share/fercam/fercam-cnn-alstm.safetensors usr/share/fercam/fercam-resnet-cbam.posed.json usr/share/fercam/MODEL.md \
          usr/share/man/man1/fercam.1 usr/share/bash-completion/completions/fercam \
          usr/share/zsh/site-functions/_fercam usr/share/fish/vendor_completions.d/fercam.fish \
@@ -30,7 +31,7 @@ out=$(cd / && env -u FERCAM_MODEL "$bin" --input "$picture" --stdout --no-timing
 [[ "$out" == *'"faces":'* ]] || fail "the installed binary printed no frame: $out"
 # Every installed seed system is found by name.
 models=$(cd / && "$bin" models --json --no-timing)
-for name in resnet-cbam deep-emotion cnn-alstm; do
+for name in resnet-cbam lbp-attention cnn-alstm deep-emotion manet; do
   grep -q "\"model\":\"$name\".*\"path\":\"$dest/usr/share/fercam/fercam-$name.safetensors\",\"installed\":true" <<<"$models" \
     || fail "fercam models does not list the installed $name: $models"
 done

@@ -206,7 +206,9 @@ public final class LiveSession {
         return HeadsUp(
             source: sourceName, framesPerSecond: rate, milliseconds: smoothed,
             dropped: captured.dropped + analysed.dropped, recording: state.recording, status: status,
-            precision: analyser.classifier?.precisionChoice.precision.rawValue)
+            model: analyser.classifier.map {
+                "\($0.description.architecture) \($0.precisionChoice.precision.rawValue)"
+            })
     }
 
     private func draw(_ frame: SourceFrame, _ analysis: FrameAnalysis, rate: Double) throws {

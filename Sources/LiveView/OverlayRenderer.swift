@@ -46,16 +46,16 @@ public struct HeadsUp: Sendable {
     public var status: String?
     /// The "h: help" line: in the window, not in rendered video.
     public var showsKeys: Bool
-    /// The model's arithmetic (fp32, bf16), shown after the frame rate.
-    public var precision: String?
+    /// The model and its arithmetic ("resnet-cbam bf16"), shown after the frame rate.
+    public var model: String?
 
     public init(
         source: String, framesPerSecond: Double = 0, milliseconds: [(stage: String, value: Double)] = [],
         dropped: Int = 0, recording: String? = nil, status: String? = nil, showsKeys: Bool = true,
-        precision: String? = nil
+        model: String? = nil
     ) {
         self.showsKeys = showsKeys
-        self.precision = precision
+        self.model = model
         self.source = source
         self.framesPerSecond = framesPerSecond
         self.milliseconds = milliseconds
@@ -328,7 +328,7 @@ public final class OverlayRenderer {
     func hudLines(_ hud: HeadsUp) -> [String] {
         var lines = [
             "\(hud.source)  \(JSONLines.number(hud.framesPerSecond, decimals: 1)) fps"
-                + (hud.precision.map { "  \($0)" } ?? "")
+                + (hud.model.map { "  \($0)" } ?? "")
         ]
         let stages = hud.milliseconds.map { "\($0.stage) \(JSONLines.number($0.value, decimals: 1))" }.joined(
             separator: "  ")

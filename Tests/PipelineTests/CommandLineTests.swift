@@ -6,10 +6,13 @@ import XCTest
 /// The built binary's command line: help for every command goes to stdout with status 0, a bad flag
 /// is one usage error with status 64, a missing file one `fercam:` line with status 1.
 final class CommandLineTests: XCTestCase {
-    private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    private func run(
+        _ arguments: [String], binary: URL? = nil, directory: URL? = nil
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
-        process.executableURL = try XCTUnwrap(InterruptedRecordingTests.binary, "fercam is not built")
+        process.executableURL = try binary ?? XCTUnwrap(InterruptedRecordingTests.binary, "fercam is not built")
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -57,7 +60,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(
             rows.compactMap { $0["model"] as? String },
             ["resnet-cbam", "lbp-attention", "cnn-alstm", "deep-emotion", "manet"])
-        for row in rows where ["resnet-cbam", "deep-emotion", "cnn-alstm"].contains(row["model"] as? String) {
+        for row in rows {
             XCTAssertEqual(row["installed"] as? Bool, true, "\(row)")
             XCTAssertGreaterThan(try XCTUnwrap(row["parameters"] as? Int), 10_000)
             XCTAssertGreaterThan(try XCTUnwrap(row["val_fer2013"] as? Double), 0.4)
@@ -75,7 +78,13 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(chosen.status, 0, chosen.stderr)
         XCTAssertTrue(chosen.stdout.contains("\"faces\":"), chosen.stdout)
 
-        let absent = try run(["--model", "manet", "--input", picture.path, "--stdout"])
+        // A copy of the binary with no models beside it (and none in its working directory).
+        let lonely = FileManager.default.temporaryDirectory.appendingPathComponent("fercam-lonely-\(getpid())")
+        try FileManager.default.createDirectory(at: lonely, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: lonely) }
+        let copy = lonely.appendingPathComponent("fercam")
+        try FileManager.default.copyItem(at: try XCTUnwrap(InterruptedRecordingTests.binary), to: copy)
+        let absent = try run(["--model", "manet", "--input", picture.path, "--stdout"], binary: copy, directory: lonely)
         XCTAssertEqual(absent.status, 1)
         XCTAssertTrue(absent.stderr.hasPrefix("fercam: model manet is not installed: no fercam-manet.safetensors in "), absent.stderr)
         XCTAssertEqual(absent.stderr.filter { $0 == "\n" }.count, 1, absent.stderr)

@@ -20,7 +20,9 @@ final class ExpressionPipelineTests: XCTestCase {
     /// Every shipped model in the headless output: the same lines twice, and the attention grid (and, for
     /// the spatial transformer, its outline) that docs/output-format.md gives for it.
     func testReplayReportsExpressionsAndAttentionIdenticallyTwice() throws {
-        for (model, grid) in [("resnet-cbam", 6), ("deep-emotion", 12), ("cnn-alstm", 6)] {
+        for (model, grid) in [
+            ("resnet-cbam", 6), ("deep-emotion", 12), ("cnn-alstm", 6), ("lbp-attention", 12), ("manet", 12),
+        ] {
             try replayReportsExpressionsAndAttention(model: model, grid: grid)
         }
     }
@@ -69,6 +71,14 @@ final class ExpressionPipelineTests: XCTestCase {
             } else {
                 XCTAssertNil(face["attention_outline"], model)
             }
+            if model == "manet" {
+                let regions = try XCTUnwrap(face["attention_regions"] as? [String: Double], line)
+                XCTAssertEqual(regions.count, 8)
+                XCTAssertEqual(regions.values.reduce(0, +), 1, accuracy: 0.01)
+                XCTAssertNotNil(regions["left mouth corner"])
+            } else {
+                XCTAssertNil(face["attention_regions"], model)
+            }
         }
     }
 
@@ -105,7 +115,7 @@ final class ExpressionPipelineTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: Self.valRoot) else {
             throw XCTSkip("\(Self.valRoot) is absent: the eval test needs ../shared/data/fer2013")
         }
-        for model in ["deep-emotion", "cnn-alstm"] {
+        for model in ["deep-emotion", "cnn-alstm", "lbp-attention", "manet"] {
             let metricsURL = Self.root.appendingPathComponent("assets/fercam-\(model).metrics.json")
             let metrics = try XCTUnwrap(
                 JSONSerialization.jsonObject(with: Data(contentsOf: metricsURL)) as? [String: Any])
