@@ -91,8 +91,8 @@ final class CNNALSTMNetwork: ExpressionNetwork, @unchecked Sendable {
         var summary: [Float]
         var logits: [Float]
 
-        init(_ w: CNNALSTMWeights, batch: Int, engine: Engine) throws(DNNLError) {
-            cnn = try LayerStack(w.cnn, batch: batch, channels: 1, size: 48, engine: engine)
+        init(_ w: CNNALSTMWeights, batch: Int, precision: Precision, engine: Engine) throws(DNNLError) {
+            cnn = try LayerStack(w.cnn, batch: batch, channels: 1, size: 48, precision: precision, engine: engine)
             let steps = batch * cnn.height * cnn.width
             func dense(_ d: DenseWeights, rows: Int, _ postOps: [PostOp]) throws(DNNLError) -> InnerProduct {
                 try InnerProduct(
@@ -111,16 +111,17 @@ final class CNNALSTMNetwork: ExpressionNetwork, @unchecked Sendable {
         }
     }
 
-    let precision = Precision.fp32
+    let precision: Precision
     private let weights: CNNALSTMWeights
     private let temperature: Float
     private let plans: PlanCache<Plan>
 
-    init(weights: CNNALSTMWeights, temperature: Float) throws(DNNLError) {
+    init(weights: CNNALSTMWeights, temperature: Float, precision: Precision) throws(DNNLError) {
         self.weights = weights
         self.temperature = temperature
+        self.precision = precision
         let engine = try Engine()
-        plans = PlanCache { (batch) throws(DNNLError) in try Plan(weights, batch: batch, engine: engine) }
+        plans = PlanCache { (batch) throws(DNNLError) in try Plan(weights, batch: batch, precision: precision, engine: engine) }
     }
 
     func prepare(batchSizes: ClosedRange<Int>) throws(DNNLError) { try plans.prepare(batchSizes) }

@@ -49,17 +49,18 @@ struct DeepEmotionWeights: Sendable {
 final class DeepEmotionNetwork: ExpressionNetwork, @unchecked Sendable {
     static let size = 48
     static let cell = 4
-    let precision = Precision.fp32
+    let precision: Precision
     private let description: ModelDescription
     private let plans: PlanCache<(localisation: LayerStack, features: LayerStack)>
 
-    init(weights: DeepEmotionWeights, description: ModelDescription) throws(DNNLError) {
+    init(weights: DeepEmotionWeights, description: ModelDescription, precision: Precision) throws(DNNLError) {
         self.description = description
+        self.precision = precision
         let engine = try Engine()
         plans = PlanCache { (batch) throws(DNNLError) in
             (
-                try LayerStack(weights.localisation, batch: batch, channels: 1, size: Self.size, engine: engine),
-                try LayerStack(weights.features, batch: batch, channels: 1, size: Self.size, engine: engine)
+                try LayerStack(weights.localisation, batch: batch, channels: 1, size: Self.size, precision: precision, engine: engine),
+                try LayerStack(weights.features, batch: batch, channels: 1, size: Self.size, precision: precision, engine: engine)
             )
         }
     }

@@ -40,10 +40,6 @@ public final class ExpressionClassifier: @unchecked Sendable {
         self.path = path
         let file = try ModelFile(path: path)
         description = file.description
-        if request == .bf16 && !file.offersBF16 {
-            throw ModelFileError.unsupportedPrecision(
-                path: path, detail: "\(description.architecture) runs in fp32 only; use --precision fp32 or auto")
-        }
         if request == .bf16 && !Engine.supportsBF16 {
             throw ModelFileError.unsupportedPrecision(
                 path: path,

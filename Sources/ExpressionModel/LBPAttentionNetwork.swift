@@ -64,27 +64,28 @@ final class LBPAttentionNetwork: ExpressionNetwork, @unchecked Sendable {
         var planes: [Float]
         var fused: [Float]
 
-        init(_ w: LBPAttentionWeights, batch: Int, engine: Engine) throws(DNNLError) {
+        init(_ w: LBPAttentionWeights, batch: Int, precision: Precision, engine: Engine) throws(DNNLError) {
             let n = LBPAttentionNetwork.size
-            raw = try LayerStack(w.raw, batch: batch, channels: 1, size: n, engine: engine)
-            lbp = try LayerStack(w.lbp, batch: batch, channels: 8, size: n, engine: engine)
-            attention = try LayerStack(w.attention, batch: batch, channels: 2 * w.width, size: n, engine: engine)
-            classifier = try LayerStack(w.classifier, batch: batch, channels: 2 * w.width, size: n, engine: engine)
+            raw = try LayerStack(w.raw, batch: batch, channels: 1, size: n, precision: precision, engine: engine)
+            lbp = try LayerStack(w.lbp, batch: batch, channels: 8, size: n, precision: precision, engine: engine)
+            attention = try LayerStack(w.attention, batch: batch, channels: 2 * w.width, size: n, precision: precision, engine: engine)
+            classifier = try LayerStack(w.classifier, batch: batch, channels: 2 * w.width, size: n, precision: precision, engine: engine)
             planes = [Float](repeating: 0, count: batch * n * n * 8)
             fused = [Float](repeating: 0, count: batch * n * n * 2 * w.width)
         }
     }
 
-    let precision = Precision.fp32
+    let precision: Precision
     private let weights: LBPAttentionWeights
     private let temperature: Float
     private let plans: PlanCache<Plan>
 
-    init(weights: LBPAttentionWeights, temperature: Float) throws(DNNLError) {
+    init(weights: LBPAttentionWeights, temperature: Float, precision: Precision) throws(DNNLError) {
         self.weights = weights
         self.temperature = temperature
+        self.precision = precision
         let engine = try Engine()
-        plans = PlanCache { (batch) throws(DNNLError) in try Plan(weights, batch: batch, engine: engine) }
+        plans = PlanCache { (batch) throws(DNNLError) in try Plan(weights, batch: batch, precision: precision, engine: engine) }
     }
 
     func prepare(batchSizes: ClosedRange<Int>) throws(DNNLError) { try plans.prepare(batchSizes) }

@@ -29,7 +29,11 @@ final class LayerStack {
 
     /// `size`: the input's side; it has `channels` channels. The layers' sizes follow from the architecture and
     /// were checked against the file's tensors when it was read, so a mismatch here is a programming error.
-    init(_ specs: [LayerSpec], batch: Int, channels: Int, size: Int, engine: Engine) throws(DNNLError) {
+    /// `precision`: the convolutions' arithmetic (one with a single input channel stays fp32: bf16 buys nothing
+    /// there and costs a rounding of the input); pooling and fully connected layers are fp32.
+    init(
+        _ specs: [LayerSpec], batch: Int, channels: Int, size: Int, precision: Precision, engine: Engine
+    ) throws(DNNLError) {
         var (c, h, w) = (channels, size, size)
         var steps: [Step] = []
         var largest = batch * c * h * w
@@ -44,7 +48,7 @@ final class LayerStack {
                     .convolution(
                         try Convolution(
                             engine: engine, shape: shape, weights: conv.weights, bias: conv.bias, postOps: postOps,
-                            precision: .fp32)))
+                            precision: c == 1 ? .fp32 : precision)))
                 (c, h, w) = (conv.outputChannels, shape.outputHeight, shape.outputWidth)
             case let .maxPool(kernel):
                 let pool = try Pooling(

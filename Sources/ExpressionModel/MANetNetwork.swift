@@ -85,26 +85,27 @@ final class MANetNetwork: ExpressionNetwork, @unchecked Sendable {
         let back: LayerStack
         var fused: [Float]
 
-        init(_ w: MANetWeights, batch: Int, engine: Engine) throws(DNNLError) {
-            front = try LayerStack(w.front, batch: batch, channels: 1, size: 48, engine: engine)
-            buffers = try LayerStack(w.buffers, batch: batch, channels: w.channels, size: MANetWeights.side, engine: engine)
+        init(_ w: MANetWeights, batch: Int, precision: Precision, engine: Engine) throws(DNNLError) {
+            front = try LayerStack(w.front, batch: batch, channels: 1, size: 48, precision: precision, engine: engine)
+            buffers = try LayerStack(w.buffers, batch: batch, channels: w.channels, size: MANetWeights.side, precision: precision, engine: engine)
             weightBranch = try LayerStack(
-                w.weightBranch, batch: batch, channels: w.channels, size: MANetWeights.side, engine: engine)
-            back = try LayerStack(w.back, batch: batch, channels: w.channels, size: MANetWeights.side, engine: engine)
+                w.weightBranch, batch: batch, channels: w.channels, size: MANetWeights.side, precision: precision, engine: engine)
+            back = try LayerStack(w.back, batch: batch, channels: w.channels, size: MANetWeights.side, precision: precision, engine: engine)
             fused = [Float](repeating: 0, count: batch * MANetWeights.side * MANetWeights.side * w.channels)
         }
     }
 
-    let precision = Precision.fp32
+    let precision: Precision
     private let weights: MANetWeights
     private let temperature: Float
     private let plans: PlanCache<Plan>
 
-    init(weights: MANetWeights, temperature: Float) throws(DNNLError) {
+    init(weights: MANetWeights, temperature: Float, precision: Precision) throws(DNNLError) {
         self.weights = weights
         self.temperature = temperature
+        self.precision = precision
         let engine = try Engine()
-        plans = PlanCache { (batch) throws(DNNLError) in try Plan(weights, batch: batch, engine: engine) }
+        plans = PlanCache { (batch) throws(DNNLError) in try Plan(weights, batch: batch, precision: precision, engine: engine) }
     }
 
     func prepare(batchSizes: ClosedRange<Int>) throws(DNNLError) { try plans.prepare(batchSizes) }
@@ -122,19 +123,7 @@ final class MANetNetwork: ExpressionNetwork, @unchecked Sendable {
                 let q = softmax(Array(regionLogits[(i * regions)..<((i + 1) * regions)]))
                 regionWeights.append(q)
                 let gates = (0..<regions).map { r in gate(buffered, image: i, region: r) }
-                // fused = sum over regions of q_r * gate_r * (buffer_r * mask_r + bias_r), per position.
-                for p in 0..<pixels {
-                    let out = (i * pixels + p) * c
-                    for k in 0..<c { plan.fused[out + k] = 0 }
-                    for r in 0..<regions {
-                        let mask = w.masks[r * pixels + p], weight = q[r]
-                        let row = (i * pixels + p) * regions * c + r * c
-                        for k in 0..<c {
-                            let t = buffered[row + k] * mask + w.bufferBias[r * c + k]
-                            plan.fused[out + k] += weight * gates[r][k] * t
-                        }
-                    }
-                }
+                fuse(buffered, image: i, regionWeights: q, gates: gates, into: &plan.fused)
             }
             let logits = plan.back.run(plan.fused)
             let classes = plan.back.channels
@@ -149,6 +138,40 @@ final class MANetNetwork: ExpressionNetwork, @unchecked Sendable {
                         width: MANetWeights.side, height: MANetWeights.side, values: map.map { $0 / top }),
                     regionWeights: zip(MANetWeights.regionNames, q).map { RegionWeight(region: $0, weight: $1) },
                     details: ["region_weights": q, "masks": w.masks])
+            }
+        }
+    }
+
+    /// fused = sum over regions of q_r * gate_r * (buffer_r * mask_r + bias_r), at every position of image i:
+    /// the bias part is the same everywhere, so it is summed once; a region adds nothing where its mask is 0.
+    private func fuse(
+        _ buffered: [Float], image i: Int, regionWeights q: [Float], gates: [[Float]], into fused: inout [Float]
+    ) {
+        let w = weights
+        let c = w.channels, regions = q.count, pixels = MANetWeights.side * MANetWeights.side
+        var scales = [Float](repeating: 0, count: regions * c)
+        var constant = [Float](repeating: 0, count: c)
+        for r in 0..<regions {
+            for k in 0..<c {
+                scales[r * c + k] = q[r] * gates[r][k]
+                constant[k] += scales[r * c + k] * w.bufferBias[r * c + k]
+            }
+        }
+        buffered.withUnsafeBufferPointer { buffered in
+            fused.withUnsafeMutableBufferPointer { fused in
+                for p in 0..<pixels {
+                    let out = fused.baseAddress! + (i * pixels + p) * c
+                    out.update(from: constant, count: c)
+                    for r in 0..<regions {
+                        let mask = w.masks[r * pixels + p]
+                        guard mask != 0 else { continue }
+                        let row = buffered.baseAddress! + (i * pixels + p) * regions * c + r * c
+                        scales.withUnsafeBufferPointer { scale in
+                            let regionScale = scale.baseAddress! + r * c
+                            for k in 0..<c { out[k] += mask * regionScale[k] * row[k] }
+                        }
+                    }
+                }
             }
         }
     }

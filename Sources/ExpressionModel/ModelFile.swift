@@ -30,21 +30,19 @@ public struct ModelFile: Sendable {
         }
     }
 
-    /// Whether the architecture runs in bf16 (the default model); the small seed systems run in fp32 only.
-    public var offersBF16: Bool {
-        if case .resnetCBAM = weights { return true }
-        return false
-    }
-
     /// The network for these weights on oneDNN.
     func makeNetwork(precision: Precision) throws(DNNLError) -> any ExpressionNetwork {
         switch weights {
         case let .resnetCBAM(w):
             return try ResNetCBAMNetwork(weights: w, temperature: description.temperature, precision: precision)
-        case let .deepEmotion(w): return try DeepEmotionNetwork(weights: w, description: description)
-        case let .cnnALSTM(w): return try CNNALSTMNetwork(weights: w, temperature: description.temperature)
-        case let .lbpAttention(w): return try LBPAttentionNetwork(weights: w, temperature: description.temperature)
-        case let .manet(w): return try MANetNetwork(weights: w, temperature: description.temperature)
+        case let .deepEmotion(w):
+            return try DeepEmotionNetwork(weights: w, description: description, precision: precision)
+        case let .cnnALSTM(w):
+            return try CNNALSTMNetwork(weights: w, temperature: description.temperature, precision: precision)
+        case let .lbpAttention(w):
+            return try LBPAttentionNetwork(weights: w, temperature: description.temperature, precision: precision)
+        case let .manet(w):
+            return try MANetNetwork(weights: w, temperature: description.temperature, precision: precision)
         }
     }
 }

@@ -19,8 +19,6 @@ public struct PrecisionChoice: Sendable {
     public let measured: (fp32: Double, bf16: Double)?
     /// Milliseconds the measurement took, network construction included.
     public var measuringTime = 0.0
-    /// Whether the model has a bf16 path at all.
-    var offered = true
 
     public static let requiredSpeedup = 1.1
 
@@ -31,7 +29,6 @@ public struct PrecisionChoice: Sendable {
             let times =
                 "bf16 \(format(m.bf16)) ms vs fp32 \(format(m.fp32)) ms per face, measured in \(Int(measuringTime)) ms"
             return "\(precision.rawValue) (auto: \(times))"
-        case (.auto, nil) where !offered: return "fp32 (auto: this model runs in fp32 only)"
         case (.auto, nil): return "fp32 (auto: this CPU has no bf16 arithmetic, \(Engine.instructionSet))"
         default: return "\(precision.rawValue) (asked for)"
         }
@@ -50,11 +47,6 @@ public struct PrecisionChoice: Sendable {
         let description = model.description
         func network(_ precision: Precision) throws(DNNLError) -> any ExpressionNetwork {
             try model.makeNetwork(precision: precision)
-        }
-        if request == .auto, !model.offersBF16 {
-            var choice = PrecisionChoice(precision: .fp32, request: .auto, measured: nil)
-            choice.offered = false
-            return (choice, try network(.fp32))
         }
         switch request {
         case .fp32: return (PrecisionChoice(precision: .fp32, request: request, measured: nil), try network(.fp32))

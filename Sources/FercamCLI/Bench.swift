@@ -70,7 +70,7 @@ struct BenchModel: ParsableCommand {
     var batches: [Int] = [1, 8]
     @Option(
         name: .customLong("precisions"), parsing: .upToNextOption,
-        help: "Precisions to time (default: fp32, and bf16 where the CPU and the model have it).")
+        help: "Precisions to time (default: fp32, and bf16 where the CPU has it).")
     var precisions: [Precision] = []
     @Option(help: "oneDNN threads.")
     var threads: Int = 1
@@ -89,9 +89,7 @@ struct BenchModel: ParsableCommand {
     func run() throws {
         Engine.setThreadCount(threads)
         let path = try modelOptions.modelPath()
-        let offered = try ModelFile(path: path).offersBF16
-        let bf16 = Engine.supportsBF16 && offered
-        let chosen = precisions.isEmpty ? (bf16 ? [.fp32, .bf16] : [.fp32]) : precisions
+        let chosen = precisions.isEmpty ? (Engine.supportsBF16 ? [.fp32, .bf16] : [.fp32]) : precisions
         for precision in chosen {
             let classifier = try ExpressionClassifier(path: path, precision: precision)
             let size = classifier.description.inputSize

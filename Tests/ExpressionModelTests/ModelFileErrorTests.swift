@@ -196,14 +196,4 @@ final class ModelFileErrorTests: XCTestCase {
         }
         XCTAssertEqual(message(loading: widths), "\(widths): metadata \"config.widths\": expected four block widths")
     }
-
-    func testBF16IsRefusedForModelsWithoutIt() throws {
-        let path = ModelParityTests.root.appendingPathComponent("assets/fercam-deep-emotion.safetensors").path
-        XCTAssertThrowsError(try ExpressionClassifier(path: path, request: .bf16)) { error in
-            XCTAssertEqual("\(error)", "\(path): cannot run in bf16: deep-emotion runs in fp32 only; use --precision fp32 or auto")
-        }
-        let auto = try ExpressionClassifier(path: path, request: .auto)
-        XCTAssertEqual(auto.network.precision, .fp32)
-        XCTAssertEqual(auto.precisionChoice.summary, "fp32 (auto: this model runs in fp32 only)")
-    }
 }

@@ -88,9 +88,6 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(absent.status, 1)
         XCTAssertTrue(absent.stderr.hasPrefix("fercam: model manet is not installed: no fercam-manet.safetensors in "), absent.stderr)
         XCTAssertEqual(absent.stderr.filter { $0 == "\n" }.count, 1, absent.stderr)
-        let bf16 = try run(["--model", "deep-emotion", "--precision", "bf16", "--input", picture.path, "--stdout"])
-        XCTAssertEqual(bf16.status, 1)
-        XCTAssertTrue(bf16.stderr.hasSuffix("cannot run in bf16: deep-emotion runs in fp32 only; use --precision fp32 or auto\n"), bf16.stderr)
     }
 
     func testBadFlagAndMissingFile() throws {
