@@ -54,7 +54,7 @@ public final class Convolution: @unchecked Sendable {
     public init(
         engine: Engine, shape: ConvolutionShape, weights oihw: [Float], bias biasValues: [Float], postOps: [PostOp],
         precision: Precision,
-        output: Precision = .fp32
+        output: Precision = .fp32, layouts: (source: Layout, destination: Layout) = (.nhwc, .nhwc)
     ) throws(DNNLError) {
         let s = shape
         precondition(
@@ -69,10 +69,12 @@ public final class Convolution: @unchecked Sendable {
         let what =
             "a \(s.kernel)x\(s.kernel) convolution \(s.inputChannels)->\(s.outputChannels) at \(s.width)x\(s.height)"
 
-        var sourceMD = try descriptor([s.batch, s.inputChannels, s.height, s.width], compute, dnnl_nhwc)
+        precondition(layouts.source == .nhwc || s.inputChannels % 16 == 0, "blocked layouts need 16k channels")
+        precondition(layouts.destination == .nhwc || s.outputChannels % 16 == 0, "blocked layouts need 16k channels")
+        var sourceMD = try descriptor([s.batch, s.inputChannels, s.height, s.width], compute, layouts.source.tag)
         var destinationMD = try descriptor(
             [s.batch, s.outputChannels, s.outputHeight, s.outputWidth], output == .bf16 ? dnnl_bf16 : dnnl_f32,
-            dnnl_nhwc)
+            layouts.destination.tag)
         var anyWeightsMD = try descriptor(
             [s.outputChannels, s.inputChannels, s.kernel, s.kernel], compute, dnnl_format_tag_any)
         var biasMD = try descriptor([s.outputChannels], dnnl_f32, dnnl_a)

@@ -1,6 +1,6 @@
 import CDNNL
 
-/// Max or average pooling over a batch of NHWC fp32 maps, without padding; the output size rounds down, as
+/// Max or average pooling over a batch of fp32 maps (NHWC or blocked), without padding; the output size rounds down, as
 /// PyTorch's `MaxPool2d` and `AvgPool2d` do. Threading rule: as its `Engine`.
 public final class Pooling: @unchecked Sendable {
     public enum Kind: Sendable {
@@ -25,8 +25,10 @@ public final class Pooling: @unchecked Sendable {
     public var outputCount: Int { batch * outputHeight * outputWidth * channels }
 
     public init(
-        _ kind: Kind, engine: Engine, batch: Int, channels: Int, height: Int, width: Int, kernel: Int, stride: Int
+        _ kind: Kind, engine: Engine, batch: Int, channels: Int, height: Int, width: Int, kernel: Int, stride: Int,
+        layout: Layout = .nhwc
     ) throws(DNNLError) {
+        precondition(layout == .nhwc || channels % 16 == 0, "blocked layouts need 16k channels")
         self.kind = kind
         precondition(kernel >= 1 && stride >= 1 && height >= kernel && width >= kernel, "pooling window too large")
         (self.batch, self.channels, self.height, self.width, self.kernel, self.stride) =
@@ -34,9 +36,9 @@ public final class Pooling: @unchecked Sendable {
         self.engine = engine
         let what = "a \(kernel)x\(kernel) \(kind == .maximum ? "max" : "average") pooling of \(channels) channels at "
             + "\(width)x\(height)"
-        var sourceMD = try descriptor([batch, channels, height, width], dnnl_f32, dnnl_nhwc)
+        var sourceMD = try descriptor([batch, channels, height, width], dnnl_f32, layout.tag)
         var destinationMD = try descriptor(
-            [batch, channels, (height - kernel) / stride + 1, (width - kernel) / stride + 1], dnnl_f32, dnnl_nhwc)
+            [batch, channels, (height - kernel) / stride + 1, (width - kernel) / stride + 1], dnnl_f32, layout.tag)
         let zero: [Int64] = [0, 0]
         var desc = dnnl_pooling_v2_desc_t()
         try check(
@@ -55,6 +57,51 @@ public final class Pooling: @unchecked Sendable {
     /// Pools `input` (`inputCount` values) into `output` (`outputCount`).
     public func run(_ input: [Float], into output: inout [Float]) {
         precondition(input.count >= inputCount && output.count >= outputCount, "tensor sizes do not match the pooling")
+        input.withUnsafeBytes { inputBytes in
+            output.withUnsafeMutableBytes { outputBytes in
+                source.bind(inputBytes.baseAddress!)
+                destination.bind(outputBytes.baseAddress!)
+                execute(
+                    primitive, on: engine,
+                    [(Argument.source, source.memory), (Argument.destination, destination.memory)])
+            }
+        }
+    }
+}
+
+/// Converts a batch of fp32 maps between layouts (NHWC and blocked), planned once.
+/// Threading rule: as its `Engine`.
+public final class LayoutChange: @unchecked Sendable {
+    public let count: Int
+    private let engine: Engine
+    private let primitive: dnnl_primitive_t
+    private let source: BoundMemory
+    private let destination: BoundMemory
+
+    public init(engine: Engine, batch: Int, channels: Int, height: Int, width: Int, from: Layout, to: Layout)
+        throws(DNNLError)
+    {
+        count = batch * channels * height * width
+        self.engine = engine
+        let what = "a layout change of \(channels) channels at \(width)x\(height)"
+        var sourceMD = try descriptor([batch, channels, height, width], dnnl_f32, from.tag)
+        var destinationMD = try descriptor([batch, channels, height, width], dnnl_f32, to.tag)
+        var pd: dnnl_primitive_desc_t?
+        try check(
+            dnnl_reorder_primitive_desc_create(&pd, &sourceMD, engine.engine, &destinationMD, engine.engine, nil),
+            "planning \(what)")
+        defer { dnnl_primitive_desc_destroy(pd) }
+        var primitive: dnnl_primitive_t?
+        try check(dnnl_primitive_create(&primitive, pd), "creating \(what)")
+        self.primitive = primitive!
+        source = try BoundMemory(sourceMD, engine: engine, allocate: false, what: what)
+        destination = try BoundMemory(destinationMD, engine: engine, allocate: false, what: what)
+    }
+
+    deinit { dnnl_primitive_destroy(primitive) }
+
+    public func run(_ input: [Float], into output: inout [Float]) {
+        precondition(input.count >= count && output.count >= count, "tensor sizes do not match the layout change")
         input.withUnsafeBytes { inputBytes in
             output.withUnsafeMutableBytes { outputBytes in
                 source.bind(inputBytes.baseAddress!)

@@ -18,6 +18,7 @@ final class LayerStack {
         case convolution(Convolution)
         case pooling(Pooling)
         case dense(InnerProduct)
+        case layoutChange(LayoutChange)
     }
 
     private let steps: [Step]
@@ -37,6 +38,19 @@ final class LayerStack {
         var (c, h, w) = (channels, size, size)
         var steps: [Step] = []
         var largest = batch * c * h * w
+        // Runs of convolutions with 16k channels in and out (and the pools between them) work in oneDNN's blocked
+        // layout, changed to and from NHWC around the run: oneDNN's fast kernels take blocked in and out or NHWC
+        // in and out, and fall back to a reference kernel 200x slower when the two differ. What enters and
+        // leaves the stack, and every fully connected layer's input, is NHWC.
+        var layout = Layout.nhwc
+        func change(to target: Layout) throws(DNNLError) {
+            guard layout != target else { return }
+            steps.append(
+                .layoutChange(
+                    try LayoutChange(
+                        engine: engine, batch: batch, channels: c, height: h, width: w, from: layout, to: target)))
+            layout = target
+        }
         for spec in specs {
             switch spec {
             case let .convolution(conv, postOps):
@@ -44,16 +58,17 @@ final class LayerStack {
                 let shape = ConvolutionShape(
                     batch: batch, inputChannels: c, outputChannels: conv.outputChannels, height: h, width: w,
                     kernel: conv.kernel, stride: conv.stride, padding: conv.padding)
+                try change(to: c % 16 == 0 && conv.outputChannels % 16 == 0 ? .blocked16 : .nhwc)
                 steps.append(
                     .convolution(
                         try Convolution(
                             engine: engine, shape: shape, weights: conv.weights, bias: conv.bias, postOps: postOps,
-                            precision: c == 1 ? .fp32 : precision)))
+                            precision: c == 1 ? .fp32 : precision, layouts: (layout, layout))))
                 (c, h, w) = (conv.outputChannels, shape.outputHeight, shape.outputWidth)
             case let .maxPool(kernel):
                 let pool = try Pooling(
                     .maximum, engine: engine, batch: batch, channels: c, height: h, width: w, kernel: kernel,
-                    stride: kernel)
+                    stride: kernel, layout: layout)
                 steps.append(.pooling(pool))
                 (h, w) = (pool.outputHeight, pool.outputWidth)
             case .globalAveragePool:
@@ -62,10 +77,11 @@ final class LayerStack {
                     .pooling(
                         try Pooling(
                             .average, engine: engine, batch: batch, channels: c, height: h, width: w, kernel: h,
-                            stride: h)))
+                            stride: h, layout: layout)))
                 (h, w) = (1, 1)
             case let .dense(dense, postOps):
                 precondition(dense.inputs == c * h * w, "dense layer inputs")
+                try change(to: .nhwc)
                 steps.append(
                     .dense(
                         try InnerProduct(
@@ -75,6 +91,7 @@ final class LayerStack {
             }
             largest = max(largest, batch * c * h * w)
         }
+        try change(to: .nhwc)
         self.steps = steps
         (self.channels, self.height, self.width) = (c, h, w)
         buffers = [[Float]](repeating: [Float](repeating: 0, count: largest), count: 2)
@@ -90,6 +107,7 @@ final class LayerStack {
             case let .convolution(conv): conv.run(source, into: &buffers[target])
             case let .pooling(pool): pool.run(source, into: &buffers[target])
             case let .dense(dense): dense.run(source, into: &buffers[target])
+            case let .layoutChange(change): change.run(source, into: &buffers[target])
             }
             source = buffers[target]
         }
