@@ -139,12 +139,13 @@ $(TRAIN_VENV)/.installed: training/requirements.txt
 
 train-setup: $(TRAIN_VENV)/.installed
 
-## Train the expression model from ../shared/data/fer2013 with FER+ votes (checkpoints in training/runs/main;
-## RESUME=1 continues, DEVICE=cuda trains on a GPU). ARCH=lbp-attention|cnn-alstm|deep-emotion|manet trains
-## another seed system into training/runs/ARCH (training/arch/).
+## Train the shipped expression model from ../shared/data/fer2013 on FER2013's labels (checkpoints in
+## training/runs/main; RESUME=1 continues, DEVICE=cuda trains on a GPU). ARCH=NAME trains a seed system
+## (resnet-cbam, lbp-attention, cnn-alstm, deep-emotion, manet; training/arch/) into training/runs/NAME under the
+## comparison protocol of docs/seed-systems.md (FER+ votes).
 train: train-setup
 	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" \
-	  --out training/runs/$(if $(ARCH),$(ARCH),main) $(if $(ARCH),--arch $(ARCH)) \
+	  --out training/runs/$(if $(ARCH),$(ARCH),main) $(if $(ARCH),--arch $(ARCH),--label-mix 0) \
 	  $(if $(RESUME),--resume) $(if $(DEVICE),--device $(DEVICE))
 
 ## A one-epoch run on 1,024 faces into .cache/train-smoke: checks the training code end to end (not part of `make test`).

@@ -30,12 +30,14 @@ def figures(summary: dict, swift: dict | None) -> str:
     val = summary["val"]
     out = [
         f"- parameters: {summary['parameters']:,}; multiply-accumulates per face: {summary['macs'] / 1e6:.1f} M",
-        f"- checkpoint epoch: {summary['checkpoint_epoch']}; temperature {summary['temperature']:.2f} (fitted on val, FER+ labels)",
+        f"- checkpoint epoch: {summary['checkpoint_epoch']}; temperature {summary['temperature']:.2f} (fitted on val, "
+        f"{'FER2013' if summary.get('temperature_fitted_on') == 'fer2013' else 'FER+'} labels)",
+        f"- val against FER2013 labels ({val['plain']['images']} faces): accuracy **{val['plain']['accuracy']:.2%}**, "
+        f"macro-F1 {val['plain']['macro_f1']:.3f}, ECE {val['plain']['ece']:.3f} "
+        f"(before temperature scaling {val['raw']['fer2013']['ece']:.3f})",
         f"- val against FER+ majority labels ({val['ferplus']['images']} faces): accuracy **{val['ferplus']['accuracy']:.2%}**, "
         f"macro-F1 {val['ferplus']['macro_f1']:.3f}, ECE {val['ferplus']['ece']:.3f} "
         f"(before temperature scaling {val['raw']['ferplus']['ece']:.3f})",
-        f"- val against FER2013 labels ({val['plain']['images']} faces): accuracy **{val['plain']['accuracy']:.2%}**, "
-        f"macro-F1 {val['plain']['macro_f1']:.3f}, ECE {val['plain']['ece']:.3f}",
         f"- with flip test-time augmentation (not shipped): FER+ {val['ferplus_flip_tta']['accuracy']:.2%}, "
         f"FER2013 {val['flip_tta']['accuracy']:.2%}",
         f"- ONNX Runtime vs PyTorch, max |logit difference|: {summary['onnx_max_abs_logit_difference']:.1e}",
@@ -44,8 +46,8 @@ def figures(summary: dict, swift: dict | None) -> str:
         ferplus = swift["label_sets"].get("FER+ majority", {})
         out.append(f"- fercam's Swift engine (`fercam eval`): FER2013 {swift['accuracy']:.2%}, "
                    f"FER+ majority {ferplus.get('accuracy', float('nan')):.2%}, ECE {ferplus.get('ece', float('nan')):.3f}")
-    out += ["", "FER+ majority labels:", "", confusion_table(val["ferplus"]["confusion"], val["ferplus"]["recall"]),
-            "", "FER2013 labels:", "", confusion_table(val["plain"]["confusion"], val["plain"]["recall"])]
+    out += ["", "FER2013 labels:", "", confusion_table(val["plain"]["confusion"], val["plain"]["recall"]),
+            "", "FER+ majority labels:", "", confusion_table(val["ferplus"]["confusion"], val["ferplus"]["recall"])]
     return "\n".join(out)
 
 
