@@ -148,10 +148,12 @@ train: train-setup
 	  --out training/runs/$(if $(ARCH),$(ARCH),main) $(if $(ARCH),--arch $(ARCH),--label-mix 0) \
 	  $(if $(RESUME),--resume) $(if $(DEVICE),--device $(DEVICE))
 
-## A one-epoch run on 1,024 faces into .cache/train-smoke: checks the training code end to end (not part of `make test`).
+## Every architecture checked (shapes, budget), then a one-epoch run on 1,024 faces (ARCH=NAME: that seed system) into
+## .cache/train-smoke-NAME: the training code end to end in minutes (not part of `make test`: it needs PyTorch).
 train-smoke: train-setup
 	$(TRAIN_VENV)/bin/python -m training.arch.check
-	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --out .cache/train-smoke --epochs 1 --subset 1024
+	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --out .cache/train-smoke-$(if $(ARCH),$(ARCH),main) \
+	  --epochs 1 --subset 1024 $(if $(ARCH),--arch $(ARCH))
 
 ## Export the best checkpoint to assets/ (safetensors + ONNX, fixtures), score it with fercam's own engine on the
 ## posed photographs (assets/fercam-NAME.posed.json, read by `fercam models`). The default model also gets FER2013
