@@ -129,6 +129,20 @@ func execute(_ primitive: dnnl_primitive_t, on engine: Engine, _ arguments: [(In
     engine.wait()
 }
 
+/// Runs a primitive with one source and one destination (pooling, reorders) on these arrays and waits for it.
+func executeUnary(
+    _ primitive: dnnl_primitive_t, on engine: Engine, source: BoundMemory, _ input: [Float],
+    destination: BoundMemory, _ output: inout [Float]
+) {
+    input.withUnsafeBytes { inputBytes in
+        output.withUnsafeMutableBytes { outputBytes in
+            source.bind(inputBytes.baseAddress!)
+            destination.bind(outputBytes.baseAddress!)
+            execute(primitive, on: engine, [(Argument.source, source.memory), (Argument.destination, destination.memory)])
+        }
+    }
+}
+
 /// Copies `source` (laid out as `from`) into oneDNN-owned `destination` (laid out as `to`).
 func reorder(
     _ source: UnsafeRawPointer, from: dnnl_memory_desc_t, into destination: BoundMemory, engine: Engine, what: String

@@ -78,7 +78,7 @@ struct CNNALSTMWeights: Sendable {
 /// back on the 6x6 grid, scaled so the largest is 1; both raw weight sets are in `details`.
 ///
 /// Threading rule: one thread at a time (it owns an `Engine` and reuses buffers).
-final class CNNALSTMNetwork: ExpressionNetwork, @unchecked Sendable {
+final class CNNALSTMNetwork: PlannedNetwork, @unchecked Sendable {
     final class Plan {
         let cnn: LayerStack
         let localProject: InnerProduct?
@@ -114,17 +114,15 @@ final class CNNALSTMNetwork: ExpressionNetwork, @unchecked Sendable {
     let precision: Precision
     private let weights: CNNALSTMWeights
     private let temperature: Float
-    private let plans: PlanCache<Plan>
+    let plans: PlanCache<Plan>
 
     init(weights: CNNALSTMWeights, temperature: Float, precision: Precision) throws(DNNLError) {
         self.weights = weights
         self.temperature = temperature
         self.precision = precision
-        let engine = try Engine()
-        plans = PlanCache { (batch) throws(DNNLError) in try Plan(weights, batch: batch, precision: precision, engine: engine) }
+        plans = try PlanCache { (batch, engine) throws(DNNLError) in try Plan(weights, batch: batch, precision: precision, engine: engine) }
     }
 
-    func prepare(batchSizes: ClosedRange<Int>) throws(DNNLError) { try plans.prepare(batchSizes) }
 
     func run(_ inputs: [[Float]]) throws(DNNLError) -> [NetworkOutput] {
         try inBatches(inputs, pixels: 48 * 48) { (input, count) throws(DNNLError) in

@@ -46,18 +46,17 @@ struct DeepEmotionWeights: Sendable {
 /// it became stripes that meant nothing.)
 ///
 /// Threading rule: one thread at a time (it owns an `Engine` and reuses buffers).
-final class DeepEmotionNetwork: ExpressionNetwork, @unchecked Sendable {
+final class DeepEmotionNetwork: PlannedNetwork, @unchecked Sendable {
     static let size = 48
     static let cell = 4
     let precision: Precision
     private let description: ModelDescription
-    private let plans: PlanCache<(localisation: LayerStack, features: LayerStack)>
+    let plans: PlanCache<(localisation: LayerStack, features: LayerStack)>
 
     init(weights: DeepEmotionWeights, description: ModelDescription, precision: Precision) throws(DNNLError) {
         self.description = description
         self.precision = precision
-        let engine = try Engine()
-        plans = PlanCache { (batch) throws(DNNLError) in
+        plans = try PlanCache { (batch, engine) throws(DNNLError) in
             (
                 try LayerStack(weights.localisation, batch: batch, channels: 1, size: Self.size, precision: precision, engine: engine),
                 try LayerStack(weights.features, batch: batch, channels: 1, size: Self.size, precision: precision, engine: engine)
@@ -65,7 +64,6 @@ final class DeepEmotionNetwork: ExpressionNetwork, @unchecked Sendable {
         }
     }
 
-    func prepare(batchSizes: ClosedRange<Int>) throws(DNNLError) { try plans.prepare(batchSizes) }
 
     func run(_ inputs: [[Float]]) throws(DNNLError) -> [NetworkOutput] {
         let pixels = Self.size * Self.size

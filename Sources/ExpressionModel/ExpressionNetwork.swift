@@ -97,22 +97,34 @@ func inBatches(
     return outputs
 }
 
-/// Per-batch-size plans (primitives and buffers), built on first use.
+/// Per-batch-size plans (primitives and buffers), built on first use, all on one `Engine` of their own.
 final class PlanCache<Plan> {
     private var plans: [Int: Plan] = [:]
-    private let make: (Int) throws(DNNLError) -> Plan
+    private let engine: Engine
+    private let make: (Int, Engine) throws(DNNLError) -> Plan
 
-    init(_ make: @escaping (Int) throws(DNNLError) -> Plan) { self.make = make }
+    init(_ make: @escaping (_ batch: Int, _ engine: Engine) throws(DNNLError) -> Plan) throws(DNNLError) {
+        engine = try Engine()
+        self.make = make
+    }
 
     func plan(batch: Int) throws(DNNLError) -> Plan {
         if let plan = plans[batch] { return plan }
-        let plan = try make(batch)
+        let plan = try make(batch, engine)
         plans[batch] = plan
         return plan
     }
+}
 
-    func prepare(_ sizes: ClosedRange<Int>) throws(DNNLError) {
-        for size in sizes where size <= maximumBatch { _ = try plan(batch: size) }
+/// A network whose oneDNN plans live in a `PlanCache`: `prepare` builds them ahead.
+protocol PlannedNetwork: ExpressionNetwork {
+    associatedtype Plan
+    var plans: PlanCache<Plan> { get }
+}
+
+extension PlannedNetwork {
+    func prepare(batchSizes: ClosedRange<Int>) throws(DNNLError) {
+        for size in batchSizes where size <= maximumBatch { _ = try plans.plan(batch: size) }
     }
 }
 

@@ -51,7 +51,7 @@ struct LBPAttentionWeights: Sendable {
 /// it (12x12, the sigmoid of the attention logits); the 48x48 map that weights the features is in `details`.
 ///
 /// Threading rule: one thread at a time (it owns an `Engine` and reuses buffers).
-final class LBPAttentionNetwork: ExpressionNetwork, @unchecked Sendable {
+final class LBPAttentionNetwork: PlannedNetwork, @unchecked Sendable {
     static let size = 48
     /// LBP neighbours (P = 8, R = 1) as (dy, dx), clockwise from the top-left: bit k is channel k.
     static let neighbours = [(-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1)]
@@ -78,17 +78,15 @@ final class LBPAttentionNetwork: ExpressionNetwork, @unchecked Sendable {
     let precision: Precision
     private let weights: LBPAttentionWeights
     private let temperature: Float
-    private let plans: PlanCache<Plan>
+    let plans: PlanCache<Plan>
 
     init(weights: LBPAttentionWeights, temperature: Float, precision: Precision) throws(DNNLError) {
         self.weights = weights
         self.temperature = temperature
         self.precision = precision
-        let engine = try Engine()
-        plans = PlanCache { (batch) throws(DNNLError) in try Plan(weights, batch: batch, precision: precision, engine: engine) }
+        plans = try PlanCache { (batch, engine) throws(DNNLError) in try Plan(weights, batch: batch, precision: precision, engine: engine) }
     }
 
-    func prepare(batchSizes: ClosedRange<Int>) throws(DNNLError) { try plans.prepare(batchSizes) }
 
     func run(_ inputs: [[Float]]) throws(DNNLError) -> [NetworkOutput] {
         let n = Self.size, pixels = n * n, width = weights.width

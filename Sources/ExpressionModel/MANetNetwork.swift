@@ -77,7 +77,7 @@ struct MANetWeights: Sendable {
 /// with the weights themselves by region name.
 ///
 /// Threading rule: one thread at a time (it owns an `Engine` and reuses buffers).
-final class MANetNetwork: ExpressionNetwork, @unchecked Sendable {
+final class MANetNetwork: PlannedNetwork, @unchecked Sendable {
     final class Plan {
         let front: LayerStack
         let buffers: LayerStack
@@ -98,17 +98,15 @@ final class MANetNetwork: ExpressionNetwork, @unchecked Sendable {
     let precision: Precision
     private let weights: MANetWeights
     private let temperature: Float
-    private let plans: PlanCache<Plan>
+    let plans: PlanCache<Plan>
 
     init(weights: MANetWeights, temperature: Float, precision: Precision) throws(DNNLError) {
         self.weights = weights
         self.temperature = temperature
         self.precision = precision
-        let engine = try Engine()
-        plans = PlanCache { (batch) throws(DNNLError) in try Plan(weights, batch: batch, precision: precision, engine: engine) }
+        plans = try PlanCache { (batch, engine) throws(DNNLError) in try Plan(weights, batch: batch, precision: precision, engine: engine) }
     }
 
-    func prepare(batchSizes: ClosedRange<Int>) throws(DNNLError) { try plans.prepare(batchSizes) }
 
     func run(_ inputs: [[Float]]) throws(DNNLError) -> [NetworkOutput] {
         let w = weights

@@ -93,25 +93,21 @@ final class BatchPlan {
 /// what the classifier sees); the gate after the stem is in `details`.
 ///
 /// Threading rule: one thread at a time (it owns an `Engine` and reuses buffers).
-final class ResNetCBAMNetwork: ExpressionNetwork, @unchecked Sendable {
+final class ResNetCBAMNetwork: PlannedNetwork, @unchecked Sendable {
     let precision: Precision
     private let weights: ResNetCBAMWeights
     private let temperature: Float
-    private let engine: Engine
-    private let plans: PlanCache<BatchPlan>
+    let plans: PlanCache<BatchPlan>
 
     init(weights: ResNetCBAMWeights, temperature: Float, precision: Precision) throws(DNNLError) {
         self.weights = weights
         self.temperature = temperature
         self.precision = precision
-        let engine = try Engine()
-        self.engine = engine
-        plans = PlanCache { (batch) throws(DNNLError) in
+        plans = try PlanCache { (batch, engine) throws(DNNLError) in
             try BatchPlan(batch: batch, weights: weights, engine: engine, precision: precision)
         }
     }
 
-    func prepare(batchSizes: ClosedRange<Int>) throws(DNNLError) { try plans.prepare(batchSizes) }
 
     func run(_ inputs: [[Float]]) throws(DNNLError) -> [NetworkOutput] {
         let d = weights.shape
