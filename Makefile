@@ -157,13 +157,15 @@ train-smoke: train-setup
 
 ## Export the best checkpoint to assets/ (safetensors + ONNX, fixtures), score it with fercam's own engine on the
 ## posed photographs (assets/fercam-NAME.posed.json, read by `fercam models`). The default model also gets FER2013
-## val against both label sets with its reliability diagram, and the model card. ARCH=NAME exports another seed
-## system from training/runs/NAME.
+## val against both label sets with its reliability diagram, and the model card. ARCH=NAME exports a seed system
+## from training/runs/NAME (ARCH=resnet-cbam: to fercam-resnet-cbam-comparison, beside the shipped model).
+# ARCH=resnet-cbam is the comparison run of that architecture, exported beside the shipped model, never over it.
+EXPORT_NAME = fercam-$(if $(ARCH),$(ARCH)$(if $(filter resnet-cbam,$(ARCH)),-comparison),resnet-cbam)
 export: train-setup build
 	$(TRAIN_VENV)/bin/python -m training.export --checkpoint training/runs/$(if $(ARCH),$(ARCH),main)/best.pt \
-	  --data "$(SHARED)/data/fer2013"
-	$(BIN) eval "$(SHARED)/data/expressions/taiwanese" --detect --json --model $(if $(ARCH),$(ARCH),resnet-cbam) \
-	  > assets/fercam-$(if $(ARCH),$(ARCH),resnet-cbam).posed.json
+	  --data "$(SHARED)/data/fer2013" --name $(EXPORT_NAME)
+	$(BIN) eval "$(SHARED)/data/expressions/taiwanese" --detect --json --model assets/$(EXPORT_NAME).safetensors \
+	  > assets/$(EXPORT_NAME).posed.json
 ifeq ($(ARCH),)
 	cp assets/fercam-resnet-cbam.posed.json assets/eval-posed.json
 	$(BIN) eval "$(SHARED)/data/fer2013/val" --labels "$(SHARED)/data/fer2013/ferplus.csv" --json \

@@ -162,8 +162,9 @@ def export_onnx(model, arch: str, path: pathlib.Path) -> None:
                       dynamic_axes={name: {0: "batch"} for name in ["faces", *names]}, opset_version=opset, dynamo=False)
 
 
-def fixture_path(arch: str) -> pathlib.Path:
-    return FIXTURES / ("reference.json" if arch == "resnet-cbam" else f"{arch}.json")
+def fixture_path(name: str) -> pathlib.Path:
+    """The shipped default's fixture is reference.json; every other export's is named after its file."""
+    return FIXTURES / ("reference.json" if name == "fercam-resnet-cbam" else f"{name.removeprefix('fercam-')}.json")
 
 
 def export_fixtures(model, arch: str, val, mean: float, std: float, onnx_path: pathlib.Path, name: str) -> float:
@@ -193,7 +194,7 @@ def export_fixtures(model, arch: str, val, mean: float, std: float, onnx_path: p
         } for i in range(len(inputs))],
     }
     FIXTURES.mkdir(parents=True, exist_ok=True)
-    fixture_path(arch).write_text(json.dumps(fixture, separators=(",", ":")) + "\n")
+    fixture_path(name).write_text(json.dumps(fixture, separators=(",", ":")) + "\n")
     return ort_gap
 
 
@@ -259,13 +260,13 @@ def main(argv=None) -> None:
     export_onnx(model, arch, onnx_path)
     ort_gap = export_fixtures(model, arch, val, state["mean"], state["std"], onnx_path, name)
     print(f"ONNX Runtime vs PyTorch max |logit difference| {ort_gap:.2e}", file=sys.stderr)
-    if arch == "resnet-cbam":
+    if name == "fercam-resnet-cbam":
         # Against the labels it was trained toward.
         labels, title = ("ferplus", "FER+ majority") if measured["temperature_fitted_on"] == "ferplus" else (
             "fer2013", "FER2013")
         plot_confusion(shipped[labels]["confusion"], ASSETS / "confusion.png",
                        f"FER2013 val, {title} labels: accuracy {shipped[labels]['accuracy']:.1%}")
-    metrics = ASSETS / ("metrics.json" if arch == "resnet-cbam" else f"{name}.metrics.json")
+    metrics = ASSETS / ("metrics.json" if name == "fercam-resnet-cbam" else f"{name}.metrics.json")
     summary = write_metrics(metrics, model, arch, state, measured, ort_gap)
     print(json.dumps({k: v for k, v in summary.items() if k != "val"}), file=sys.stderr)
 
