@@ -124,6 +124,20 @@ def tiny_model(width=4, classes=2, kernel=3):
 
 def model_seeds():
     yield "tiny.safetensors", tiny_model()
+    # The seed systems have fixed sizes (a real file is 0.3-5 MB, past -max_len), so these carry each one's
+    # metadata and first tensors: the format, config and tensor checks up to the first missing tensor.
+    common = {"class_names": json.dumps(["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]),
+              "normalisation": json.dumps({"scale": 1 / 255, "mean": 0.5, "std": 0.3}), "input_size": "48"}
+    heads = {
+        "deep-emotion": ({"classes": 7}, [("localisation.0.weight", [8, 1, 7, 7]), ("localisation.0.bias", [8])]),
+        "cnn-alstm": ({"classes": 7, "size": "light", "local_attention": True},
+                      [("cnn.0.weight", [16, 1, 1, 1]), ("cnn.0.bias", [16])]),
+        "lbp-attention": ({"classes": 7, "width": 16}, [("raw.0.0.weight", [16, 1, 3, 3])]),
+        "manet": ({"classes": 7, "widths": [32, 64, 128, 256]}, [("front.0.0.weight", [32, 1, 3, 3])]),
+    }
+    for arch, (config, tensors) in heads.items():
+        yield f"{arch}-head.safetensors", safetensors(tensors, {**common, "format": f"fercam-{arch}/1",
+                                                                 "config": json.dumps(config)})
 
 
 def labels_seeds():
@@ -153,7 +167,9 @@ def flags_seeds():
                  ["--input", "-", "--stdout", "--precision", "bf16", "--record", "out.y4m"],
                  ["--input", "clip.mp4", "--render", "out.mp4", "--smoothing", "0.5", "--precision", "auto"],
                  ["report", "run.jsonl", "-o", "r.png", "--summary", "s.csv", "--width", "900"],
-                 ["--version", "--verbose"]):
+                 ["--version", "--verbose"],
+                 ["--model", "cnn-alstm", "--input", "a.jpg", "--stdout", "--attention"],
+                 ["models", "--json", "--no-timing"]):
         yield "-".join(argv[:2]).strip("-") + ".args", b"\0".join(a.encode() for a in argv)
 
 
