@@ -142,10 +142,12 @@ train-setup: $(TRAIN_VENV)/.installed
 ## Train the shipped expression model from ../shared/data/fer2013 on FER2013's labels (checkpoints in
 ## training/runs/main; RESUME=1 continues, DEVICE=cuda trains on a GPU). ARCH=NAME trains a seed system
 ## (resnet-cbam, lbp-attention, cnn-alstm, deep-emotion, manet; training/arch/) into training/runs/NAME under the
-## comparison protocol of docs/seed-systems.md (FER+ votes).
+## comparison protocol of docs/seed-systems.md (FER+ votes); ABLATE=1 trains it without its attention component into
+## training/runs/NAME-ablated.
 train: train-setup
 	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" \
-	  --out training/runs/$(if $(ARCH),$(ARCH),main) $(if $(ARCH),--arch $(ARCH),--label-mix 0) \
+	  --out training/runs/$(if $(ARCH),$(ARCH)$(if $(ABLATE),-ablated),main) $(if $(ARCH),--arch $(ARCH),--label-mix 0) \
+	  $(if $(ABLATE),--ablate) \
 	  $(if $(RESUME),--resume) $(if $(DEVICE),--device $(DEVICE))
 
 ## Every architecture checked (shapes, budget), then a one-epoch run on 1,024 faces (ARCH=NAME: that seed system) into

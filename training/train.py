@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from .data import DEFAULT_DATA, Augmentation, augment, ferplus_majority, load_split, normalise, training_targets
 from .devset import DEFAULT_DEVSET, MARGINS, load_devset
 from .metrics import confusion_matrix, summarise
-from .arch import ARCHITECTURES, build
+from .arch import ABLATIONS, ARCHITECTURES, build
 from .arch.costs import inference_macs, inference_parameters
 from .model import CLASS_NAMES, FerNet, ModelConfig
 
@@ -56,6 +56,8 @@ def parse_args(argv=None):
     p.add_argument("--ema", type=float, default=0.999, help="decay of the weight moving average (0: off)")
     p.add_argument("--arch", choices=list(ARCHITECTURES), default="resnet-cbam",
                    help="which seed system to train (training/arch/; default: %(default)s)")
+    p.add_argument("--ablate", action="store_true",
+                   help="train the architecture without its attention component (training/arch ABLATIONS)")
     p.add_argument("--width", type=float, default=1.0, help="resnet-cbam: multiplies the stem and stage widths")
     p.add_argument("--seed", type=int, default=0, help="seed of every random generator")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
@@ -246,7 +248,10 @@ def main(argv=None) -> None:
 
     # Model, optimiser, schedule.
     config = model_config(args.width)
-    model = build(args.arch, {"model": dataclasses.asdict(config)} if args.arch == "resnet-cbam" else None)
+    arch_config = {"model": dataclasses.asdict(config)} if args.arch == "resnet-cbam" else {}
+    if args.ablate:
+        arch_config.update(ABLATIONS[args.arch][0])
+    model = build(args.arch, arch_config)
     parameters, macs = inference_parameters(model), inference_macs(model)
     if parameters > MAX_PARAMETERS or macs > MAX_MACS:
         raise SystemExit(f"{args.arch}: {parameters:,} parameters and {macs / 1e6:.1f} M MACs per face exceed the "

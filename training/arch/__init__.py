@@ -26,6 +26,17 @@ SEED_PAPER = {"lbp-attention": "000", "resnet-cbam": "001", "cnn-alstm": "002", 
               "manet": "004"}
 
 
+# What `--ablate` turns off in each (issue 12's ablations: the same budget without the attention component).
+ABLATIONS = {
+    "resnet-cbam": ({"cbam": False}, "both CBAM modules replaced by the identity"),
+    "lbp-attention": ({"lbp": False}, "no LBP stream: one raw-pixel stream as wide as both"),
+    "cnn-alstm": ({"local_attention": False, "global_attention": False},
+                  "no local attention, and the mean of the LSTM states instead of global attention"),
+    "deep-emotion": ({"stn": False}, "no spatial transformer: the CNN on the face as cropped"),
+    "manet": ({"masks": False}, "region masks off: every region branch sees the whole map"),
+}
+
+
 def build(name: str, config: dict | None = None) -> nn.Module:
     """The architecture `name` with `config` (its defaults where None)."""
     if name not in ARCHITECTURES:

@@ -11,14 +11,14 @@ import sys
 
 import torch
 
-from . import ARCHITECTURES, SEED_PAPER, build
+from . import ABLATIONS, ARCHITECTURES, SEED_PAPER, build
 from .costs import inference_macs, inference_parameters
 from ..train import MAX_MACS, MAX_PARAMETERS
 
 
-def check(name: str) -> str:
+def check(name: str, ablated: bool = False) -> str:
     torch.manual_seed(0)
-    model = build(name).eval()
+    model = build(name, ABLATIONS[name][0] if ablated else None).eval()
     x = torch.randn(4, 1, 48, 48)
     with torch.no_grad():
         logits, attention = model.forward_with_attention(x)
@@ -36,17 +36,19 @@ def check(name: str) -> str:
     if parameters > MAX_PARAMETERS or macs > MAX_MACS:
         raise ValueError(f"{name}: {parameters:,} parameters, {macs / 1e6:.1f} M MACs: over the budget")
     shapes = ", ".join(f"{k} {tuple(v.shape)}" for k, v in attention.items())
-    return f"{name:14s} seed {SEED_PAPER[name]}  {parameters:>9,} parameters  {macs / 1e6:7.2f} M MACs  {shapes}"
+    label = f"{name} (ablated)" if ablated else name
+    return f"{label:24s} seed {SEED_PAPER[name]}  {parameters:>9,} parameters  {macs / 1e6:7.2f} M MACs  {shapes}"
 
 
 def main() -> None:
     failed = False
     for name in ARCHITECTURES:
-        try:
-            print(check(name))
-        except ValueError as error:
-            print(error, file=sys.stderr)
-            failed = True
+        for ablated in (False, True):
+            try:
+                print(check(name, ablated))
+            except ValueError as error:
+                print(error, file=sys.stderr)
+                failed = True
     sys.exit(1 if failed else 0)
 
 

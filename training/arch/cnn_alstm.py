@@ -30,11 +30,14 @@ class AdditiveAttention(nn.Module):
 
 
 class CNNALSTM(nn.Module):
-    def __init__(self, size: str = "light", classes: int = 7, local_attention: bool = True):
+    def __init__(self, size: str = "light", classes: int = 7, local_attention: bool = True,
+                 global_attention: bool = True):
         super().__init__()
         if size not in SIZES:
             raise ValueError(f"cnn-alstm size must be one of {', '.join(SIZES)}, not {size!r}")
         self.arch_config = {"size": size, "classes": classes, "local_attention": local_attention}
+        if not global_attention:  # the ablation: the mean of the LSTM's states instead of attention over them
+            self.arch_config["global_attention"] = False
         c1, c2, c3, c4 = SIZES[size]["channels"]
         hidden, layers = SIZES[size]["hidden"], SIZES[size]["layers"]
         self.cnn = nn.Sequential(
@@ -43,7 +46,7 @@ class CNNALSTM(nn.Module):
             nn.Conv2d(c3, c4, 3, 1, 1), nn.ReLU(inplace=True), nn.MaxPool2d(2))
         self.local = AdditiveAttention(c4, c4) if local_attention else None
         self.lstm = nn.LSTM(c4, hidden, num_layers=layers, batch_first=True)
-        self.glob = AdditiveAttention(hidden, hidden)
+        self.glob = AdditiveAttention(hidden, hidden) if global_attention else None
         self.classifier = nn.Linear(hidden, classes)
 
     def forward_with_attention(self, x):
@@ -56,7 +59,8 @@ class CNNALSTM(nn.Module):
             sequence = sequence * local.unsqueeze(2) * sequence.shape[1]
             attention["local"] = local.reshape(-1, 1, *grid)
         states, _ = self.lstm(sequence)
-        weights = self.glob(states)
+        weights = self.glob(states) if self.glob is not None else torch.full(
+            states.shape[:2], 1 / states.shape[1], device=states.device, dtype=states.dtype)
         attention["global"] = weights.reshape(-1, 1, *grid)
         summary = (states * weights.unsqueeze(2)).sum(1)
         return self.classifier(summary), attention

@@ -31,12 +31,17 @@ class LBPAttention(nn.Module):
     # The reconstruction module serves only the training loss; export and the budgets leave it out.
     training_only = ("decoder",)
 
-    def __init__(self, width: int = 16, reconstruction_weight: float = 0.1, classes: int = 7):
+    def __init__(self, width: int = 16, reconstruction_weight: float = 0.1, classes: int = 7, lbp: bool = True):
         super().__init__()
         self.arch_config = {"width": width, "reconstruction_weight": reconstruction_weight, "classes": classes}
         self.reconstruction_weight = reconstruction_weight
-        self.raw = nn.Sequential(conv_bn(1, width), conv_bn(width, width))
-        self.lbp = nn.Sequential(conv_bn(8, width), conv_bn(width, width))
+        if lbp:
+            self.raw = nn.Sequential(conv_bn(1, width), conv_bn(width, width))
+            self.lbp = nn.Sequential(conv_bn(8, width), conv_bn(width, width))
+        else:  # the ablation: one raw-pixel stream as wide as the two together
+            self.arch_config["lbp"] = False
+            self.raw = nn.Sequential(conv_bn(1, 2 * width), conv_bn(2 * width, 2 * width))
+            self.lbp = None
         fused = 2 * width
         self.attention = nn.Sequential(conv_bn(fused, fused, 2), conv_bn(fused, fused, 2))
         self.attention_out = nn.Conv2d(fused, 1, 1)
@@ -48,7 +53,7 @@ class LBPAttention(nn.Module):
             nn.Dropout(0.5), nn.Linear(256, classes))
 
     def features(self, x: torch.Tensor):
-        fused = torch.cat([self.raw(x), self.lbp(lbp_planes(x))], 1)
+        fused = self.raw(x) if self.lbp is None else torch.cat([self.raw(x), self.lbp(lbp_planes(x))], 1)
         a = self.attention(fused)
         a = F.interpolate(a, size=fused.shape[-2:], mode="bilinear", align_corners=False)
         attention = torch.sigmoid(self.attention_out(a))

@@ -48,10 +48,11 @@ def block(cin: int, cout: int) -> nn.Sequential:
 
 
 class MABlock(nn.Module):
-    def __init__(self, channels: int, side: int, reduction: int = 8, weight_channels: int = 16):
+    def __init__(self, channels: int, side: int, reduction: int = 8, weight_channels: int = 16, masks: bool = True):
         super().__init__()
         regions = len(REGIONS)
-        self.register_buffer("masks", template_masks(side))
+        # Masks off (the ablation): every region branch sees the whole map.
+        self.register_buffer("masks", template_masks(side) if masks else torch.ones(regions, side, side))
         # One 1x1 conv per region, run as one: W_r (V * M_r) + b_r = (W_r V) * M_r + b_r for a 1x1 conv.
         self.buffers_conv = nn.Conv2d(channels, channels * regions, 1, bias=False)
         self.buffer_bias = nn.Parameter(torch.zeros(regions, channels))
@@ -78,12 +79,14 @@ class MABlock(nn.Module):
 
 
 class MANet(nn.Module):
-    def __init__(self, classes: int = 7, widths: tuple = (32, 64, 128, 256), dropout: float = 0.3):
+    def __init__(self, classes: int = 7, widths: tuple = (32, 64, 128, 256), dropout: float = 0.3, masks: bool = True):
         super().__init__()
         self.arch_config = {"classes": classes, "widths": list(widths), "dropout": dropout}
+        if not masks:
+            self.arch_config["masks"] = False
         w1, w2, w3, w4 = widths
         self.front = nn.Sequential(block(1, w1), nn.MaxPool2d(2), block(w1, w2), nn.MaxPool2d(2), block(w2, w3))
-        self.ma = MABlock(w3, side=12)
+        self.ma = MABlock(w3, side=12, masks=masks)
         self.back = nn.Sequential(nn.MaxPool2d(2), block(w3, w4), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
                                   nn.Dropout(dropout), nn.Linear(w4, classes))
 

@@ -9,10 +9,20 @@ import torch
 from ..model import FerNet, ModelConfig
 
 
+class NoAttention(torch.nn.Module):
+    """The ablation's stand-in for CBAM: passes the features through, with an all-ones map."""
+
+    def forward(self, x):
+        return x, torch.ones_like(x[:, :1])
+
+
 class ResNetCBAM(FerNet):
-    def __init__(self, config: ModelConfig):
+    def __init__(self, config: ModelConfig, cbam: bool = True):
         super().__init__(config)
         self.arch_config = {"model": json.loads(config.to_json())}
+        if not cbam:  # the ablation: the same residual network without either CBAM
+            self.arch_config["cbam"] = False
+            self.cbam_stem, self.cbam_last = NoAttention(), NoAttention()
 
     def forward_with_attention(self, x):
         logits, stem, last = super().forward_with_attention(x)
@@ -24,4 +34,4 @@ class ResNetCBAM(FerNet):
 
 def build(config: dict) -> ResNetCBAM:
     model = config.get("model")
-    return ResNetCBAM(ModelConfig.from_json(json.dumps(model)) if model else ModelConfig())
+    return ResNetCBAM(ModelConfig.from_json(json.dumps(model)) if model else ModelConfig(), config.get("cbam", True))
