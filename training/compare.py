@@ -49,13 +49,40 @@ def latency_ms(model, repeats: int = 200) -> float:
     return sorted(times)[len(times) // 2]
 
 
+def plot_curves(runs: list[pathlib.Path], path: pathlib.Path) -> None:
+    """Val accuracy per epoch against both label sets and the best posed-photo score, one line per run: whether
+    each run had flattened by its last epoch."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), dpi=110, sharex=True)
+    panels = [("val FER2013 labels", lambda r: r["val_fer2013"]), ("val FER+ majority", lambda r: r["val_ferplus"]),
+              ("posed photographs (Python, best margin)", lambda r: max(r.get("devset", {"-": float("nan")}).values()))]
+    for run in runs:
+        rows = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()]
+        for ax, (title, value) in zip(axes, panels):
+            ax.plot([r["epoch"] for r in rows], [100 * value(r) for r in rows], marker=".", label=run.name)
+            ax.set_title(title)
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("accuracy (%)")
+    axes[-1].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", type=pathlib.Path, help="run folders holding best.pt")
     p.add_argument("--data", type=pathlib.Path, default=DEFAULT_DATA, help="FER2013 folders or packed parts")
     p.add_argument("--devset", type=pathlib.Path, default=DEFAULT_DEVSET, help="posed-photo dev set")
     p.add_argument("--markdown", type=pathlib.Path, help="also write the table here")
+    p.add_argument("--curves", type=pathlib.Path, help="also plot every run's val curves (log.jsonl) to this PNG")
     args = p.parse_args(argv)
+    if args.curves:
+        plot_curves(args.runs, args.curves)
     val = load_split(args.data, "val")
     devset = load_devset(args.devset)
     rows = ["| run | arch (seed) | epoch | parameters | MACs | val FER2013 (F1) | val FER+ (F1) | posed (margin) "
