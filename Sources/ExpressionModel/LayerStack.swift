@@ -38,8 +38,8 @@ final class LayerStack {
         var (c, h, w) = (channels, size, size)
         var steps: [Step] = []
         var largest = batch * c * h * w
-        // Runs of convolutions with 16k channels in and out (and the pools between them) work in oneDNN's blocked
-        // layout, changed to and from NHWC around the run: oneDNN's fast kernels take blocked in and out or NHWC
+        // Runs of two or more convolutions with 16k channels in and out (and the pools between them) work in
+        // oneDNN's blocked layout, changed to and from NHWC around the run: oneDNN's fast kernels take blocked in and out or NHWC
         // in and out, and fall back to a reference kernel 200x slower when the two differ. What enters and
         // leaves the stack, and every fully connected layer's input, is NHWC.
         var layout = Layout.nhwc
@@ -51,14 +51,25 @@ final class LayerStack {
                         engine: engine, batch: batch, channels: c, height: h, width: w, from: layout, to: target)))
             layout = target
         }
-        for spec in specs {
+        // A convolution goes blocked when it can and a neighbouring one can too (pools between them do not
+        // matter): a lone blocked convolution would pay two layout changes for one faster kernel.
+        let convolutions = specs.enumerated().compactMap { i, spec -> (index: Int, blockable: Bool)? in
+            guard case let .convolution(conv, _) = spec else { return nil }
+            return (i, conv.inputChannels % 16 == 0 && conv.outputChannels % 16 == 0)
+        }
+        let blocked = Set(
+            convolutions.indices.filter { k in
+                convolutions[k].blockable
+                    && ((k > 0 && convolutions[k - 1].blockable) || (k + 1 < convolutions.count && convolutions[k + 1].blockable))
+            }.map { convolutions[$0].index })
+        for (index, spec) in specs.enumerated() {
             switch spec {
             case let .convolution(conv, postOps):
                 precondition(conv.inputChannels == c, "convolution input channels")
                 let shape = ConvolutionShape(
                     batch: batch, inputChannels: c, outputChannels: conv.outputChannels, height: h, width: w,
                     kernel: conv.kernel, stride: conv.stride, padding: conv.padding)
-                try change(to: c % 16 == 0 && conv.outputChannels % 16 == 0 ? .blocked16 : .nhwc)
+                try change(to: blocked.contains(index) ? .blocked16 : .nhwc)
                 steps.append(
                     .convolution(
                         try Convolution(
