@@ -12,8 +12,11 @@ struct MANetWeights: Sendable {
 
     var front: [LayerSpec]
     var channels: Int
-    /// The eight regions' 1x1 buffer convolutions as one (channels -> 8 x channels, no bias).
-    var buffers: [LayerSpec]
+    /// Each region's 1x1 buffer convolution (channels -> channels, no bias), as a fully connected layer.
+    var buffers: [DenseWeights]
+    /// Where each region's mask is not zero: the only positions its buffer is needed at (a sum over the
+    /// masked map and the fusion both multiply by the mask), about a third of all region-positions.
+    var regionPositions: [[Int]]
     var bufferBias: [Float]  // regions x channels
     var masks: [Float]  // regions x side x side
     var hidden: Int
@@ -51,9 +54,16 @@ struct MANetWeights: Sendable {
             + [.maxPool(kernel: 2)] + (try block("front.4", widths[1], widths[2]))
         let c = widths[2], regions = Self.regionNames.count, side = Self.side
         channels = c
-        buffers = [.convolution(try file.convolution("ma.buffers_conv", inputs: c, outputs: regions * c, kernel: 1), [])]
+        let all = try file.floats("ma.buffers_conv.weight", shape: [regions * c, c, 1, 1])
+        buffers = (0..<regions).map { r in
+            DenseWeights(
+                weights: Array(all[(r * c * c)..<((r + 1) * c * c)]), bias: [Float](repeating: 0, count: c),
+                inputs: c, outputs: c)
+        }
         bufferBias = try file.floats("ma.buffer_bias", shape: [regions, c])
-        masks = try file.floats("ma.masks", shape: [regions, side, side])
+        let masks = try file.floats("ma.masks", shape: [regions, side, side])
+        self.masks = masks
+        regionPositions = (0..<regions).map { r in (0..<(side * side)).filter { masks[r * side * side + $0] != 0 } }
         hidden = c / 8
         se1 = try file.floats("ma.se1", shape: [regions, c, hidden])
         se1Bias = try file.floats("ma.se1_bias", shape: [regions, hidden])
@@ -80,14 +90,30 @@ struct MANetWeights: Sendable {
 final class MANetNetwork: PlannedNetwork, @unchecked Sendable {
     final class Plan {
         let front: LayerStack
-        let buffers: LayerStack
+        /// Per region: its buffer over the masked positions of every face of the batch.
+        let buffers: [InnerProduct?]
+        var gathered: [Float]
+        var regionBuffers: [[Float]]
         let weightBranch: LayerStack
         let back: LayerStack
         var fused: [Float]
 
         init(_ w: MANetWeights, batch: Int, precision: Precision, engine: Engine) throws(DNNLError) {
             front = try LayerStack(w.front, batch: batch, channels: 1, size: 48, precision: precision, engine: engine)
-            buffers = try LayerStack(w.buffers, batch: batch, channels: w.channels, size: MANetWeights.side, precision: precision, engine: engine)
+            var buffers: [InnerProduct?] = []
+            for (r, positions) in w.regionPositions.enumerated() {
+                let d = w.buffers[r]
+                buffers.append(
+                    positions.isEmpty
+                        ? nil
+                        : try InnerProduct(
+                            engine: engine, batch: batch * positions.count, channels: d.inputs, outputs: d.outputs,
+                            weights: d.weights, bias: d.bias))
+            }
+            self.buffers = buffers
+            let most = w.regionPositions.map(\.count).max() ?? 0
+            gathered = [Float](repeating: 0, count: batch * most * w.channels)
+            regionBuffers = w.regionPositions.map { [Float](repeating: 0, count: batch * $0.count * w.channels) }
             weightBranch = try LayerStack(
                 w.weightBranch, batch: batch, channels: w.channels, size: MANetWeights.side, precision: precision, engine: engine)
             back = try LayerStack(w.back, batch: batch, channels: w.channels, size: MANetWeights.side, precision: precision, engine: engine)
@@ -114,14 +140,24 @@ final class MANetNetwork: PlannedNetwork, @unchecked Sendable {
         return try inBatches(inputs, pixels: 48 * 48) { (input, count) throws(DNNLError) in
             let plan = try plans.plan(batch: count)
             let v = plan.front.run(input)
-            let buffered = plan.buffers.run(v)  // (image, position, region x channel)
+            // Each region's buffer at its masked positions: rows (image, k-th masked position).
+            for (r, positions) in w.regionPositions.enumerated() {
+                guard let buffer = plan.buffers[r] else { continue }
+                for i in 0..<count {
+                    for (k, p) in positions.enumerated() {
+                        let from = (i * pixels + p) * c, to = (i * positions.count + k) * c
+                        plan.gathered.replaceSubrange(to..<(to + c), with: v[from..<(from + c)])
+                    }
+                }
+                buffer.run(plan.gathered, into: &plan.regionBuffers[r])
+            }
             let regionLogits = plan.weightBranch.run(v)
             var regionWeights: [[Float]] = []
             for i in 0..<count {
                 let q = softmax(Array(regionLogits[(i * regions)..<((i + 1) * regions)]))
                 regionWeights.append(q)
-                let gates = (0..<regions).map { r in gate(buffered, image: i, region: r) }
-                fuse(buffered, image: i, regionWeights: q, gates: gates, into: &plan.fused)
+                let gates = (0..<regions).map { r in gate(plan.regionBuffers[r], image: i, region: r) }
+                fuse(plan.regionBuffers, image: i, regionWeights: q, gates: gates, into: &plan.fused)
             }
             let logits = plan.back.run(plan.fused)
             let classes = plan.back.channels
@@ -141,9 +177,9 @@ final class MANetNetwork: PlannedNetwork, @unchecked Sendable {
     }
 
     /// fused = sum over regions of q_r * gate_r * (buffer_r * mask_r + bias_r), at every position of image i:
-    /// the bias part is the same everywhere, so it is summed once; a region adds nothing where its mask is 0.
+    /// the bias part is the same everywhere, so it is summed once; a region adds only at its masked positions.
     private func fuse(
-        _ buffered: [Float], image i: Int, regionWeights q: [Float], gates: [[Float]], into fused: inout [Float]
+        _ buffers: [[Float]], image i: Int, regionWeights q: [Float], gates: [[Float]], into fused: inout [Float]
     ) {
         let w = weights
         let c = w.channels, regions = q.count, pixels = MANetWeights.side * MANetWeights.side
@@ -155,18 +191,18 @@ final class MANetNetwork: PlannedNetwork, @unchecked Sendable {
                 constant[k] += scales[r * c + k] * w.bufferBias[r * c + k]
             }
         }
-        buffered.withUnsafeBufferPointer { buffered in
-            fused.withUnsafeMutableBufferPointer { fused in
-                for p in 0..<pixels {
-                    let out = fused.baseAddress! + (i * pixels + p) * c
-                    out.update(from: constant, count: c)
-                    for r in 0..<regions {
-                        let mask = w.masks[r * pixels + p]
-                        guard mask != 0 else { continue }
-                        let row = buffered.baseAddress! + (i * pixels + p) * regions * c + r * c
-                        scales.withUnsafeBufferPointer { scale in
-                            let regionScale = scale.baseAddress! + r * c
-                            for k in 0..<c { out[k] += mask * regionScale[k] * row[k] }
+        fused.withUnsafeMutableBufferPointer { fused in
+            for p in 0..<pixels { (fused.baseAddress! + (i * pixels + p) * c).update(from: constant, count: c) }
+            for r in 0..<regions {
+                let positions = w.regionPositions[r]
+                buffers[r].withUnsafeBufferPointer { buffer in
+                    scales.withUnsafeBufferPointer { scale in
+                        let regionScale = scale.baseAddress! + r * c
+                        for (k, p) in positions.enumerated() {
+                            let mask = w.masks[r * pixels + p]
+                            let row = buffer.baseAddress! + (i * positions.count + k) * c
+                            let out = fused.baseAddress! + (i * pixels + p) * c
+                            for channel in 0..<c { out[channel] += mask * regionScale[channel] * row[channel] }
                         }
                     }
                 }
@@ -174,17 +210,17 @@ final class MANetNetwork: PlannedNetwork, @unchecked Sendable {
         }
     }
 
-    /// Region r's squeeze-excitation gate for image i: the mean of its masked, biased buffer over positions,
-    /// through the two per-region layers.
-    private func gate(_ buffered: [Float], image i: Int, region r: Int) -> [Float] {
+    /// Region r's squeeze-excitation gate for image i: the mean of its masked, biased buffer over all positions,
+    /// through the two per-region layers. `buffer` holds the region's buffer at its masked positions only.
+    private func gate(_ buffer: [Float], image i: Int, region r: Int) -> [Float] {
         let w = weights
-        let c = w.channels, regions = MANetWeights.regionNames.count, pixels = MANetWeights.side * MANetWeights.side
+        let c = w.channels, pixels = MANetWeights.side * MANetWeights.side
+        let positions = w.regionPositions[r]
         var squeezed = [Float](repeating: 0, count: c)
-        for p in 0..<pixels {
+        for (k, p) in positions.enumerated() {
             let mask = w.masks[r * pixels + p]
-            guard mask != 0 else { continue }
-            let row = (i * pixels + p) * regions * c + r * c
-            for k in 0..<c { squeezed[k] += buffered[row + k] * mask }
+            let row = (i * positions.count + k) * c
+            for channel in 0..<c { squeezed[channel] += buffer[row + channel] * mask }
         }
         // The bias is added at every position, masked or not.
         for k in 0..<c { squeezed[k] = squeezed[k] / Float(pixels) + w.bufferBias[r * c + k] }
