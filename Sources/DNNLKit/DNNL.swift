@@ -138,7 +138,8 @@ func executeUnary(
         output.withUnsafeMutableBytes { outputBytes in
             source.bind(inputBytes.baseAddress!)
             destination.bind(outputBytes.baseAddress!)
-            execute(primitive, on: engine, [(Argument.source, source.memory), (Argument.destination, destination.memory)])
+            execute(
+                primitive, on: engine, [(Argument.source, source.memory), (Argument.destination, destination.memory)])
         }
     }
 }

@@ -9,7 +9,9 @@ public final class LayoutChange: @unchecked Sendable {
     private let source: BoundMemory
     private let destination: BoundMemory
 
-    public init(engine: Engine, batch: Int, channels: Int, height: Int, width: Int, from: Layout, to: Layout)
+    public init(
+        engine: Engine, batch: Int, channels: Int, height: Int, width: Int, from: Layout, to: Layout
+    )
         throws(DNNLError)
     {
         count = batch * channels * height * width

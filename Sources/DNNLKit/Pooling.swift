@@ -34,7 +34,8 @@ public final class Pooling: @unchecked Sendable {
         (self.batch, self.channels, self.height, self.width, self.kernel, self.stride) =
             (batch, channels, height, width, kernel, stride)
         self.engine = engine
-        let what = "a \(kernel)x\(kernel) \(kind == .maximum ? "max" : "average") pooling of \(channels) channels at "
+        let what =
+            "a \(kernel)x\(kernel) \(kind == .maximum ? "max" : "average") pooling of \(channels) channels at "
             + "\(width)x\(height)"
         var sourceMD = try descriptor([batch, channels, height, width], dnnl_f32, layout.tag)
         var destinationMD = try descriptor(

@@ -120,9 +120,10 @@ final class CNNALSTMNetwork: PlannedNetwork, @unchecked Sendable {
         self.weights = weights
         self.temperature = temperature
         self.precision = precision
-        plans = try PlanCache { (batch, engine) throws(DNNLError) in try Plan(weights, batch: batch, precision: precision, engine: engine) }
+        plans = try PlanCache { (batch, engine) throws(DNNLError) in
+            try Plan(weights, batch: batch, precision: precision, engine: engine)
+        }
     }
-
 
     func run(_ inputs: [[Float]]) throws(DNNLError) -> [NetworkOutput] {
         try inBatches(inputs, pixels: 48 * 48) { (input, count) throws(DNNLError) in
@@ -212,8 +213,10 @@ final class CNNALSTMNetwork: PlannedNetwork, @unchecked Sendable {
                                     let candidate = tanh16(load16(g + 2 * hidden + h))
                                     let output = sigmoid16(load16(g + 3 * hidden + h))
                                     let c = forget * load16(cell.baseAddress! + h) + input * candidate
-                                    UnsafeMutableRawPointer(cell.baseAddress! + h).storeBytes(of: c, as: SIMD16<Float>.self)
-                                    UnsafeMutableRawPointer(state + h).storeBytes(of: output * tanh16(c), as: SIMD16<Float>.self)
+                                    UnsafeMutableRawPointer(cell.baseAddress! + h).storeBytes(
+                                        of: c, as: SIMD16<Float>.self)
+                                    UnsafeMutableRawPointer(state + h).storeBytes(
+                                        of: output * tanh16(c), as: SIMD16<Float>.self)
                                     h += 16
                                 }
                                 while h < hidden {
@@ -233,7 +236,9 @@ final class CNNALSTMNetwork: PlannedNetwork, @unchecked Sendable {
 }
 
 @inline(__always)
-private func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+private func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
 
 @inline(__always)
 private func load16(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> { load16(UnsafePointer(p)) }
@@ -274,7 +279,8 @@ private func addScaled(_ x: UnsafePointer<Float>, by a: Float, into y: UnsafeMut
     let scale = SIMD16<Float>(repeating: a)
     var i = 0
     while i + 16 <= count {
-        let sum = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD16<Float>.self)
+        let sum =
+            UnsafeRawPointer(y + i).loadUnaligned(as: SIMD16<Float>.self)
             + scale * UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
         UnsafeMutableRawPointer(y + i).storeBytes(of: sum, as: SIMD16<Float>.self)
         i += 16

@@ -17,7 +17,9 @@ struct DeepEmotionWeights: Sendable {
                 path: config.path, key: "class_names", detail: "\(description.classCount) names for \(classes) classes")
         }
         // A ReLU after a max pool equals one before it, so it is fused into the convolution.
-        func conv(_ prefix: String, bn: String? = nil, _ inputs: Int, _ outputs: Int, _ kernel: Int)
+        func conv(
+            _ prefix: String, bn: String? = nil, _ inputs: Int, _ outputs: Int, _ kernel: Int
+        )
             throws(ModelFileError) -> LayerSpec
         {
             .convolution(
@@ -58,12 +60,14 @@ final class DeepEmotionNetwork: PlannedNetwork, @unchecked Sendable {
         self.precision = precision
         plans = try PlanCache { (batch, engine) throws(DNNLError) in
             (
-                try LayerStack(weights.localisation, batch: batch, channels: 1, size: Self.size, precision: precision, engine: engine),
-                try LayerStack(weights.features, batch: batch, channels: 1, size: Self.size, precision: precision, engine: engine)
+                try LayerStack(
+                    weights.localisation, batch: batch, channels: 1, size: Self.size, precision: precision,
+                    engine: engine),
+                try LayerStack(
+                    weights.features, batch: batch, channels: 1, size: Self.size, precision: precision, engine: engine)
             )
         }
     }
-
 
     func run(_ inputs: [[Float]]) throws(DNNLError) -> [NetworkOutput] {
         let pixels = Self.size * Self.size

@@ -23,7 +23,9 @@ struct LBPAttentionWeights: Sendable {
         let w = try config.integer("width", in: 1...256, default: 16)
         width = w
         // conv (no bias) + batch norm + ReLU, as `conv_bn` in the training code.
-        func block(_ prefix: String, _ inputs: Int, _ outputs: Int, stride: Int = 1) throws(ModelFileError)
+        func block(
+            _ prefix: String, _ inputs: Int, _ outputs: Int, stride: Int = 1
+        ) throws(ModelFileError)
             -> LayerSpec
         {
             .convolution(
@@ -35,7 +37,8 @@ struct LBPAttentionWeights: Sendable {
         lbp = [try block("lbp.0", 8, w), try block("lbp.1", w, w)]
         attention = [
             try block("attention.0", 2 * w, 2 * w, stride: 2), try block("attention.1", 2 * w, 2 * w, stride: 2),
-            .convolution(try file.convolution("attention_out", hasBias: true, inputs: 2 * w, outputs: 1, kernel: 1), []),
+            .convolution(
+                try file.convolution("attention_out", hasBias: true, inputs: 2 * w, outputs: 1, kernel: 1), []),
         ]
         classifier = [
             .maxPool(kernel: 2), try block("classifier.1", 2 * w, 64), try block("classifier.2", 64, 64),
@@ -68,8 +71,10 @@ final class LBPAttentionNetwork: PlannedNetwork, @unchecked Sendable {
             let n = LBPAttentionNetwork.size
             raw = try LayerStack(w.raw, batch: batch, channels: 1, size: n, precision: precision, engine: engine)
             lbp = try LayerStack(w.lbp, batch: batch, channels: 8, size: n, precision: precision, engine: engine)
-            attention = try LayerStack(w.attention, batch: batch, channels: 2 * w.width, size: n, precision: precision, engine: engine)
-            classifier = try LayerStack(w.classifier, batch: batch, channels: 2 * w.width, size: n, precision: precision, engine: engine)
+            attention = try LayerStack(
+                w.attention, batch: batch, channels: 2 * w.width, size: n, precision: precision, engine: engine)
+            classifier = try LayerStack(
+                w.classifier, batch: batch, channels: 2 * w.width, size: n, precision: precision, engine: engine)
             planes = [Float](repeating: 0, count: batch * n * n * 8)
             fused = [Float](repeating: 0, count: batch * n * n * 2 * w.width)
         }
@@ -84,9 +89,10 @@ final class LBPAttentionNetwork: PlannedNetwork, @unchecked Sendable {
         self.weights = weights
         self.temperature = temperature
         self.precision = precision
-        plans = try PlanCache { (batch, engine) throws(DNNLError) in try Plan(weights, batch: batch, precision: precision, engine: engine) }
+        plans = try PlanCache { (batch, engine) throws(DNNLError) in
+            try Plan(weights, batch: batch, precision: precision, engine: engine)
+        }
     }
-
 
     func run(_ inputs: [[Float]]) throws(DNNLError) -> [NetworkOutput] {
         let n = Self.size, pixels = n * n, width = weights.width

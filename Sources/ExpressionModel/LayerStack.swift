@@ -39,9 +39,9 @@ final class LayerStack {
         var steps: [Step] = []
         var largest = batch * c * h * w
         // Runs of two or more convolutions with 16k channels in and out (and the pools between them) work in
-        // oneDNN's blocked layout, changed to and from NHWC around the run: oneDNN's fast kernels take blocked in and out or NHWC
-        // in and out, and fall back to a reference kernel 200x slower when the two differ. What enters and
-        // leaves the stack, and every fully connected layer's input, is NHWC.
+        // oneDNN's blocked layout, changed to and from NHWC around the run: oneDNN's fast kernels take blocked
+        // in and out or NHWC in and out, and fall back to a reference kernel 200x slower when the two differ.
+        // What enters and leaves the stack, and every fully connected layer's input, is NHWC.
         var layout = Layout.nhwc
         func change(to target: Layout) throws(DNNLError) {
             guard layout != target else { return }
@@ -60,7 +60,8 @@ final class LayerStack {
         let blocked = Set(
             convolutions.indices.filter { k in
                 convolutions[k].blockable
-                    && ((k > 0 && convolutions[k - 1].blockable) || (k + 1 < convolutions.count && convolutions[k + 1].blockable))
+                    && ((k > 0 && convolutions[k - 1].blockable)
+                        || (k + 1 < convolutions.count && convolutions[k + 1].blockable))
             }.map { convolutions[$0].index })
         for (index, spec) in specs.enumerated() {
             switch spec {

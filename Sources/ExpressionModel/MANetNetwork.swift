@@ -45,7 +45,8 @@ struct MANetWeights: Sendable {
                     try file.convolution("\(prefix).0", bn: "\(prefix).1", inputs: inputs, outputs: outputs, kernel: 3),
                     [.relu]),
                 .convolution(
-                    try file.convolution("\(prefix).3", bn: "\(prefix).4", inputs: outputs, outputs: outputs, kernel: 3),
+                    try file.convolution(
+                        "\(prefix).3", bn: "\(prefix).4", inputs: outputs, outputs: outputs, kernel: 3),
                     [.relu]),
             ]
         }
@@ -115,8 +116,11 @@ final class MANetNetwork: PlannedNetwork, @unchecked Sendable {
             gathered = [Float](repeating: 0, count: batch * most * w.channels)
             regionBuffers = w.regionPositions.map { [Float](repeating: 0, count: batch * $0.count * w.channels) }
             weightBranch = try LayerStack(
-                w.weightBranch, batch: batch, channels: w.channels, size: MANetWeights.side, precision: precision, engine: engine)
-            back = try LayerStack(w.back, batch: batch, channels: w.channels, size: MANetWeights.side, precision: precision, engine: engine)
+                w.weightBranch, batch: batch, channels: w.channels, size: MANetWeights.side, precision: precision,
+                engine: engine)
+            back = try LayerStack(
+                w.back, batch: batch, channels: w.channels, size: MANetWeights.side, precision: precision,
+                engine: engine)
             fused = [Float](repeating: 0, count: batch * MANetWeights.side * MANetWeights.side * w.channels)
         }
     }
@@ -130,9 +134,10 @@ final class MANetNetwork: PlannedNetwork, @unchecked Sendable {
         self.weights = weights
         self.temperature = temperature
         self.precision = precision
-        plans = try PlanCache { (batch, engine) throws(DNNLError) in try Plan(weights, batch: batch, precision: precision, engine: engine) }
+        plans = try PlanCache { (batch, engine) throws(DNNLError) in
+            try Plan(weights, batch: batch, precision: precision, engine: engine)
+        }
     }
-
 
     func run(_ inputs: [[Float]]) throws(DNNLError) -> [NetworkOutput] {
         let w = weights

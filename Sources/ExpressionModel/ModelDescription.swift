@@ -30,11 +30,13 @@ public struct ModelDescription: Sendable, Equatable {
         } else {
             inputSize = 48
             if let size = file.metadata["input_size"], size != "48" {
-                throw .badMetadata(path: path, key: "input_size", detail: "\(architecture) takes 48x48 faces, not \(size)")
+                throw .badMetadata(
+                    path: path, key: "input_size", detail: "\(architecture) takes 48x48 faces, not \(size)")
             }
         }
-        guard let names = try ModelConfig.json(file.metadata["class_names"], path: path, key: "class_names")
-            as? [String], (2...1000).contains(names.count)
+        guard
+            let names = try ModelConfig.json(file.metadata["class_names"], path: path, key: "class_names")
+                as? [String], (2...1000).contains(names.count)
         else {
             throw .badMetadata(path: path, key: "class_names", detail: "not a list of 2 to 1000 names")
         }
@@ -128,7 +130,8 @@ struct ModelConfig {
     func string(_ key: String, oneOf allowed: [String], default fallback: String) throws(ModelFileError) -> String {
         guard let value = values[key] else { return fallback }
         guard let text = value as? String, allowed.contains(text) else {
-            throw .badMetadata(path: path, key: "config.\(key)", detail: "expected one of \(allowed.joined(separator: ", "))")
+            throw .badMetadata(
+                path: path, key: "config.\(key)", detail: "expected one of \(allowed.joined(separator: ", "))")
         }
         return text
     }

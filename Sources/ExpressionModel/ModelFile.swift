@@ -20,7 +20,8 @@ public struct ModelFile: Sendable {
         let config = try ModelConfig(file: file)
         description = try ModelDescription(file: file, config: config)
         switch description.architecture {
-        case .resnetCBAM: weights = .resnetCBAM(try ResNetCBAMWeights(file: file, config: config, description: description))
+        case .resnetCBAM:
+            weights = .resnetCBAM(try ResNetCBAMWeights(file: file, config: config, description: description))
         case .deepEmotion:
             weights = .deepEmotion(try DeepEmotionWeights(file: file, config: config, description: description))
         case .cnnALSTM: weights = .cnnALSTM(try CNNALSTMWeights(file: file, config: config, description: description))

@@ -41,7 +41,9 @@ public struct PrecisionChoice: Sendable {
 
     /// Resolves `request` for this model on this CPU (`auto` measures; the others are taken as given), and
     /// the network in that precision (the measured one is kept, not built twice).
-    static func resolve(_ request: Request, model: ModelFile) throws(DNNLError) -> (
+    static func resolve(
+        _ request: Request, model: ModelFile
+    ) throws(DNNLError) -> (
         PrecisionChoice, any ExpressionNetwork
     ) {
         let description = model.description

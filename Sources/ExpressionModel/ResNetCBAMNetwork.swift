@@ -108,7 +108,6 @@ final class ResNetCBAMNetwork: PlannedNetwork, @unchecked Sendable {
         }
     }
 
-
     func run(_ inputs: [[Float]]) throws(DNNLError) -> [NetworkOutput] {
         let d = weights.shape
         return try inBatches(inputs, pixels: d.inputSize * d.inputSize) { (input, count) throws(DNNLError) in

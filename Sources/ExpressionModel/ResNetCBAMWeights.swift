@@ -99,7 +99,8 @@ struct ResNetCBAMWeights: Sendable {
                     ResidualBlockWeights(
                         conv1: try file.convolution(
                             "\(p).conv1", bn: "\(p).bn1", inputs: cin, outputs: width, kernel: 3, stride: stride),
-                        conv2: try file.convolution("\(p).conv2", bn: "\(p).bn2", inputs: width, outputs: width, kernel: 3),
+                        conv2: try file.convolution(
+                            "\(p).conv2", bn: "\(p).bn2", inputs: width, outputs: width, kernel: 3),
                         shortcut: shortcut))
                 cin = width
             }

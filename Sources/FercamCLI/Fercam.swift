@@ -138,7 +138,9 @@ struct ModelOptions: ParsableArguments {
     /// The file `--model` names (a model name is looked up where models are installed).
     func modelPath() throws(ModelLookupError) -> String {
         if let model { return try ModelLocator.path(for: model) }
-        if let fromEnvironment = getenv("FERCAM_MODEL") { return try ModelLocator.path(for: String(cString: fromEnvironment)) }
+        if let fromEnvironment = getenv("FERCAM_MODEL") {
+            return try ModelLocator.path(for: String(cString: fromEnvironment))
+        }
         return try ModelLocator.path(for: Architecture.resnetCBAM.rawValue)
     }
 

@@ -12,7 +12,8 @@ struct ModelLookupError: Error, CustomStringConvertible {
 
     var description: String {
         "model \(name) is not installed: no \(Architecture(rawValue: name)?.fileName ?? name) in "
-            + searched.joined(separator: ", ") + " (`fercam models` lists what is; `make export ARCH=\(name)` writes it)"
+            + searched.joined(separator: ", ")
+            + " (`fercam models` lists what is; `make export ARCH=\(name)` writes it)"
     }
 }
 
@@ -111,7 +112,8 @@ struct Models: ParsableCommand {
 
     /// `fercam-NAME.posed.json` beside the model: the `eval --json` object of the posed photographs.
     static func posedAccuracy(beside path: String) -> Double? {
-        let sidecar = (path.hasSuffix(".safetensors") ? String(path.dropLast(".safetensors".count)) : path) + ".posed.json"
+        let sidecar =
+            (path.hasSuffix(".safetensors") ? String(path.dropLast(".safetensors".count)) : path) + ".posed.json"
         guard let data = FileManager.default.contents(atPath: sidecar),
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return nil }

@@ -176,7 +176,8 @@ final class ModelFileErrorTests: XCTestCase {
         XCTAssertEqual(message(loading: classes), "\(classes): metadata \"class_names\": 7 names for 5 classes")
         // A file whose architecture name was swapped: the other architecture's tensors are missing.
         for (format, tensor) in [
-            ("deep-emotion", "localisation.0.weight"), ("lbp-attention", "raw.0.0.weight"), ("manet", "front.0.0.weight"),
+            ("deep-emotion", "localisation.0.weight"), ("lbp-attention", "raw.0.0.weight"),
+            ("manet", "front.0.0.weight"),
             ("resnet-cbam", "stem.0.weight"),
         ] {
             let swapped = try withMetadata(cnnALSTM, name: "swapped-\(format).safetensors") {

@@ -84,9 +84,12 @@ final class CommandLineTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: lonely) }
         let copy = lonely.appendingPathComponent("fercam")
         try FileManager.default.copyItem(at: try XCTUnwrap(InterruptedRecordingTests.binary), to: copy)
-        let absent = try run(["--model", "manet", "--input", picture.path, "--stdout"], binary: copy, directory: lonely)
+        let absent = try run(
+            ["--model", "manet", "--input", picture.path, "--stdout"], binary: copy, directory: lonely)
         XCTAssertEqual(absent.status, 1)
-        XCTAssertTrue(absent.stderr.hasPrefix("fercam: model manet is not installed: no fercam-manet.safetensors in "), absent.stderr)
+        XCTAssertTrue(
+            absent.stderr.hasPrefix("fercam: model manet is not installed: no fercam-manet.safetensors in "),
+            absent.stderr)
         XCTAssertEqual(absent.stderr.filter { $0 == "\n" }.count, 1, absent.stderr)
     }
 
