@@ -59,8 +59,8 @@ struct Models: ParsableCommand {
             One row per seed system (../shared/docs/seed-systems.md; docs/seed-systems.md in the repository). \
             Val figures are FER2013 val against its own labels and against the FER+ majority, as exported; \
             posed is `fercam eval ../shared/data/expressions/taiwanese --detect` with that model (written \
-            beside it by `make export`). The latency is measured now: one face, one thread, fp32, median \
-            of 50 calls.
+            beside it by `make export`). The latency is measured now: one face, one thread, in the precision \
+            `--precision auto` picks on this CPU, median of 50 calls.
 
             Examples:
               fercam models
@@ -80,6 +80,7 @@ struct Models: ParsableCommand {
         var figures: ModelFigures?
         var posed: Double?
         var milliseconds: Double?
+        var precision: String?
     }
 
     func run() throws {
@@ -97,10 +98,13 @@ struct Models: ParsableCommand {
         do {
             let path = try ModelLocator.path(for: architecture.rawValue)
             row.path = path
-            let classifier = try ExpressionClassifier(path: path, precision: .fp32)
+            let classifier = try ExpressionClassifier(path: path, request: noTiming ? .fp32 : .auto)
             row.figures = classifier.description.figures
             row.posed = Self.posedAccuracy(beside: path)
-            if !noTiming { row.milliseconds = try Self.latency(classifier) }
+            if !noTiming {
+                row.milliseconds = try Self.latency(classifier)
+                row.precision = classifier.precisionChoice.precision.rawValue
+            }
         } catch let error as ModelLookupError {
             _ = error
             row.problem = "not installed"
@@ -142,7 +146,8 @@ struct Models: ParsableCommand {
                 r.figures?.parameters.map { String(format: "%.2f M", Double($0) / 1e6) } ?? "-",
                 r.figures?.macs.map { String(format: "%.1f M", Double($0) / 1e6) } ?? "-",
                 percent(r.figures?.valFER2013), percent(r.figures?.valFERPlus), percent(r.posed),
-                r.milliseconds.map { String(format: "%.3f", $0) } ?? "-", r.problem ?? r.path ?? "",
+                r.milliseconds.map { String(format: "%.3f", $0) + " " + (r.precision ?? "") } ?? "-",
+                r.problem ?? r.path ?? "",
             ]
         }
         let widths = header.indices.map { i in ([header] + cells).map { $0[i].count }.max() ?? 0 }
@@ -168,6 +173,7 @@ struct Models: ParsableCommand {
             ("macs", r.figures?.macs.map { .int($0) } ?? .null),
             ("val_fer2013", number(r.figures?.valFER2013, 4)), ("val_ferplus", number(r.figures?.valFERPlus, 4)),
             ("posed", number(r.posed, 4)), ("ms_per_face", number(r.milliseconds, 3)),
+            ("precision", r.precision.map { .string($0) } ?? .null),
         ]
         return .object(fields)
     }
