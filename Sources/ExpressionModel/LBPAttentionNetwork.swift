@@ -101,11 +101,17 @@ final class LBPAttentionNetwork: PlannedNetwork, @unchecked Sendable {
             Self.lbpPlanes(input, count: count, into: &plan.planes)
             let raw = plan.raw.run(input)
             let lbp = plan.lbp.run(plan.planes)
-            // Concatenate the streams per position: raw channels first, as torch.cat([raw, lbp], 1).
-            for p in 0..<(count * pixels) {
-                for c in 0..<width {
-                    plan.fused[p * 2 * width + c] = raw[p * width + c]
-                    plan.fused[p * 2 * width + width + c] = lbp[p * width + c]
+            // Concatenate the streams per position: raw channels first, as torch.cat([raw, lbp], 1). Raw pointers:
+            // indexing a class's array property re-checks exclusive access on every element (15% of the model).
+            plan.fused.withUnsafeMutableBufferPointer { fused in
+                raw.withUnsafeBufferPointer { raw in
+                    lbp.withUnsafeBufferPointer { lbp in
+                        for p in 0..<(count * pixels) {
+                            let out = fused.baseAddress! + p * 2 * width
+                            out.update(from: raw.baseAddress! + p * width, count: width)
+                            (out + width).update(from: lbp.baseAddress! + p * width, count: width)
+                        }
+                    }
                 }
             }
             let logits12 = plan.attention.run(plan.fused)
@@ -114,10 +120,12 @@ final class LBPAttentionNetwork: PlannedNetwork, @unchecked Sendable {
             for i in 0..<count {
                 let z = Array(logits12[(i * side * side)..<((i + 1) * side * side)])
                 let full = Self.upsample(z, from: side, to: n).map(sigmoid)
-                for p in 0..<pixels {
-                    let scale = 1 + full[p]
-                    let base = (i * pixels + p) * 2 * width
-                    for c in 0..<(2 * width) { plan.fused[base + c] *= scale }
+                plan.fused.withUnsafeMutableBufferPointer { fused in
+                    for p in 0..<pixels {
+                        let scale = 1 + full[p]
+                        let row = fused.baseAddress! + (i * pixels + p) * 2 * width
+                        for c in 0..<(2 * width) { row[c] *= scale }
+                    }
                 }
                 outputs.append((AttentionMap(width: side, height: side, values: z.map(sigmoid)), full))
             }
