@@ -169,7 +169,6 @@ export: train-setup build
 	$(BIN) eval "$(SHARED)/data/expressions/taiwanese" --detect --json --model assets/$(EXPORT_NAME).safetensors \
 	  > assets/$(EXPORT_NAME).posed.json
 ifeq ($(ARCH),)
-	cp assets/fercam-resnet-cbam.posed.json assets/eval-posed.json
 	$(BIN) eval "$(SHARED)/data/fer2013/val" --labels "$(SHARED)/data/fer2013/ferplus.csv" --json \
 	  --reliability assets/reliability.png > assets/eval-val.json
 	$(TRAIN_VENV)/bin/python -m training.model_card

@@ -3,8 +3,8 @@
     python -m training.model_card
 
 Reads assets/MODEL.md.in, assets/metrics.json (training/export.py), assets/eval-val.json and
-assets/eval-posed.json (`fercam eval ... --json`, written by `make export`) and the training log, and fills
-@FIGURES@, @POSED@, @LOG@ and @HOURS@.
+assets/fercam-resnet-cbam.posed.json (`fercam eval ... --json`, written by `make export`) and the training log,
+and fills @FIGURES@, @POSED@, @LOG@ and @HOURS@.
 """
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def main(argv=None) -> None:
     table, seconds = log_table(args.log)
     text = (ROOT / "assets/MODEL.md.in").read_text()
     text = (text.replace("@FIGURES@", figures(read("metrics.json"), read("eval-val.json")))
-                .replace("@POSED@", posed(read("eval-posed.json")))
+                .replace("@POSED@", posed(read("fercam-resnet-cbam.posed.json")))
                 .replace("@LOG@", table).replace("@HOURS@", f"{seconds / 3600:.1f}"))
     (ROOT / "assets/MODEL.md").write_text(text)
 

@@ -150,17 +150,26 @@ func reorder(
 ) throws(DNNLError) {
     let sourceMemory = try BoundMemory(from, engine: engine, allocate: false, what: what)
     sourceMemory.bind(source)
-    var pd: dnnl_primitive_desc_t?
-    var src = from
-    try check(
-        dnnl_reorder_primitive_desc_create(&pd, &src, engine.engine, &destination.descriptor, engine.engine, nil),
-        "planning the reorder of \(what)")
-    defer { dnnl_primitive_desc_destroy(pd) }
-    var primitive: dnnl_primitive_t?
-    try check(dnnl_primitive_create(&primitive, pd), "creating the reorder of \(what)")
+    let primitive = try createReorder(
+        from: from, to: destination.descriptor, engine: engine, what: "the reorder of \(what)")
     defer { dnnl_primitive_destroy(primitive) }
     execute(
-        primitive!, on: engine, [(Argument.source, sourceMemory.memory), (Argument.destination, destination.memory)])
+        primitive, on: engine, [(Argument.source, sourceMemory.memory), (Argument.destination, destination.memory)])
+}
+
+/// A reorder primitive from one memory layout to another; the caller destroys it.
+func createReorder(
+    from: dnnl_memory_desc_t, to: dnnl_memory_desc_t, engine: Engine, what: String
+) throws(DNNLError) -> dnnl_primitive_t {
+    var (source, destination) = (from, to)
+    var pd: dnnl_primitive_desc_t?
+    try check(
+        dnnl_reorder_primitive_desc_create(&pd, &source, engine.engine, &destination, engine.engine, nil),
+        "planning \(what)")
+    defer { dnnl_primitive_desc_destroy(pd) }
+    var primitive: dnnl_primitive_t?
+    try check(dnnl_primitive_create(&primitive, pd), "creating \(what)")
+    return primitive!
 }
 
 /// How a batch of feature maps is laid out in memory. Both hold N x C x H x W values.

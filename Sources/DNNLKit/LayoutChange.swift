@@ -17,16 +17,9 @@ public final class LayoutChange: @unchecked Sendable {
         count = batch * channels * height * width
         self.engine = engine
         let what = "a layout change of \(channels) channels at \(width)x\(height)"
-        var sourceMD = try descriptor([batch, channels, height, width], dnnl_f32, from.tag)
-        var destinationMD = try descriptor([batch, channels, height, width], dnnl_f32, to.tag)
-        var pd: dnnl_primitive_desc_t?
-        try check(
-            dnnl_reorder_primitive_desc_create(&pd, &sourceMD, engine.engine, &destinationMD, engine.engine, nil),
-            "planning \(what)")
-        defer { dnnl_primitive_desc_destroy(pd) }
-        var primitive: dnnl_primitive_t?
-        try check(dnnl_primitive_create(&primitive, pd), "creating \(what)")
-        self.primitive = primitive!
+        let sourceMD = try descriptor([batch, channels, height, width], dnnl_f32, from.tag)
+        let destinationMD = try descriptor([batch, channels, height, width], dnnl_f32, to.tag)
+        primitive = try createReorder(from: sourceMD, to: destinationMD, engine: engine, what: what)
         source = try BoundMemory(sourceMD, engine: engine, allocate: false, what: what)
         destination = try BoundMemory(destinationMD, engine: engine, allocate: false, what: what)
     }

@@ -35,11 +35,7 @@ struct CNNALSTMWeights: Sendable {
     }
 
     init(file: SafeTensorsFile, config: ModelConfig, description: ModelDescription) throws(ModelFileError) {
-        let classes = try config.integer("classes", in: 1...1000, default: 7)
-        guard classes == description.classCount else {
-            throw .badMetadata(
-                path: config.path, key: "class_names", detail: "\(description.classCount) names for \(classes) classes")
-        }
+        let classes = try config.classCount("classes", default: 7, matching: description)
         // The paper size (2 x 512 LSTM) is over the real-time budget and never trained (seed-systems.md).
         let size = try config.string("size", oneOf: ["light"], default: "light")
         let (c, hidden) = Self.sizes[size]!

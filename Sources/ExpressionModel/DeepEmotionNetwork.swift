@@ -11,11 +11,7 @@ struct DeepEmotionWeights: Sendable {
     var features: [LayerSpec]
 
     init(file: SafeTensorsFile, config: ModelConfig, description: ModelDescription) throws(ModelFileError) {
-        let classes = try config.integer("classes", in: 1...1000, default: 7)
-        guard classes == description.classCount else {
-            throw .badMetadata(
-                path: config.path, key: "class_names", detail: "\(description.classCount) names for \(classes) classes")
-        }
+        let classes = try config.classCount("classes", default: 7, matching: description)
         // A ReLU after a max pool equals one before it, so it is fused into the convolution.
         func conv(
             _ prefix: String, bn: String? = nil, _ inputs: Int, _ outputs: Int, _ kernel: Int

@@ -15,11 +15,7 @@ struct LBPAttentionWeights: Sendable {
     var classifier: [LayerSpec]
 
     init(file: SafeTensorsFile, config: ModelConfig, description: ModelDescription) throws(ModelFileError) {
-        let classes = try config.integer("classes", in: 1...1000, default: 7)
-        guard classes == description.classCount else {
-            throw .badMetadata(
-                path: config.path, key: "class_names", detail: "\(description.classCount) names for \(classes) classes")
-        }
+        let classes = try config.classCount("classes", default: 7, matching: description)
         let w = try config.integer("width", in: 1...256, default: 16)
         width = w
         // conv (no bias) + batch norm + ReLU, as `conv_bn` in the training code.

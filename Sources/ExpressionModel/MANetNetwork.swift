@@ -29,11 +29,7 @@ struct MANetWeights: Sendable {
     var back: [LayerSpec]
 
     init(file: SafeTensorsFile, config: ModelConfig, description: ModelDescription) throws(ModelFileError) {
-        let classes = try config.integer("classes", in: 1...1000, default: 7)
-        guard classes == description.classCount else {
-            throw .badMetadata(
-                path: config.path, key: "class_names", detail: "\(description.classCount) names for \(classes) classes")
-        }
+        let classes = try config.classCount("classes", default: 7, matching: description)
         let widths = try config.integers("widths", in: 1...1024)
         guard widths.count == 4 else {
             throw .badMetadata(path: config.path, key: "config.widths", detail: "expected four block widths")

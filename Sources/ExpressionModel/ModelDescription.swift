@@ -117,6 +117,18 @@ struct ModelConfig {
         return value
     }
 
+    /// The number of classes under `key`, which must equal the number of names in the metadata.
+    func classCount(
+        _ key: String, default fallback: Int? = nil, matching description: ModelDescription
+    ) throws(ModelFileError) -> Int {
+        let classes = try integer(key, in: 1...1000, default: fallback)
+        guard classes == description.classCount else {
+            throw .badMetadata(
+                path: path, key: "class_names", detail: "\(description.classCount) names for \(classes) classes")
+        }
+        return classes
+    }
+
     func integers(_ key: String, in range: ClosedRange<Int>) throws(ModelFileError) -> [Int] {
         guard let value = values[key] as? [Int], (1...16).contains(value.count), value.allSatisfy(range.contains)
         else {

@@ -24,12 +24,7 @@ struct ResNetCBAMShape: Sendable, Equatable {
         guard cbamKernel % 2 == 1 else {
             throw .badMetadata(path: config.path, key: "config.cbam_kernel", detail: "must be odd")
         }
-        let classes = try config.integer("num_classes", in: 1...1000)
-        guard classes == description.classCount else {
-            throw .badMetadata(
-                path: config.path, key: "class_names",
-                detail: "\(description.classCount) names for \(classes) classes")
-        }
+        _ = try config.classCount("num_classes", matching: description)
     }
 }
 

@@ -105,8 +105,7 @@ struct Models: ParsableCommand {
                 row.milliseconds = try Self.latency(classifier)
                 row.precision = classifier.precisionChoice.precision.rawValue
             }
-        } catch let error as ModelLookupError {
-            _ = error
+        } catch is ModelLookupError {
             row.problem = "not installed"
         } catch {
             row.problem = "\(error)"
