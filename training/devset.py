@@ -15,7 +15,17 @@ import torch
 from .model import CLASS_NAMES
 
 DEFAULT_DEVSET = pathlib.Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "expressions" / "taiwanese"
-CASCADE = pathlib.Path("/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml")
+CASCADE_NAME = "haarcascade_frontalface_default.xml"
+SYSTEM_CASCADE = pathlib.Path("/usr/share/opencv4/haarcascades") / CASCADE_NAME
+
+
+def cascade_path() -> pathlib.Path:
+    """Debian's cascade (the one fercam reads); before `make deps` has installed it, the identical file that
+    opencv-python ships, so that a fresh machine's first training run still watches the posed photographs."""
+    if SYSTEM_CASCADE.exists():
+        return SYSTEM_CASCADE
+    import cv2
+    return pathlib.Path(cv2.data.haarcascades) / CASCADE_NAME
 CACHE_DIR = pathlib.Path(__file__).resolve().parent / ".cache"
 MARGINS = (0.0, 0.05, 0.1, 0.15, 0.2)
 
@@ -35,7 +45,8 @@ def crop(gray: np.ndarray, box: tuple[int, int, int, int], margin: float, size: 
 def load_devset(root: pathlib.Path = DEFAULT_DEVSET) -> dict | None:
     """{"crops": {margin: N x 48 x 48 uint8}, "labels": N, "missed": count} or None when the folder is absent.
     Photos without a detected face are left out here and counted in `missed` (fercam counts them as wrong)."""
-    if not root.is_dir() or not CASCADE.exists():
+    cascade = cascade_path()
+    if not root.is_dir() or not cascade.exists():
         return None
     CACHE_DIR.mkdir(exist_ok=True)
     cache = CACHE_DIR / "devset.npz"
@@ -45,7 +56,7 @@ def load_devset(root: pathlib.Path = DEFAULT_DEVSET) -> dict | None:
                 "labels": torch.from_numpy(stored["labels"]), "missed": int(stored["missed"]),
                 "total": int(stored["total"])}
     import cv2
-    detector = cv2.CascadeClassifier(str(CASCADE))
+    detector = cv2.CascadeClassifier(str(cascade))
     crops = {m: [] for m in MARGINS}
     labels, missed, total = [], 0, 0
     for index, name in enumerate(CLASS_NAMES):
