@@ -18,6 +18,8 @@ struct Eval: ParsableCommand {
             Examples:
               fercam eval ../shared/data/fer2013/val --labels ../shared/data/fer2013/ferplus.csv
               fercam eval ../shared/data/expressions/taiwanese --detect --json
+              fercam eval ../shared/data/fer2013/val --labels ../shared/data/fer2013/ferplus.csv \\
+                --reliability val.png --reliability-labels ../shared/data/fer2013/ferplus.csv
             """)
 
     @Argument(help: "Root of the tree, e.g. ../shared/data/fer2013/val.")
@@ -31,9 +33,13 @@ struct Eval: ParsableCommand {
     var labelsFiles: [String] = []
     @Option(
         help: ArgumentHelp(
-            "Draw the reliability diagram of the folder labels (or of the first --labels file) to this PNG.",
-            valueName: "png"))
+            "Draw the reliability diagram to this PNG (scored against --reliability-labels).", valueName: "png"))
     var reliability: String?
+    @Option(
+        help: ArgumentHelp(
+            "Labels the reliability diagram scores: folder (the tree's own) or one of the --labels files.",
+            valueName: "folder|csv"))
+    var reliabilityLabels = "folder"
     @Flag(help: "Print one JSON object instead of the tables.")
     var json = false
     @Flag(help: "Detect the face first (full photographs).")
@@ -42,6 +48,13 @@ struct Eval: ParsableCommand {
     var stopOnError = false
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var detector: DetectorOptions
+
+    func validate() throws {
+        guard reliabilityLabels == "folder" || labelsFiles.contains(reliabilityLabels) else {
+            throw ValidationError(
+                "--reliability-labels must be folder or one of the --labels files (got \(reliabilityLabels))")
+        }
+    }
 
     func run() throws {
         let classifier = try modelOptions.makeClassifier()
@@ -55,7 +68,8 @@ struct Eval: ParsableCommand {
         let report = EvaluationReport(evaluation, labelsFiles: labels)
         print(json ? JSONLines.evaluation(report) : report.text)
         if let reliability {
-            let set = report.others.first ?? report.folder
+            // A model is calibrated on one label set; the diagram must be drawn against the one it was fitted on.
+            let set = labelsFiles.firstIndex(of: reliabilityLabels).map { report.others[$0] } ?? report.folder
             let model = classifier.path.split(separator: "/").last ?? "model"
             let folder = directory.split(separator: "/").suffix(2).joined(separator: "/")
             let title = "\(model) on \(folder), \(set.name)"

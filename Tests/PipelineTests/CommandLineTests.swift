@@ -117,6 +117,39 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(video.stderr, "fercam: /nonexistent/clip.mp4: No such file or directory\n")
     }
 
+    /// The reliability diagram is drawn against the folder labels unless `--reliability-labels` names one of the
+    /// `--labels` files; any other value is a usage error.
+    func testReliabilityDiagramLabels() throws {
+        let tree = FileManager.default.temporaryDirectory.appendingPathComponent("fercam-reliability-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: tree) }
+        for (folder, fill) in [("happy", UInt8(200)), ("sad", UInt8(60))] {
+            let directory = tree.appendingPathComponent(folder)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try Data(PNM.encode(GrayImage(width: 48, height: 48, fill: fill)))
+                .write(to: directory.appendingPathComponent("face.pgm"))
+        }
+        let csv = tree.appendingPathComponent("relabelled.csv").path
+        try Data("path,label\nhappy/face.pgm,sad\nsad/face.pgm,sad\n".utf8).write(to: URL(fileURLWithPath: csv))
+        let folderPNG = tree.appendingPathComponent("folder.png").path
+        let csvPNG = tree.appendingPathComponent("csv.png").path
+        let byFolder = try run(["eval", tree.path, "--labels", csv, "--reliability", folderPNG, "--json"])
+        XCTAssertEqual(byFolder.status, 0, byFolder.stderr)
+        let byFile = try run([
+            "eval", tree.path, "--labels", csv, "--reliability", csvPNG, "--reliability-labels", csv, "--json",
+        ])
+        XCTAssertEqual(byFile.status, 0, byFile.stderr)
+        let pictures = try [folderPNG, csvPNG].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        XCTAssertEqual(pictures.map { Array($0.prefix(4)) }, [[0x89, 0x50, 0x4E, 0x47], [0x89, 0x50, 0x4E, 0x47]])
+        XCTAssertNotEqual(pictures[0], pictures[1], "both diagrams drawn against the same labels")
+
+        let bad = try run(["eval", tree.path, "--reliability", folderPNG, "--reliability-labels", "ferplus.csv"])
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(
+            bad.stderr.hasPrefix(
+                "Error: --reliability-labels must be folder or one of the --labels files (got ferplus.csv)"),
+            bad.stderr)
+    }
+
     /// A video file in, JSON Lines and an annotated video out, in one run of the binary.
     func testVideoInRenderedVideoOut() throws {
         guard FileManager.default.fileExists(atPath: "/usr/bin/ffmpeg") else { throw XCTSkip("install ffmpeg") }
