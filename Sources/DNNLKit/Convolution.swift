@@ -42,6 +42,12 @@ public final class Convolution: @unchecked Sendable {
     public let precision: Precision
     /// The destination's type.
     public let output: Precision
+    /// How oneDNN computes it: Winograd where it has a kernel for the shape (fp32 3x3, stride 1), else direct.
+    public let algorithm: Algorithm
+    public enum Algorithm: Sendable {
+        case direct, winograd
+        var kind: dnnl_alg_kind_t { self == .direct ? dnnl_convolution_direct : dnnl_convolution_winograd }
+    }
     private let engine: Engine
     private let primitive: dnnl_primitive_t
     private let source: BoundMemory
@@ -54,7 +60,8 @@ public final class Convolution: @unchecked Sendable {
     public init(
         engine: Engine, shape: ConvolutionShape, weights oihw: [Float], bias biasValues: [Float], postOps: [PostOp],
         precision: Precision,
-        output: Precision = .fp32, layouts: (source: Layout, destination: Layout) = (.nhwc, .nhwc)
+        output: Precision = .fp32, layouts: (source: Layout, destination: Layout) = (.nhwc, .nhwc),
+        allowWinograd: Bool = true
     ) throws(DNNLError) {
         let s = shape
         precondition(
@@ -80,13 +87,24 @@ public final class Convolution: @unchecked Sendable {
         var biasMD = try descriptor([s.outputChannels], dnnl_f32, dnnl_a)
         let strides: [Int64] = [Int64(s.stride), Int64(s.stride)]
         let padding: [Int64] = [Int64(s.padding), Int64(s.padding)]
-        var desc = dnnl_convolution_desc_t()
-        try check(
-            dnnl_convolution_forward_desc_init(
-                &desc, dnnl_forward_inference, dnnl_convolution_direct, &sourceMD, &anyWeightsMD,
-                &biasMD, &destinationMD, strides, padding, padding), "describing \(what)")
-
-        let (primitive, chosenWeights) = try createPrimitive(&desc, postOps: postOps, engine: engine, what: what)
+        func create(_ algorithm: Algorithm) throws(DNNLError) -> (dnnl_primitive_t, dnnl_memory_desc_t?) {
+            var desc = dnnl_convolution_desc_t()
+            try check(
+                dnnl_convolution_forward_desc_init(
+                    &desc, dnnl_forward_inference, algorithm.kind, &sourceMD, &anyWeightsMD,
+                    &biasMD, &destinationMD, strides, padding, padding), "describing \(what)")
+            return try createPrimitive(&desc, postOps: postOps, engine: engine, what: what)
+        }
+        // Winograd does fewer multiplications for fp32 3x3 kernels at stride 1 (a frame of four faces 25-30%
+        // faster through MANet, LBP attention and CNN-ALSTM, docs/benchmarks.md); oneDNN declines the shapes,
+        // post-ops and CPUs it has no kernel for, and those stay direct.
+        var made: (dnnl_primitive_t, dnnl_memory_desc_t?)?
+        if allowWinograd && precision == .fp32 && s.kernel == 3 && s.stride == 1 {
+            made = try? create(.winograd)
+        }
+        algorithm = made == nil ? .direct : .winograd
+        if made == nil { made = try create(.direct) }
+        let (primitive, chosenWeights) = made!
         self.primitive = primitive
 
         source = try BoundMemory(sourceMD, engine: engine, allocate: false, what: what)
