@@ -12,6 +12,9 @@ final class BatchPlan {
     let batch: Int
     let stem: Convolution
     let blocks: [Block]
+    /// Around the residual blocks: NHWC (what the CBAM gates read) to oneDNN's blocked layout and back; nil when
+    /// a width is not a multiple of 16 and the blocks stay NHWC.
+    let layoutChanges: (into: LayoutChange, back: LayoutChange)?
     var current: [Float]
     var scratch: [Float]
     var skip: [Float]
@@ -22,8 +25,12 @@ final class BatchPlan {
     init(batch: Int, weights: ResNetCBAMWeights, engine: Engine, precision: Precision) throws(DNNLError) {
         let d = weights.shape
         self.batch = batch
+        // Blocked layouts let oneDNN use its fastest kernels for the blocks (Winograd for the fp32 3x3 ones).
+        let widths = [d.stemWidth] + d.stageWidths
+        let layout: Layout = widths.allSatisfy { $0 % 16 == 0 } && !weights.blocks.isEmpty ? .blocked16 : .nhwc
         func make(
-            _ c: FoldedConvolution, size: Int, _ postOps: [PostOp], output: Precision = .fp32
+            _ c: FoldedConvolution, size: Int, _ postOps: [PostOp], output: Precision = .fp32,
+            layout: Layout = layout
         ) throws(DNNLError) -> Convolution {
             let shape = ConvolutionShape(
                 batch: batch, inputChannels: c.inputChannels, outputChannels: c.outputChannels, height: size,
@@ -32,9 +39,9 @@ final class BatchPlan {
             let chosen: Precision = c.inputChannels == 1 ? .fp32 : precision
             return try Convolution(
                 engine: engine, shape: shape, weights: c.weights, bias: c.bias, postOps: postOps,
-                precision: chosen, output: chosen == .bf16 ? output : .fp32)
+                precision: chosen, output: chosen == .bf16 ? output : .fp32, layouts: (layout, layout))
         }
-        stem = try make(weights.stem, size: d.inputSize, [.relu])
+        stem = try make(weights.stem, size: d.inputSize, [.relu], layout: .nhwc)
         var size = d.inputSize
         var blocks: [Block] = []
         for block in weights.blocks {
@@ -48,6 +55,19 @@ final class BatchPlan {
             size = outSize
         }
         self.blocks = blocks
+        if layout == .blocked16, let last = blocks.last {
+            let end = last.conv2.shape
+            layoutChanges = (
+                try LayoutChange(
+                    engine: engine, batch: batch, channels: d.stemWidth, height: d.inputSize, width: d.inputSize,
+                    from: .nhwc, to: .blocked16),
+                try LayoutChange(
+                    engine: engine, batch: batch, channels: end.outputChannels, height: end.outputHeight,
+                    width: end.outputWidth, from: .blocked16, to: .nhwc)
+            )
+        } else {
+            layoutChanges = nil
+        }
         let largest = batch * d.inputSize * d.inputSize * max(d.stemWidth, d.stageWidths.max()!)
         current = [Float](repeating: 0, count: largest)
         scratch = current
@@ -59,8 +79,18 @@ final class BatchPlan {
         }
     }
 
-    /// Runs the residual blocks on `current`, leaving the last block's output there.
+    /// Runs the residual blocks on `current` (NHWC), leaving the last block's output there (NHWC).
     func runBlocks() {
+        if let (into, _) = layoutChanges {
+            into.run(current, into: &scratch)
+            swap(&current, &scratch)
+        }
+        defer {
+            if let (_, back) = layoutChanges {
+                back.run(current, into: &scratch)
+                swap(&current, &scratch)
+            }
+        }
         for block in blocks {
             let rounded = block.conv1.precision == .bf16
             if rounded {
