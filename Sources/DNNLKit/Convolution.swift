@@ -95,11 +95,12 @@ public final class Convolution: @unchecked Sendable {
                     &biasMD, &destinationMD, strides, padding, padding), "describing \(what)")
             return try createPrimitive(&desc, postOps: postOps, engine: engine, what: what)
         }
-        // Winograd does fewer multiplications for fp32 3x3 kernels at stride 1 (a frame of four faces 25-30%
-        // faster through MANet, LBP attention and CNN-ALSTM, docs/benchmarks.md); oneDNN declines the shapes,
-        // post-ops and CPUs it has no kernel for, and those stay direct.
+        // Winograd does fewer multiplications for fp32 3x3 kernels at stride 1: 1.1-2.2x faster per layer
+        // (ONEDNN_VERBOSE, docs/benchmarks.md), except on 6x6 maps at batch 4, where oneDNN's 4x3 tiles made
+        // it 1.1-1.7x slower. oneDNN declines the shapes, post-ops and CPUs it has no kernel for: those stay direct.
         var made: (dnnl_primitive_t, dnnl_memory_desc_t?)?
-        if allowWinograd && precision == .fp32 && s.kernel == 3 && s.stride == 1 {
+        let winogradPays = s.outputWidth >= 12 || s.batch == 1
+        if allowWinograd && winogradPays && precision == .fp32 && s.kernel == 3 && s.stride == 1 {
             made = try? create(.winograd)
         }
         algorithm = made == nil ? .direct : .winograd

@@ -197,10 +197,10 @@ final class CNNALSTMNetwork: PlannedNetwork, @unchecked Sendable {
                                 let g = gates.baseAddress! + row * width
                                 // gates += W_hh h_{t-1}: each state value scales one row of the transposed weights.
                                 if t > 0 {
-                                    let previous = states.baseAddress! + (row - 1) * hidden
-                                    for h in 0..<hidden {
-                                        addScaled(w.baseAddress! + h * width, by: previous[h], into: g, count: width)
-                                    }
+                                    addProducts(
+                                        rows: w.baseAddress!, stride: width,
+                                        scales: states.baseAddress! + (row - 1) * hidden, rowCount: hidden, into: g,
+                                        count: width)
                                 }
                                 let state = states.baseAddress! + row * hidden
                                 var h = 0
@@ -269,20 +269,43 @@ func sigmoid16(_ x: SIMD16<Float>) -> SIMD16<Float> { 1 / (1 + exp16(-x)) }
 @inline(__always)
 func tanh16(_ x: SIMD16<Float>) -> SIMD16<Float> { 2 * sigmoid16(2 * x) - 1 }
 
-/// y += a * x over `count` values, 16 at a time.
+/// y[j] += sum over k of a[k] * x[k * stride + j], j < count: the recurrent product W_hh h_{t-1} with W_hh
+/// transposed. The sums for 128 outputs stay in eight registers across all k, so y is loaded and stored once
+/// instead of once per k (adding one scaled row at a time was bound by those stores: 3x slower).
 @inline(__always)
-private func addScaled(_ x: UnsafePointer<Float>, by a: Float, into y: UnsafeMutablePointer<Float>, count: Int) {
-    let scale = SIMD16<Float>(repeating: a)
-    var i = 0
-    while i + 16 <= count {
-        let sum =
-            UnsafeRawPointer(y + i).loadUnaligned(as: SIMD16<Float>.self)
-            + scale * UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
-        UnsafeMutableRawPointer(y + i).storeBytes(of: sum, as: SIMD16<Float>.self)
-        i += 16
+private func addProducts(
+    rows x: UnsafePointer<Float>, stride: Int, scales a: UnsafePointer<Float>, rowCount: Int,
+    into y: UnsafeMutablePointer<Float>, count: Int
+) {
+    var j = 0
+    while j + 128 <= count {
+        var s0 = load16(y + j), s1 = load16(y + j + 16), s2 = load16(y + j + 32), s3 = load16(y + j + 48)
+        var s4 = load16(y + j + 64), s5 = load16(y + j + 80), s6 = load16(y + j + 96), s7 = load16(y + j + 112)
+        for k in 0..<rowCount {
+            let scale = SIMD16<Float>(repeating: a[k])
+            let row = x + k * stride + j
+            s0 += scale * load16(row)
+            s1 += scale * load16(row + 16)
+            s2 += scale * load16(row + 32)
+            s3 += scale * load16(row + 48)
+            s4 += scale * load16(row + 64)
+            s5 += scale * load16(row + 80)
+            s6 += scale * load16(row + 96)
+            s7 += scale * load16(row + 112)
+        }
+        for (offset, sum) in [s0, s1, s2, s3, s4, s5, s6, s7].enumerated() {
+            UnsafeMutableRawPointer(y + j + 16 * offset).storeBytes(of: sum, as: SIMD16<Float>.self)
+        }
+        j += 128
     }
-    while i < count {
-        y[i] += a * x[i]
-        i += 1
+    while j + 16 <= count {
+        var sum = load16(y + j)
+        for k in 0..<rowCount { sum += SIMD16<Float>(repeating: a[k]) * load16(x + k * stride + j) }
+        UnsafeMutableRawPointer(y + j).storeBytes(of: sum, as: SIMD16<Float>.self)
+        j += 16
+    }
+    while j < count {
+        for k in 0..<rowCount { y[j] += a[k] * x[k * stride + j] }
+        j += 1
     }
 }
