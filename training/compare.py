@@ -59,9 +59,11 @@ def plot_curves(runs: list[pathlib.Path], path: pathlib.Path) -> None:
     panels = [("val FER2013 labels", lambda r: r["val_fer2013"]), ("val FER+ majority", lambda r: r["val_ferplus"]),
               ("posed photographs (Python, best margin)", lambda r: max(r.get("devset", {"-": float("nan")}).values()))]
     for run in runs:
-        rows = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()]
+        # A run folder, or a log kept in docs/training-runs by the export.
+        log = run / "log.jsonl" if run.is_dir() else run
+        rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
         for ax, (title, value) in zip(axes, panels):
-            ax.plot([r["epoch"] for r in rows], [100 * value(r) for r in rows], marker=".", label=run.name)
+            ax.plot([r["epoch"] for r in rows], [100 * value(r) for r in rows], marker=".", label=run.stem if run.is_file() else run.name)
             ax.set_title(title)
     for ax in axes:
         ax.set_xlabel("epoch")
@@ -75,7 +77,8 @@ def plot_curves(runs: list[pathlib.Path], path: pathlib.Path) -> None:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("runs", nargs="+", type=pathlib.Path, help="run folders holding best.pt")
+    p.add_argument("runs", nargs="+", type=pathlib.Path,
+                   help="run folders holding best.pt; with --curves alone, also the logs in docs/training-runs")
     p.add_argument("--data", type=pathlib.Path, default=DEFAULT_DATA, help="FER2013 folders or packed parts")
     p.add_argument("--devset", type=pathlib.Path, default=DEFAULT_DEVSET, help="posed-photo dev set")
     p.add_argument("--markdown", type=pathlib.Path, help="also write the table here")
@@ -83,6 +86,8 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     if args.curves:
         plot_curves(args.runs, args.curves)
+        if not all(run.is_dir() for run in args.runs):
+            return  # logs only: nothing to evaluate
     val = load_split(args.data, "val")
     devset = load_devset(args.devset)
     rows = ["| run | arch (seed) | epoch | parameters | MACs | val FER2013 (F1) | val FER+ (F1) | posed (margin) "

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
+import shutil
 import sys
 
 import numpy as np
@@ -33,6 +34,7 @@ from .train import expected_calibration_error, predict
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
+RUN_LOGS = ROOT / "docs" / "training-runs"
 FIXTURES = ROOT / "Tests" / "ExpressionModelTests" / "Fixtures"
 
 
@@ -268,6 +270,11 @@ def main(argv=None) -> None:
                        f"FER2013 val, {title} labels: accuracy {shipped[labels]['accuracy']:.1%}")
     metrics = ASSETS / ("metrics.json" if name == "fercam-resnet-cbam" else f"{name}.metrics.json")
     summary = write_metrics(metrics, model, arch, state, measured, ort_gap)
+    # The per-epoch log goes in the repo beside the model: run folders live on one machine and have been lost.
+    log = args.checkpoint.parent / "log.jsonl"
+    if log.exists():
+        RUN_LOGS.mkdir(exist_ok=True)
+        shutil.copyfile(log, RUN_LOGS / f"{name}.jsonl")
     print(json.dumps({k: v for k, v in summary.items() if k != "val"}), file=sys.stderr)
 
 
