@@ -13,9 +13,23 @@ struct LSTMWeights: Sendable {
     var hidden: Int
     /// 4 hidden x inputs, and the two biases summed.
     var input: DenseWeights
-    /// W_hh transposed: hidden x 4 hidden, so that one step is a sum of rows scaled by the state (vector
-    /// work over the gates, no horizontal sums).
-    var recurrentByState: [Float]
+    /// W_hh transposed in panels of `panelWidth` gates: panel p holds, for each state k, the weights from k to
+    /// gates 128p..<128p+128, so that one step is a sum of rows scaled by the state (vector work, no horizontal
+    /// sums) read front to back, one panel at a time.
+    var recurrentPanels: [Float]
+    static let panelWidth = 128
+
+    /// `weights`: W_hh as PyTorch stores it, gates x hidden.
+    static func panels(_ weights: [Float], gates: Int, hidden: Int) -> [Float] {
+        var out: [Float] = []
+        out.reserveCapacity(weights.count)
+        for start in stride(from: 0, to: gates, by: panelWidth) {
+            for k in 0..<hidden {
+                for gate in start..<min(start + panelWidth, gates) { out.append(weights[gate * hidden + k]) }
+            }
+        }
+        return out
+    }
 }
 
 /// CNN-ALSTM (seed 002, light size): a small CNN, its 6x6 map read as a sequence of 36 vectors, local
@@ -29,10 +43,6 @@ struct CNNALSTMWeights: Sendable {
     var classifier: DenseWeights
 
     static let sizes = ["light": (channels: [16, 32, 64, 64], hidden: 128)]
-
-    static func transpose(_ m: [Float], rows: Int, columns: Int) -> [Float] {
-        (0..<(rows * columns)).map { i in m[(i % rows) * columns + i / rows] }
-    }
 
     init(file: SafeTensorsFile, config: ModelConfig, description: ModelDescription) throws(ModelFileError) {
         let classes = try config.classCount("classes", default: 7, matching: description)
@@ -61,8 +71,8 @@ struct CNNALSTMWeights: Sendable {
             input: DenseWeights(
                 weights: try file.floats("lstm.weight_ih_l0", shape: [4 * hidden, c[3]]),
                 bias: zip(biasIH, biasHH).map(+), inputs: c[3], outputs: 4 * hidden),
-            recurrentByState: Self.transpose(
-                try file.floats("lstm.weight_hh_l0", shape: [4 * hidden, hidden]), rows: 4 * hidden, columns: hidden))
+            recurrentPanels: LSTMWeights.panels(
+                try file.floats("lstm.weight_hh_l0", shape: [4 * hidden, hidden]), gates: 4 * hidden, hidden: hidden))
         global = try attention("glob", features: hidden)
         classifier = try file.dense("classifier", inputs: hidden, outputs: classes)
     }
@@ -186,7 +196,7 @@ final class CNNALSTMNetwork: PlannedNetwork, @unchecked Sendable {
     private func recur(_ plan: Plan, batch: Int, length: Int) {
         let hidden = weights.lstm.hidden, width = 4 * hidden
         var cell = [Float](repeating: 0, count: hidden)
-        weights.lstm.recurrentByState.withUnsafeBufferPointer { w in
+        weights.lstm.recurrentPanels.withUnsafeBufferPointer { w in
             plan.gates.withUnsafeMutableBufferPointer { gates in
                 plan.states.withUnsafeMutableBufferPointer { states in
                     cell.withUnsafeMutableBufferPointer { cell in
@@ -198,30 +208,12 @@ final class CNNALSTMNetwork: PlannedNetwork, @unchecked Sendable {
                                 // gates += W_hh h_{t-1}: each state value scales one row of the transposed weights.
                                 if t > 0 {
                                     addProducts(
-                                        rows: w.baseAddress!, stride: width,
-                                        scales: states.baseAddress! + (row - 1) * hidden, rowCount: hidden, into: g,
-                                        count: width)
+                                        panels: w.baseAddress!, scales: states.baseAddress! + (row - 1) * hidden,
+                                        rowCount: hidden, into: g, count: width)
                                 }
-                                let state = states.baseAddress! + row * hidden
-                                var h = 0
-                                while h + 16 <= hidden {
-                                    let input = sigmoid16(load16(g + h)), forget = sigmoid16(load16(g + hidden + h))
-                                    let candidate = tanh16(load16(g + 2 * hidden + h))
-                                    let output = sigmoid16(load16(g + 3 * hidden + h))
-                                    let c = forget * load16(cell.baseAddress! + h) + input * candidate
-                                    UnsafeMutableRawPointer(cell.baseAddress! + h).storeBytes(
-                                        of: c, as: SIMD16<Float>.self)
-                                    UnsafeMutableRawPointer(state + h).storeBytes(
-                                        of: output * tanh16(c), as: SIMD16<Float>.self)
-                                    h += 16
-                                }
-                                while h < hidden {
-                                    let input = sigmoid(g[h]), forget = sigmoid(g[hidden + h])
-                                    let candidate = tanhf(g[2 * hidden + h]), output = sigmoid(g[3 * hidden + h])
-                                    cell[h] = forget * cell[h] + input * candidate
-                                    state[h] = output * tanhf(cell[h])
-                                    h += 1
-                                }
+                                lstmCell(
+                                    gates: g, cell: cell.baseAddress!, state: states.baseAddress! + row * hidden,
+                                    hidden: hidden)
                             }
                         }
                     }
@@ -239,73 +231,90 @@ private func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
 @inline(__always)
 private func load16(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> { load16(UnsafePointer(p)) }
 
-/// e^x, 16 lanes: x = k ln 2 + r with |r| <= ln 2 / 2, e^r by its degree-6 Taylor polynomial (relative error
-/// below 3e-7 there), times 2^k built in the exponent bits. Inputs are clamped to +-87, where e^x stays finite.
-/// The gate activations called libm's expf and tanhf one value at a time: 25% of the model's time.
+/// One LSTM step from its gate pre-activations (PyTorch's order: input, forget, candidate, output): the cell
+/// c = f c + i tanh(g) and the state o tanh(c). Plain loops over branch-free activations, which LLVM vectorises
+/// to 16 lanes: libm's expf and tanhf one value at a time were 25% of the model's time, and SIMD16 helpers that
+/// Swift would not inline 9%.
+@inline(never)
+private func lstmCell(
+    gates g: UnsafePointer<Float>, cell: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>,
+    hidden: Int
+) {
+    let inputs = g, forgets = g + hidden, candidates = g + 2 * hidden, outputs = g + 3 * hidden
+    for h in 0..<hidden {
+        let c = fastSigmoid(forgets[h]) * cell[h] + fastSigmoid(inputs[h]) * fastTanh(candidates[h])
+        cell[h] = c
+        state[h] = fastSigmoid(outputs[h]) * fastTanh(c)
+    }
+}
+
+/// e^x: x = k ln 2 + r with |r| <= ln 2 / 2, e^r by its degree-6 Taylor polynomial (relative error below 3e-7
+/// there), times 2^k built in the exponent bits. Inputs are clamped to +-87, where e^x stays finite.
 @inline(__always)
-func exp16(_ x: SIMD16<Float>) -> SIMD16<Float> {
-    // Adding 1.5 * 2^23 rounds to the nearest integer and leaves it in the low mantissa bits (Swift's generic
-    // SIMD rounding and Float-to-Int conversions are scalar loops).
-    let magic = SIMD16<Float>(repeating: 12_582_912)
-    let clamped = x.replacing(with: 87, where: x .> 87).replacing(with: -87, where: x .< -87)
+private func fastExp(_ x: Float) -> Float {
+    // Adding 1.5 * 2^23 rounds to the nearest integer and leaves it in the low mantissa bits.
+    let magic: Float = 12_582_912
+    let clamped = min(max(x, -87), 87)
     let shifted = clamped * 1.442_695_04 + magic
     let k = shifted - magic
     let r = clamped - k * 0.693_145_75 - k * 1.428_606_8e-6
-    var p = SIMD16<Float>(repeating: 1.0 / 720)
+    var p: Float = 1.0 / 720
     p = p * r + 1.0 / 120
     p = p * r + 1.0 / 24
     p = p * r + 1.0 / 6
     p = p * r + 0.5
     p = p * r + 1
     p = p * r + 1
-    let exponent = (unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
-    return p * unsafeBitCast(exponent, to: SIMD16<Float>.self)
+    let exponent = (Int32(bitPattern: shifted.bitPattern) &- 0x4B40_0000 &+ 127) &<< 23
+    return p * Float(bitPattern: UInt32(bitPattern: exponent))
 }
 
 @inline(__always)
-func sigmoid16(_ x: SIMD16<Float>) -> SIMD16<Float> { 1 / (1 + exp16(-x)) }
+private func fastSigmoid(_ x: Float) -> Float { 1 / (1 + fastExp(-x)) }
 
 /// tanh x = 2 sigmoid(2x) - 1 (absolute error about 1e-7, which is what parity needs).
 @inline(__always)
-func tanh16(_ x: SIMD16<Float>) -> SIMD16<Float> { 2 * sigmoid16(2 * x) - 1 }
+private func fastTanh(_ x: Float) -> Float { 2 * fastSigmoid(2 * x) - 1 }
 
-/// y[j] += sum over k of a[k] * x[k * stride + j], j < count: the recurrent product W_hh h_{t-1} with W_hh
-/// transposed. The sums for 128 outputs stay in eight registers across all k, so y is loaded and stored once
-/// instead of once per k (adding one scaled row at a time was bound by those stores: 3x slower).
+/// y[j] += sum over k of a[k] W[k][j], j < count: the recurrent product W_hh h_{t-1}, W in the panels of
+/// `LSTMWeights.recurrentPanels`. A full panel's 128 sums stay in eight registers across all k, so y is loaded
+/// and stored once (adding one scaled row at a time was bound by those stores: 3x slower), and its weights are
+/// read in order (reading 512 bytes of each 2 KB row of the plain transpose was bound by L2).
 @inline(__always)
 private func addProducts(
-    rows x: UnsafePointer<Float>, stride: Int, scales a: UnsafePointer<Float>, rowCount: Int,
+    panels x: UnsafePointer<Float>, scales a: UnsafePointer<Float>, rowCount: Int,
     into y: UnsafeMutablePointer<Float>, count: Int
 ) {
-    var j = 0
-    while j + 128 <= count {
-        var s0 = load16(y + j), s1 = load16(y + j + 16), s2 = load16(y + j + 32), s3 = load16(y + j + 48)
-        var s4 = load16(y + j + 64), s5 = load16(y + j + 80), s6 = load16(y + j + 96), s7 = load16(y + j + 112)
-        for k in 0..<rowCount {
-            let scale = SIMD16<Float>(repeating: a[k])
-            let row = x + k * stride + j
-            s0 += scale * load16(row)
-            s1 += scale * load16(row + 16)
-            s2 += scale * load16(row + 32)
-            s3 += scale * load16(row + 48)
-            s4 += scale * load16(row + 64)
-            s5 += scale * load16(row + 80)
-            s6 += scale * load16(row + 96)
-            s7 += scale * load16(row + 112)
+    var start = 0
+    while start < count {
+        let width = min(LSTMWeights.panelWidth, count - start)
+        let panel = x + start * rowCount
+        let out = y + start
+        if width == 128 {
+            var s0 = load16(out), s1 = load16(out + 16), s2 = load16(out + 32), s3 = load16(out + 48)
+            var s4 = load16(out + 64), s5 = load16(out + 80), s6 = load16(out + 96), s7 = load16(out + 112)
+            for k in 0..<rowCount {
+                let scale = SIMD16<Float>(repeating: a[k])
+                let row = panel + k * 128
+                s0 += scale * load16(row)
+                s1 += scale * load16(row + 16)
+                s2 += scale * load16(row + 32)
+                s3 += scale * load16(row + 48)
+                s4 += scale * load16(row + 64)
+                s5 += scale * load16(row + 80)
+                s6 += scale * load16(row + 96)
+                s7 += scale * load16(row + 112)
+            }
+            for (offset, sum) in [s0, s1, s2, s3, s4, s5, s6, s7].enumerated() {
+                UnsafeMutableRawPointer(out + 16 * offset).storeBytes(of: sum, as: SIMD16<Float>.self)
+            }
+        } else {
+            for j in 0..<width {
+                var sum = out[j]
+                for k in 0..<rowCount { sum += a[k] * panel[k * width + j] }
+                out[j] = sum
+            }
         }
-        for (offset, sum) in [s0, s1, s2, s3, s4, s5, s6, s7].enumerated() {
-            UnsafeMutableRawPointer(y + j + 16 * offset).storeBytes(of: sum, as: SIMD16<Float>.self)
-        }
-        j += 128
-    }
-    while j + 16 <= count {
-        var sum = load16(y + j)
-        for k in 0..<rowCount { sum += SIMD16<Float>(repeating: a[k]) * load16(x + k * stride + j) }
-        UnsafeMutableRawPointer(y + j).storeBytes(of: sum, as: SIMD16<Float>.self)
-        j += 16
-    }
-    while j < count {
-        for k in 0..<rowCount { y[j] += a[k] * x[k * stride + j] }
-        j += 1
+        start += width
     }
 }
