@@ -38,29 +38,18 @@ final class ConvolutionAlgorithmTests: XCTestCase {
         (((n * (channels / 16) + c / 16) * height + y) * width + x) * 16 + c % 16
     }
 
-    private func toBlocked(_ nhwc: [Float], batch: Int, height: Int, width: Int, channels: Int) -> [Float] {
-        var out = [Float](repeating: 0, count: nhwc.count)
+    /// NHWC to nChw16c (`toBlocked`) or back.
+    private func relayout(
+        _ values: [Float], toBlocked: Bool, batch: Int, height: Int, width: Int, channels: Int
+    ) -> [Float] {
+        var out = [Float](repeating: 0, count: values.count)
         for n in 0..<batch {
             for y in 0..<height {
                 for x in 0..<width {
                     for c in 0..<channels {
-                        out[blockedIndex(n, y, x, c, height: height, width: width, channels: channels)] =
-                            nhwc[((n * height + y) * width + x) * channels + c]
-                    }
-                }
-            }
-        }
-        return out
-    }
-
-    private func fromBlocked(_ blocked: [Float], batch: Int, height: Int, width: Int, channels: Int) -> [Float] {
-        var out = [Float](repeating: 0, count: blocked.count)
-        for n in 0..<batch {
-            for y in 0..<height {
-                for x in 0..<width {
-                    for c in 0..<channels {
-                        out[((n * height + y) * width + x) * channels + c] =
-                            blocked[blockedIndex(n, y, x, c, height: height, width: width, channels: channels)]
+                        let plain = ((n * height + y) * width + x) * channels + c
+                        let blocked = blockedIndex(n, y, x, c, height: height, width: width, channels: channels)
+                        if toBlocked { out[blocked] = values[plain] } else { out[plain] = values[blocked] }
                     }
                 }
             }
@@ -86,8 +75,9 @@ final class ConvolutionAlgorithmTests: XCTestCase {
                 layouts: (.blocked16, .blocked16), allowWinograd: allowWinograd)
             algorithms.append(convolution.algorithm)
             var blocked = [Float](repeating: .nan, count: shape.outputCount)
-            convolution.run(toBlocked(input, batch: 2, height: 12, width: 12, channels: 32), into: &blocked)
-            let output = fromBlocked(blocked, batch: 2, height: 12, width: 12, channels: 48)
+            convolution.run(
+                relayout(input, toBlocked: true, batch: 2, height: 12, width: 12, channels: 32), into: &blocked)
+            let output = relayout(blocked, toBlocked: false, batch: 2, height: 12, width: 12, channels: 48)
             let worst = zip(output, expected).map { abs($0 - $1) }.max() ?? .infinity
             XCTAssertLessThan(worst, 1e-4, "\(convolution.algorithm)")
         }
