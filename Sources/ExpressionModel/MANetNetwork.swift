@@ -215,25 +215,41 @@ final class MANetNetwork: PlannedNetwork, @unchecked Sendable {
     /// through the two per-region layers. `buffer` holds the region's buffer at its masked positions only.
     private func gate(_ buffer: [Float], image i: Int, region r: Int) -> [Float] {
         let w = weights
-        let c = w.channels, pixels = MANetWeights.side * MANetWeights.side
+        let c = w.channels, hiddenCount = w.hidden, pixels = MANetWeights.side * MANetWeights.side
         let positions = w.regionPositions[r]
         var squeezed = [Float](repeating: 0, count: c)
-        for (k, p) in positions.enumerated() {
-            let mask = w.masks[r * pixels + p]
-            let row = (i * positions.count + k) * c
-            for channel in 0..<c { squeezed[channel] += buffer[row + channel] * mask }
+        var hidden = Array(w.se1Bias[(r * hiddenCount)..<((r + 1) * hiddenCount)])
+        var gates = Array(w.se2Bias[(r * c)..<((r + 1) * c)])
+        // Each loop runs along contiguous memory, so that it vectorises; the sums keep the order of the
+        // definition (over positions, then channels, then hidden units).
+        buffer.withUnsafeBufferPointer { buffer in
+            squeezed.withUnsafeMutableBufferPointer { s in
+                for (k, p) in positions.enumerated() {
+                    let mask = w.masks[r * pixels + p]
+                    let row = buffer.baseAddress! + (i * positions.count + k) * c
+                    for channel in 0..<c { s[channel] += row[channel] * mask }
+                }
+                // The bias is added at every position, masked or not.
+                for k in 0..<c { s[k] = s[k] / Float(pixels) + w.bufferBias[r * c + k] }
+            }
         }
-        // The bias is added at every position, masked or not.
-        for k in 0..<c { squeezed[k] = squeezed[k] / Float(pixels) + w.bufferBias[r * c + k] }
-        let hidden = (0..<w.hidden).map { h in
-            var sum = w.se1Bias[r * w.hidden + h]
-            for k in 0..<c { sum += squeezed[k] * w.se1[(r * c + k) * w.hidden + h] }
-            return max(sum, 0)
+        w.se1.withUnsafeBufferPointer { se1 in
+            hidden.withUnsafeMutableBufferPointer { h in
+                for k in 0..<c {
+                    let x = squeezed[k], row = se1.baseAddress! + (r * c + k) * hiddenCount
+                    for unit in 0..<hiddenCount { h[unit] += x * row[unit] }
+                }
+                for unit in 0..<hiddenCount { h[unit] = max(h[unit], 0) }
+            }
         }
-        return (0..<c).map { k in
-            var sum = w.se2Bias[r * c + k]
-            for h in 0..<w.hidden { sum += hidden[h] * w.se2[(r * w.hidden + h) * c + k] }
-            return sigmoid(sum)
+        w.se2.withUnsafeBufferPointer { se2 in
+            gates.withUnsafeMutableBufferPointer { g in
+                for unit in 0..<hiddenCount {
+                    let x = hidden[unit], row = se2.baseAddress! + (r * hiddenCount + unit) * c
+                    for k in 0..<c { g[k] += x * row[k] }
+                }
+            }
         }
+        return gates.map(sigmoid)
     }
 }
