@@ -42,7 +42,8 @@ public final class Convolution: @unchecked Sendable {
     public let precision: Precision
     /// The destination's type.
     public let output: Precision
-    /// How oneDNN computes it: Winograd where it has a kernel for the shape (fp32 3x3, stride 1), else direct.
+    /// How oneDNN computes it: Winograd for fp32 3x3 kernels at stride 1 where oneDNN has a kernel and it
+    /// measured faster (not 6x6 maps in a batch), else direct.
     public let algorithm: Algorithm
     public enum Algorithm: Sendable {
         case direct, winograd
