@@ -51,6 +51,7 @@ public final class Convolution: @unchecked Sendable {
     }
     private let engine: Engine
     private let primitive: dnnl_primitive_t
+    private let scratchpad: BoundMemory?
     private let source: BoundMemory
     private let destination: BoundMemory
     private let weights: BoundMemory
@@ -88,7 +89,7 @@ public final class Convolution: @unchecked Sendable {
         var biasMD = try descriptor([s.outputChannels], dnnl_f32, dnnl_a)
         let strides: [Int64] = [Int64(s.stride), Int64(s.stride)]
         let padding: [Int64] = [Int64(s.padding), Int64(s.padding)]
-        func create(_ algorithm: Algorithm) throws(DNNLError) -> (dnnl_primitive_t, dnnl_memory_desc_t?) {
+        func create(_ algorithm: Algorithm) throws(DNNLError) -> (dnnl_primitive_t, dnnl_memory_desc_t?, BoundMemory?) {
             var desc = dnnl_convolution_desc_t()
             try check(
                 dnnl_convolution_forward_desc_init(
@@ -99,15 +100,16 @@ public final class Convolution: @unchecked Sendable {
         // Winograd does fewer multiplications for fp32 3x3 kernels at stride 1: 1.1-2.2x faster per layer
         // (ONEDNN_VERBOSE, docs/benchmarks.md), except on 6x6 maps at batch 4, where oneDNN's 4x3 tiles made
         // it 1.1-1.7x slower. oneDNN declines the shapes, post-ops and CPUs it has no kernel for: those stay direct.
-        var made: (dnnl_primitive_t, dnnl_memory_desc_t?)?
+        var made: (dnnl_primitive_t, dnnl_memory_desc_t?, BoundMemory?)?
         let winogradPays = s.outputWidth >= 12 || s.batch == 1
         if allowWinograd && winogradPays && precision == .fp32 && s.kernel == 3 && s.stride == 1 {
             made = try? create(.winograd)
         }
         algorithm = made == nil ? .direct : .winograd
         if made == nil { made = try create(.direct) }
-        let (primitive, chosenWeights) = made!
+        let (primitive, chosenWeights, scratchpad) = made!
         self.primitive = primitive
+        self.scratchpad = scratchpad
 
         source = try BoundMemory(sourceMD, engine: engine, allocate: false, what: what)
         destination = try BoundMemory(destinationMD, engine: engine, allocate: false, what: what)
@@ -172,7 +174,7 @@ public final class Convolution: @unchecked Sendable {
                 [
                     (Argument.source, source.memory), (Argument.weights, weights.memory),
                     (Argument.bias, bias.memory), (Argument.destination, destination.memory),
-                ])
+                ], scratchpad: scratchpad)
         }
     }
 }

@@ -87,6 +87,7 @@ enum Argument {
     static let destination: Int32 = 17
     static let weights: Int32 = 33
     static let bias: Int32 = 41
+    static let scratchpad: Int32 = 80
 }
 
 /// A memory descriptor plus an object whose data pointer is set at each call.
@@ -121,8 +122,12 @@ func descriptor(
 }
 
 /// Runs `primitive` once with the given arguments and waits for it.
-func execute(_ primitive: dnnl_primitive_t, on engine: Engine, _ arguments: [(Int32, dnnl_memory_t)]) {
-    let args = arguments.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1) }
+func execute(
+    _ primitive: dnnl_primitive_t, on engine: Engine, _ arguments: [(Int32, dnnl_memory_t)],
+    scratchpad: BoundMemory? = nil
+) {
+    var args = arguments.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1) }
+    if let scratchpad { args.append(dnnl_exec_arg_t(arg: Argument.scratchpad, memory: scratchpad.memory)) }
     args.withUnsafeBufferPointer { buffer in
         _ = dnnl_primitive_execute(primitive, engine.stream, Int32(buffer.count), buffer.baseAddress)
     }
@@ -132,14 +137,15 @@ func execute(_ primitive: dnnl_primitive_t, on engine: Engine, _ arguments: [(In
 /// Runs a primitive with one source and one destination (pooling, reorders) on these arrays and waits for it.
 func executeUnary(
     _ primitive: dnnl_primitive_t, on engine: Engine, source: BoundMemory, _ input: [Float],
-    destination: BoundMemory, _ output: inout [Float]
+    destination: BoundMemory, _ output: inout [Float], scratchpad: BoundMemory? = nil
 ) {
     input.withUnsafeBytes { inputBytes in
         output.withUnsafeMutableBytes { outputBytes in
             source.bind(inputBytes.baseAddress!)
             destination.bind(outputBytes.baseAddress!)
             execute(
-                primitive, on: engine, [(Argument.source, source.memory), (Argument.destination, destination.memory)])
+                primitive, on: engine, [(Argument.source, source.memory), (Argument.destination, destination.memory)],
+                scratchpad: scratchpad)
         }
     }
 }
@@ -195,10 +201,13 @@ public enum PostOp: Sendable, Hashable {
 /// Returns it with the weights layout oneDNN chose, for operations that have weights.
 func createPrimitive<Descriptor>(
     _ desc: inout Descriptor, postOps: [PostOp], engine: Engine, what: String
-) throws(DNNLError) -> (dnnl_primitive_t, dnnl_memory_desc_t?) {
+) throws(DNNLError) -> (dnnl_primitive_t, dnnl_memory_desc_t?, BoundMemory?) {
     var attr: dnnl_primitive_attr_t?
     try check(dnnl_primitive_attr_create(&attr), "creating attributes")
     defer { dnnl_primitive_attr_destroy(attr) }
+    // Each primitive owns its scratchpad: oneDNN's default one is per thread and sized when a primitive is
+    // created, so a Winograd convolution made on one thread and run on another wrote through a null pointer.
+    try check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "choosing the scratchpad")
     var ops: dnnl_post_ops_t?
     try check(dnnl_post_ops_create(&ops), "creating post-ops")
     defer { dnnl_post_ops_destroy(ops) }
@@ -219,7 +228,18 @@ func createPrimitive<Descriptor>(
     var primitive: dnnl_primitive_t?
     try check(dnnl_primitive_create(&primitive, pd), "creating \(what)")
     let weights = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)?.pointee
-    return (primitive!, weights)
+    var scratchpad: BoundMemory?
+    if var md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)?.pointee,
+        dnnl_memory_desc_get_size(&md) > 0
+    {
+        do throws(DNNLError) {
+            scratchpad = try BoundMemory(md, engine: engine, allocate: true, what: "the scratchpad of \(what)")
+        } catch {
+            dnnl_primitive_destroy(primitive)
+            throw error
+        }
+    }
+    return (primitive!, weights, scratchpad)
 }
 
 /// Weights given in PyTorch's plain layout (`plain`), reordered once into oneDNN-owned memory laid out as `chosen`.

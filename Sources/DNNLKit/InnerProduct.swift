@@ -11,6 +11,7 @@ public final class InnerProduct: @unchecked Sendable {
     public let outputs: Int
     private let engine: Engine
     private let primitive: dnnl_primitive_t
+    private let scratchpad: BoundMemory?
     private let source: BoundMemory
     private let destination: BoundMemory
     private let weights: BoundMemory
@@ -52,8 +53,10 @@ public final class InnerProduct: @unchecked Sendable {
             dnnl_inner_product_forward_desc_init(
                 &desc, dnnl_forward_inference, &sourceMD, &anyWeightsMD, &biasMD, &destinationMD),
             "describing \(what)")
-        let (primitive, chosenWeights) = try createPrimitive(&desc, postOps: postOps, engine: engine, what: what)
+        let (primitive, chosenWeights, scratchpad) = try createPrimitive(
+            &desc, postOps: postOps, engine: engine, what: what)
         self.primitive = primitive
+        self.scratchpad = scratchpad
         source = try BoundMemory(sourceMD, engine: engine, allocate: false, what: what)
         destination = try BoundMemory(destinationMD, engine: engine, allocate: false, what: what)
         bias = try BoundMemory(biasMD, engine: engine, allocate: false, what: what)
@@ -78,7 +81,7 @@ public final class InnerProduct: @unchecked Sendable {
                         [
                             (Argument.source, source.memory), (Argument.weights, weights.memory),
                             (Argument.bias, bias.memory), (Argument.destination, destination.memory),
-                        ])
+                        ], scratchpad: scratchpad)
                 }
             }
         }

@@ -16,6 +16,7 @@ public final class Pooling: @unchecked Sendable {
     public let stride: Int
     private let engine: Engine
     private let primitive: dnnl_primitive_t
+    private let scratchpad: BoundMemory?
     private let source: BoundMemory
     private let destination: BoundMemory
 
@@ -48,7 +49,7 @@ public final class Pooling: @unchecked Sendable {
                 &sourceMD, &destinationMD,
                 [Int64(stride), Int64(stride)], [Int64(kernel), Int64(kernel)], zero, zero, zero),
             "describing \(what)")
-        (primitive, _) = try createPrimitive(&desc, postOps: [], engine: engine, what: what)
+        (primitive, _, scratchpad) = try createPrimitive(&desc, postOps: [], engine: engine, what: what)
         source = try BoundMemory(sourceMD, engine: engine, allocate: false, what: what)
         destination = try BoundMemory(destinationMD, engine: engine, allocate: false, what: what)
     }
@@ -58,6 +59,7 @@ public final class Pooling: @unchecked Sendable {
     /// Pools `input` (`inputCount` values) into `output` (`outputCount`).
     public func run(_ input: [Float], into output: inout [Float]) {
         precondition(input.count >= inputCount && output.count >= outputCount, "tensor sizes do not match the pooling")
-        executeUnary(primitive, on: engine, source: source, input, destination: destination, &output)
+        executeUnary(
+            primitive, on: engine, source: source, input, destination: destination, &output, scratchpad: scratchpad)
     }
 }
