@@ -202,3 +202,31 @@ def augment(batch: torch.Tensor, generator: torch.Generator, spec: Augmentation 
     mask &= (rand(n) < spec.erase_probability).view(n, 1, 1)
     noise = torch.randn(out.shape, generator=generator).to(batch.device)
     return torch.where(mask.unsqueeze(1), noise, out)
+
+
+def mix_batch(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, kind: str, alpha: float,
+              generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Mixup (blend two faces) or CutMix (paste a rectangle of one face onto another), with the targets and
+    sample weights mixed in the same proportion. The partner of each face is the batch rolled by a random
+    offset, so a face is never mixed with itself when the batch has more than one face."""
+    n, _, h, wd = x.shape
+    if kind == "none" or n < 2:
+        return x, y, w
+    # Drawn through the run's generator (numpy's Beta seeded from it), so that a resumed run repeats itself.
+    rng = np.random.default_rng(int(torch.randint(2**31, (1,), generator=generator)))
+    lam = float(rng.beta(alpha, alpha))
+    partner = torch.roll(torch.arange(n), shifts=int(rng.integers(1, n))).to(x.device)
+    if kind == "mixup":
+        mixed = lam * x + (1 - lam) * x[partner]
+    elif kind == "cutmix":
+        cut = math.sqrt(1 - lam)
+        ch, cw = int(round(h * cut)), int(round(wd * cut))
+        cy, cx = int(rng.integers(0, h)), int(rng.integers(0, wd))
+        y0, y1 = max(cy - ch // 2, 0), min(cy + ch // 2, h)
+        x0, x1 = max(cx - cw // 2, 0), min(cx + cw // 2, wd)
+        mixed = x.clone()
+        mixed[:, :, y0:y1, x0:x1] = x[partner][:, :, y0:y1, x0:x1]
+        lam = 1 - (y1 - y0) * (x1 - x0) / (h * wd)  # the share of the face that is still its own
+    else:
+        raise ValueError(f"unknown mix {kind!r} (none, mixup or cutmix)")
+    return mixed, lam * y + (1 - lam) * y[partner], lam * w + (1 - lam) * w[partner]

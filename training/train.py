@@ -25,7 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import DEFAULT_DATA, Augmentation, augment, ferplus_majority, load_split, normalise, training_targets
+from .data import (DEFAULT_DATA, Augmentation, augment, ferplus_majority, load_split, mix_batch, normalise,
+                   training_targets)
 from .devset import DEFAULT_DEVSET, MARGINS, load_devset
 from .metrics import confusion_matrix, summarise
 from .arch import ABLATIONS, ARCHITECTURES, build
@@ -53,6 +54,10 @@ def parse_args(argv=None):
                    help="1: FER+ vote distributions as soft targets, 0: FER2013 labels, between: a mix")
     p.add_argument("--class-weight-power", type=float, default=0.5,
                    help="loss weight per class = (share of target mass)^-power, normalised; 0 turns it off")
+    p.add_argument("--mix", choices=["none", "mixup", "cutmix"], default="none",
+                   help="mix every batch: blend two faces (mixup) or paste a rectangle of one onto another (cutmix)")
+    p.add_argument("--mix-alpha", type=float, default=0.2,
+                   help="the mixing share is drawn from Beta(alpha, alpha) (default: %(default)s)")
     p.add_argument("--ema", type=float, default=0.999, help="decay of the weight moving average (0: off)")
     p.add_argument("--arch", choices=list(ARCHITECTURES), default="resnet-cbam",
                    help="which seed system to train (training/arch/; default: %(default)s)")
@@ -65,7 +70,10 @@ def parse_args(argv=None):
     p.add_argument("--precision", choices=["bf16", "fp32"], default="bf16", help="autocast precision while training")
     p.add_argument("--subset", type=int, default=0, help="train on the first N shuffled faces only (smoke runs)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.mix_alpha <= 0:
+        p.error(f"--mix-alpha must be above 0, got {args.mix_alpha}")
+    return args
 
 
 def seed_everything(seed: int) -> None:
@@ -154,8 +162,9 @@ def train_one_epoch(model, ema, optimiser, schedule, train, targets, weights, pe
     for step in range(steps):
         index = order[step * args.batch_size:(step + 1) * args.batch_size]
         x = augment(normalise(train.images[index].to(device), mean, std), generator)
-        x = x.contiguous(memory_format=torch.channels_last)
         y, w = targets[index].to(device), weights[index].to(device)
+        x, y, w = mix_batch(x, y, w, args.mix, args.mix_alpha, generator)
+        x = x.contiguous(memory_format=torch.channels_last)
         with autocast:
             logits, extra = model.training_outputs(x)
         log_p = F.log_softmax(logits.float(), 1)

@@ -3,7 +3,8 @@
     python -m training.arch.check
 
 Prints parameters and MACs per face (inference) and fails if a model breaks the interface, exceeds 5 M
-parameters or 200 M MACs, or gives different logits for a face alone and in a batch (eval mode).
+parameters or 200 M MACs, or gives different logits for a face alone and in a batch (eval mode). It also checks
+the batch mixing every architecture trains with (`--mix`): targets stay distributions, a seed repeats itself.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import torch
 
 from . import ABLATIONS, ARCHITECTURES, SEED_PAPER, build
 from .costs import inference_macs, inference_parameters
+from ..data import mix_batch
 from ..train import MAX_MACS, MAX_PARAMETERS
 
 
@@ -40,8 +42,40 @@ def check(name: str, ablated: bool = False) -> str:
     return f"{label:24s} seed {SEED_PAPER[name]}  {parameters:>9,} parameters  {macs / 1e6:7.2f} M MACs  {shapes}"
 
 
+def check_mixing() -> str:
+    x = torch.randn(7, 1, 48, 48)
+    y, w = torch.eye(7), torch.ones(7)  # one face per class, so a face's own share is its own class's
+    for kind in ("mixup", "cutmix"):
+        mixed, my, mw = mix_batch(x, y, w, kind, 0.4, torch.Generator().manual_seed(1))
+        again, _, _ = mix_batch(x, y, w, kind, 0.4, torch.Generator().manual_seed(1))
+        if not torch.equal(mixed, again):
+            raise ValueError(f"{kind}: the same seed mixed differently")
+        if not torch.allclose(my.sum(1), torch.ones(7)) or not torch.allclose(mw, w):
+            raise ValueError(f"{kind}: mixed targets are not distributions")
+        # Each face keeps share lam of its own target and gets 1-lam of its partner's: the pixels agree.
+        own = my.diagonal()
+        if kind == "mixup":
+            partner = (my - torch.diag(own)).argmax(1)
+            expected = own.view(7, 1, 1, 1) * x + (1 - own.view(7, 1, 1, 1)) * x[partner]
+            if not bool((own < 1).all()) or not torch.allclose(mixed, expected, atol=1e-5):
+                raise ValueError("mixup: pixels and targets disagree on the share")
+        else:
+            kept = (mixed == x).float().mean(dim=(1, 2, 3))
+            if not torch.allclose(kept, own, atol=1e-6):
+                raise ValueError("cutmix: the pasted area and the target share disagree")
+    unmixed = mix_batch(x, y, w, "none", 0.4, torch.Generator())
+    if unmixed[0] is not x:
+        raise ValueError("--mix none changed the batch")
+    return "batch mixing (mixup, cutmix)     targets and pixels agree, seeded"
+
+
 def main() -> None:
     failed = False
+    try:
+        print(check_mixing())
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        failed = True
     for name in ARCHITECTURES:
         for ablated in (False, True):
             try:
