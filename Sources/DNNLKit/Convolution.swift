@@ -89,7 +89,7 @@ public final class Convolution: @unchecked Sendable {
         var biasMD = try descriptor([s.outputChannels], dnnl_f32, dnnl_a)
         let strides: [Int64] = [Int64(s.stride), Int64(s.stride)]
         let padding: [Int64] = [Int64(s.padding), Int64(s.padding)]
-        func create(_ algorithm: Algorithm) throws(DNNLError) -> (dnnl_primitive_t, dnnl_memory_desc_t?, BoundMemory?) {
+        func create(_ algorithm: Algorithm) throws(DNNLError) -> (dnnl_primitive_t, [dnnl_memory_desc_t], BoundMemory?) {
             var desc = dnnl_convolution_desc_t()
             try check(
                 dnnl_convolution_forward_desc_init(
@@ -100,7 +100,7 @@ public final class Convolution: @unchecked Sendable {
         // Winograd does fewer multiplications for fp32 3x3 kernels at stride 1: 1.1-2.2x faster per layer
         // (ONEDNN_VERBOSE, docs/benchmarks.md), except on 6x6 maps at batch 4, where oneDNN's 4x3 tiles made
         // it 1.1-1.7x slower. oneDNN declines the shapes, post-ops and CPUs it has no kernel for: those stay direct.
-        var made: (dnnl_primitive_t, dnnl_memory_desc_t?, BoundMemory?)?
+        var made: (dnnl_primitive_t, [dnnl_memory_desc_t], BoundMemory?)?
         let winogradPays = s.outputWidth >= 12 || s.batch == 1
         if allowWinograd && winogradPays && precision == .fp32 && s.kernel == 3 && s.stride == 1 {
             made = try? create(.winograd)
@@ -116,7 +116,7 @@ public final class Convolution: @unchecked Sendable {
         bias = try BoundMemory(biasMD, engine: engine, allocate: false, what: what)
         weights = try reorderedWeights(
             oihw, plain: try descriptor([s.outputChannels, s.inputChannels, s.kernel, s.kernel], dnnl_f32, dnnl_oihw),
-            chosen: chosenWeights!, engine: engine, what: what)
+            chosen: chosenWeights[0], engine: engine, what: what)
         self.biasValues = biasValues
         staging = precision == .bf16 ? [UInt16](repeating: 0, count: s.inputCount) : []
     }

@@ -86,6 +86,8 @@ enum Argument {
     static let source: Int32 = 1
     static let destination: Int32 = 17
     static let weights: Int32 = 33
+    /// An RNN's recurrent weights (its input weights are `weights`).
+    static let recurrentWeights: Int32 = 34
     static let bias: Int32 = 41
     static let scratchpad: Int32 = 80
 }
@@ -198,10 +200,10 @@ public enum PostOp: Sendable, Hashable {
 }
 
 /// Plans and creates the primitive for an operation descriptor (any of oneDNN's `*_desc_t`) with `postOps`.
-/// Returns it with the weights layout oneDNN chose, for operations that have weights.
+/// Returns it with the weights layouts oneDNN chose (none, one, or two for an LSTM's input and recurrent weights).
 func createPrimitive<Descriptor>(
     _ desc: inout Descriptor, postOps: [PostOp], engine: Engine, what: String
-) throws(DNNLError) -> (dnnl_primitive_t, dnnl_memory_desc_t?, BoundMemory?) {
+) throws(DNNLError) -> (dnnl_primitive_t, [dnnl_memory_desc_t], BoundMemory?) {
     var attr: dnnl_primitive_attr_t?
     try check(dnnl_primitive_attr_create(&attr), "creating attributes")
     defer { dnnl_primitive_attr_destroy(attr) }
@@ -227,7 +229,9 @@ func createPrimitive<Descriptor>(
     defer { dnnl_primitive_desc_destroy(pd) }
     var primitive: dnnl_primitive_t?
     try check(dnnl_primitive_create(&primitive, pd), "creating \(what)")
-    let weights = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)?.pointee
+    let weights = (0..<2).compactMap { index in
+        dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, Int32(index))?.pointee
+    }.filter { $0.ndims > 0 }
     var scratchpad: BoundMemory?
     if var md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)?.pointee,
         dnnl_memory_desc_get_size(&md) > 0

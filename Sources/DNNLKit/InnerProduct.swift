@@ -61,7 +61,7 @@ public final class InnerProduct: @unchecked Sendable {
         destination = try BoundMemory(destinationMD, engine: engine, allocate: false, what: what)
         bias = try BoundMemory(biasMD, engine: engine, allocate: false, what: what)
         self.weights = try reorderedWeights(
-            plain, plain: plainWeightsMD, chosen: chosenWeights!, engine: engine, what: what)
+            plain, plain: plainWeightsMD, chosen: chosenWeights[0], engine: engine, what: what)
     }
 
     deinit { dnnl_primitive_destroy(primitive) }

@@ -17,6 +17,8 @@ struct LSTMWeights: Sendable {
     /// gates 128p..<128p+128, so that one step is a sum of rows scaled by the state (vector work, no horizontal
     /// sums) read front to back, one panel at a time.
     var recurrentPanels: [Float]
+    /// W_hh as PyTorch stores it, 4 hidden x hidden (oneDNN's LSTM primitive reads this).
+    var recurrent: [Float]
     static let panelWidth = 128
 
     /// `weights`: W_hh as PyTorch stores it, gates x hidden.
@@ -66,21 +68,21 @@ struct CNNALSTMWeights: Sendable {
         local = try config.flag("local_attention", default: true) ? try attention("local", features: c[3]) : nil
         let biasIH = try file.floats("lstm.bias_ih_l0", shape: [4 * hidden])
         let biasHH = try file.floats("lstm.bias_hh_l0", shape: [4 * hidden])
+        let recurrent = try file.floats("lstm.weight_hh_l0", shape: [4 * hidden, hidden])
         lstm = LSTMWeights(
             inputs: c[3], hidden: hidden,
             input: DenseWeights(
                 weights: try file.floats("lstm.weight_ih_l0", shape: [4 * hidden, c[3]]),
                 bias: zip(biasIH, biasHH).map(+), inputs: c[3], outputs: 4 * hidden),
-            recurrentPanels: LSTMWeights.panels(
-                try file.floats("lstm.weight_hh_l0", shape: [4 * hidden, hidden]), gates: 4 * hidden, hidden: hidden))
+            recurrentPanels: LSTMWeights.panels(recurrent, gates: 4 * hidden, hidden: hidden), recurrent: recurrent)
         global = try attention("glob", features: hidden)
         classifier = try file.dense("classifier", inputs: hidden, outputs: classes)
     }
 }
 
 /// CNN-ALSTM on oneDNN: the CNN, every projection over the whole sequence (attention and the LSTM's input
-/// side, all positions of all faces in one call) and the classifier in oneDNN; the recurrence (36 steps of a
-/// 512x128 product) and the softmaxes here. Its attention is the global weights over the LSTM's states laid
+/// side, all positions of all faces in one call), the classifier, and for two or more faces the whole LSTM in
+/// oneDNN; for one face the recurrence (36 steps of a 512x128 product) here, and the softmaxes here. Its attention is the global weights over the LSTM's states laid
 /// back on the 6x6 grid, scaled so the largest is 1; both raw weight sets are in `details`.
 ///
 /// Threading rule: one thread at a time (it owns an `Engine` and reuses buffers).
@@ -88,7 +90,14 @@ final class CNNALSTMNetwork: PlannedNetwork, @unchecked Sendable {
     final class Plan {
         let cnn: LayerStack
         let localProject: InnerProduct?
-        let inputProject: InnerProduct
+        /// oneDNN's LSTM runs the sequences of several faces as matrix products, 10-20% faster per face from two
+        /// faces up; for one face the Swift recurrence after oneDNN's input projection is 3-4% faster
+        /// (docs/benchmarks.md, "The LSTM").
+        enum Recurrence {
+            case swift(inputProject: InnerProduct)
+            case oneDNN(LSTM)
+        }
+        let recurrence: Recurrence
         let globalProject: InnerProduct
         let classifier: InnerProduct
         var projected: [Float]
@@ -106,11 +115,18 @@ final class CNNALSTMNetwork: PlannedNetwork, @unchecked Sendable {
                     bias: d.bias, postOps: postOps)
             }
             localProject = try w.local.map { (a) throws(DNNLError) in try dense(a.project, rows: steps, [.tanh]) }
-            inputProject = try dense(w.lstm.input, rows: steps, [])
+            recurrence =
+                batch == 1
+                ? .swift(inputProject: try dense(w.lstm.input, rows: steps, []))
+                : .oneDNN(
+                    try LSTM(
+                        engine: engine, batch: batch, length: cnn.height * cnn.width, inputs: w.lstm.inputs,
+                        hidden: w.lstm.hidden, inputWeights: w.lstm.input.weights,
+                        recurrentWeights: w.lstm.recurrent, bias: w.lstm.input.bias))
             globalProject = try dense(w.global.project, rows: steps, [.tanh])
             classifier = try dense(w.classifier, rows: batch, [])
             projected = [Float](repeating: 0, count: steps * max(w.lstm.hidden, w.lstm.inputs))
-            gates = [Float](repeating: 0, count: steps * 4 * w.lstm.hidden)
+            gates = [Float](repeating: 0, count: batch == 1 ? steps * 4 * w.lstm.hidden : 0)
             states = [Float](repeating: 0, count: steps * w.lstm.hidden)
             summary = [Float](repeating: 0, count: batch * w.lstm.hidden)
             logits = [Float](repeating: 0, count: batch * w.classifier.outputs)
@@ -150,8 +166,13 @@ final class CNNALSTMNetwork: PlannedNetwork, @unchecked Sendable {
                     }
                 }
             }
-            plan.inputProject.run(sequence, into: &plan.gates)
-            recur(plan, batch: count, length: length)
+            switch plan.recurrence {
+            case .oneDNN(let lstm):
+                lstm.run(sequence, into: &plan.states)
+            case .swift(let inputProject):
+                inputProject.run(sequence, into: &plan.gates)
+                recur(plan, batch: count, length: length)
+            }
             plan.globalProject.run(plan.states, into: &plan.projected)
             let globalWeights = attend(plan.projected, query: w.global.query, batch: count, length: length)
             for i in 0..<count {
