@@ -89,7 +89,8 @@ public final class Convolution: @unchecked Sendable {
         var biasMD = try descriptor([s.outputChannels], dnnl_f32, dnnl_a)
         let strides: [Int64] = [Int64(s.stride), Int64(s.stride)]
         let padding: [Int64] = [Int64(s.padding), Int64(s.padding)]
-        func create(_ algorithm: Algorithm) throws(DNNLError) -> (dnnl_primitive_t, [dnnl_memory_desc_t], BoundMemory?) {
+        func create(_ algorithm: Algorithm) throws(DNNLError) -> (dnnl_primitive_t, [dnnl_memory_desc_t], BoundMemory?)
+        {
             var desc = dnnl_convolution_desc_t()
             try check(
                 dnnl_convolution_forward_desc_init(

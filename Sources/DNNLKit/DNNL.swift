@@ -152,6 +152,29 @@ func executeUnary(
     }
 }
 
+/// Runs a primitive that reads `input` and a bias and writes `output` (inner product, LSTM) with its
+/// oneDNN-owned weights (`weights`: argument slot and memory), and waits for it.
+func executeWithBias(
+    _ primitive: dnnl_primitive_t, on engine: Engine, source: BoundMemory, _ input: [Float],
+    destination: BoundMemory, _ output: inout [Float], bias: BoundMemory, _ biasValues: [Float],
+    weights: [(Int32, dnnl_memory_t)], scratchpad: BoundMemory?
+) {
+    input.withUnsafeBytes { inputBytes in
+        output.withUnsafeMutableBytes { outputBytes in
+            biasValues.withUnsafeBytes { b in
+                source.bind(inputBytes.baseAddress!)
+                destination.bind(outputBytes.baseAddress!)
+                bias.bind(b.baseAddress!)
+                execute(
+                    primitive, on: engine,
+                    [(Argument.source, source.memory)] + weights
+                        + [(Argument.bias, bias.memory), (Argument.destination, destination.memory)],
+                    scratchpad: scratchpad)
+            }
+        }
+    }
+}
+
 /// Copies `source` (laid out as `from`) into oneDNN-owned `destination` (laid out as `to`).
 func reorder(
     _ source: UnsafeRawPointer, from: dnnl_memory_desc_t, into destination: BoundMemory, engine: Engine, what: String

@@ -74,21 +74,10 @@ public final class LSTM: @unchecked Sendable {
     public func run(_ input: [Float], into output: inout [Float]) {
         precondition(
             input.count >= inputCount && output.count >= outputCount, "tensor sizes do not match the layer")
-        input.withUnsafeBytes { inputBytes in
-            output.withUnsafeMutableBytes { outputBytes in
-                biasValues.withUnsafeBytes { b in
-                    source.bind(inputBytes.baseAddress!)
-                    destination.bind(outputBytes.baseAddress!)
-                    bias.bind(b.baseAddress!)
-                    execute(
-                        primitive, on: engine,
-                        [
-                            (Argument.source, source.memory), (Argument.weights, inputWeights.memory),
-                            (Argument.recurrentWeights, recurrentWeights.memory), (Argument.bias, bias.memory),
-                            (Argument.destination, destination.memory),
-                        ], scratchpad: scratchpad)
-                }
-            }
-        }
+        executeWithBias(
+            primitive, on: engine, source: source, input, destination: destination, &output, bias: bias,
+            biasValues,
+            weights: [(Argument.weights, inputWeights.memory), (Argument.recurrentWeights, recurrentWeights.memory)],
+            scratchpad: scratchpad)
     }
 }

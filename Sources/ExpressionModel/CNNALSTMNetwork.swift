@@ -82,8 +82,9 @@ struct CNNALSTMWeights: Sendable {
 
 /// CNN-ALSTM on oneDNN: the CNN, every projection over the whole sequence (attention and the LSTM's input
 /// side, all positions of all faces in one call), the classifier, and for two or more faces the whole LSTM in
-/// oneDNN; for one face the recurrence (36 steps of a 512x128 product) here, and the softmaxes here. Its attention is the global weights over the LSTM's states laid
-/// back on the 6x6 grid, scaled so the largest is 1; both raw weight sets are in `details`.
+/// oneDNN; for one face the recurrence (36 steps of a 512x128 product) here, and the softmaxes here. Its
+/// attention is the global weights over the LSTM's states laid back on the 6x6 grid, scaled so the largest
+/// is 1; both raw weight sets are in `details`.
 ///
 /// Threading rule: one thread at a time (it owns an `Engine` and reuses buffers).
 final class CNNALSTMNetwork: PlannedNetwork, @unchecked Sendable {
