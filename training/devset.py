@@ -27,7 +27,8 @@ def cascade_path() -> pathlib.Path:
     import cv2
     return pathlib.Path(cv2.data.haarcascades) / CASCADE_NAME
 CACHE_DIR = pathlib.Path(__file__).resolve().parent / ".cache"
-MARGINS = (0.0, 0.05, 0.1, 0.15, 0.2)
+# -0.15 is fercam's default (FaceCropping); the others show which way the framing pays.
+MARGINS = (-0.15, 0.0, 0.05, 0.1, 0.15, 0.2)
 
 
 def crop(gray: np.ndarray, box: tuple[int, int, int, int], margin: float, size: int = 48) -> np.ndarray:
@@ -42,19 +43,35 @@ def crop(gray: np.ndarray, box: tuple[int, int, int, int], margin: float, size: 
     return cv2.resize(padded[top:top + s, left:left + s], (size, size), interpolation=cv2.INTER_AREA)
 
 
+def read_crops(path: pathlib.Path) -> dict:
+    """A devset file as `load_devset` caches it (also what `training.sweep pack` carries to a lent GPU)."""
+    stored = np.load(path, allow_pickle=False)
+    margins = sorted(float(key[1:]) for key in stored.files if key.startswith("m") and key != "missed")
+    return {"crops": {m: torch.from_numpy(stored[f"m{m}"]) for m in margins},
+            "labels": torch.from_numpy(stored["labels"]), "missed": int(stored["missed"]),
+            "total": int(stored["total"])}
+
+
+def write_crops(path: pathlib.Path, devset: dict, margins=None) -> None:
+    arrays = {f"m{m}": c.numpy() for m, c in devset["crops"].items() if margins is None or m in margins}
+    np.savez(path, labels=devset["labels"].numpy(), missed=devset["missed"], total=devset["total"], **arrays)
+
+
 def load_devset(root: pathlib.Path = DEFAULT_DEVSET) -> dict | None:
-    """{"crops": {margin: N x 48 x 48 uint8}, "labels": N, "missed": count} or None when the folder is absent.
-    Photos without a detected face are left out here and counted in `missed` (fercam counts them as wrong)."""
+    """{"crops": {margin: N x 48 x 48 uint8}, "labels": N, "missed": count, "total": count}, or None when the
+    folder is absent. `root` may also be a crops file (`read_crops`). Photos without a detected face are left
+    out here and counted in `missed` (fercam counts them as wrong)."""
+    if root.suffix == ".npz" and root.is_file():
+        return read_crops(root)
     cascade = cascade_path()
     if not root.is_dir() or not cascade.exists():
         return None
     CACHE_DIR.mkdir(exist_ok=True)
     cache = CACHE_DIR / "devset.npz"
     if cache.exists():
-        stored = np.load(cache, allow_pickle=False)
-        return {"crops": {m: torch.from_numpy(stored[f"m{m}"]) for m in MARGINS},
-                "labels": torch.from_numpy(stored["labels"]), "missed": int(stored["missed"]),
-                "total": int(stored["total"])}
+        cached = read_crops(cache)
+        if set(cached["crops"]) == set(MARGINS):
+            return cached
     import cv2
     detector = cv2.CascadeClassifier(str(cascade))
     crops = {m: [] for m in MARGINS}
@@ -71,6 +88,6 @@ def load_devset(root: pathlib.Path = DEFAULT_DEVSET) -> dict | None:
             for m in MARGINS:
                 crops[m].append(crop(gray, tuple(int(v) for v in box), m))
             labels.append(index)
-    arrays = {f"m{m}": np.stack(c) for m, c in crops.items()}
-    np.savez(cache, labels=np.asarray(labels, np.int64), missed=missed, total=total, **arrays)
-    return load_devset(root)
+    write_crops(cache, {"crops": {m: torch.from_numpy(np.stack(c)) for m, c in crops.items()},
+                        "labels": torch.from_numpy(np.asarray(labels, np.int64)), "missed": missed, "total": total})
+    return read_crops(cache)

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from .data import (DEFAULT_DATA, Augmentation, augment, ferplus_majority, load_split, mix_batch, normalise,
                    training_targets)
-from .devset import DEFAULT_DEVSET, MARGINS, load_devset
+from .devset import DEFAULT_DEVSET, load_devset
 from .metrics import confusion_matrix, summarise
 from .arch import ABLATIONS, ARCHITECTURES, build
 from .arch.costs import inference_macs, inference_parameters
@@ -43,7 +43,8 @@ def parse_args(argv=None):
     p.add_argument("--data", type=pathlib.Path, default=DEFAULT_DATA,
                    help="FER2013 image folders with ferplus.csv, or packed .npz parts (default: %(default)s)")
     p.add_argument("--devset", type=pathlib.Path, default=DEFAULT_DEVSET,
-                   help="posed-photo folder scored each epoch, never trained on (default: %(default)s)")
+                   help="posed-photo folder scored each epoch, never trained on, or its crops file "
+                        "(training/.cache/devset.npz; default: %(default)s)")
     p.add_argument("--out", type=pathlib.Path, default=pathlib.Path("training/runs/main"),
                    help="folder for last.pt, best.pt, log.jsonl and config.json")
     p.add_argument("--epochs", type=int, default=24, help="length of the one-cycle schedule")
@@ -122,8 +123,8 @@ def evaluate(model, val, devset, mean, std, flip_tta=False) -> dict:
     result["ferplus"]["ece"] = expected_calibration_error(probabilities[keep], majority[keep])
     if devset is not None:
         result["devset"] = {}
-        for margin in MARGINS:
-            dev_predicted = predict(model, devset["crops"][margin], mean, std, flip_tta).argmax(1)
+        for margin, crops in devset["crops"].items():
+            dev_predicted = predict(model, crops, mean, std, flip_tta).argmax(1)
             summary = summarise(confusion_matrix(dev_predicted, devset["labels"]))
             summary["accuracy"] = float((dev_predicted == devset["labels"]).sum()) / devset["total"]
             result["devset"][str(margin)] = summary
@@ -137,11 +138,16 @@ def selection_score(result: dict) -> float:
 
 def warmed_up_ema(decay: float):
     """EMA whose decay grows as (1+n)/(10+n) up to `decay`: a plain 0.999 average still remembers the random
-    initial weights after four epochs (0.999^880 = 0.41), which made early evaluations meaningless."""
-    def average(averaged: torch.Tensor, current: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
+    initial weights after four epochs (0.999^880 = 0.41), which made early evaluations meaningless. It updates
+    a whole list of tensors in one foreach call: one kernel per step instead of several per tensor, which is
+    what a GPU shared by many runs is short of."""
+    def average(averaged: list[torch.Tensor], current: list[torch.Tensor], count: torch.Tensor) -> None:
         n = float(count)
         d = min(decay, (1 + n) / (10 + n))
-        return averaged * d + current * (1 - d)
+        if averaged[0].is_floating_point():
+            torch._foreach_lerp_(averaged, current, 1 - d)
+        else:  # integer buffers (batch-norm step counts) are counts, not weights
+            torch._foreach_copy_(averaged, current)
     return average
 
 
@@ -196,7 +202,8 @@ def make_optimiser(model, args, steps_per_epoch):
     for param in model.parameters():
         (no_decay if param.ndim <= 1 else decay).append(param)
     optimiser = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
+        [{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=args.lr,
+        fused=args.device.startswith("cuda"))  # one kernel for the whole step on a GPU
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimiser, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch, pct_start=0.15,
         div_factor=10, final_div_factor=100)
@@ -266,7 +273,7 @@ def main(argv=None) -> None:
         raise SystemExit(f"{args.arch}: {parameters:,} parameters and {macs / 1e6:.1f} M MACs per face exceed the "
                          f"real-time budget ({MAX_PARAMETERS / 1e6:.0f} M, {MAX_MACS / 1e6:.0f} M)")
     model = model.to(device).to(memory_format=torch.channels_last)
-    ema = torch.optim.swa_utils.AveragedModel(model, avg_fn=warmed_up_ema(args.ema), use_buffers=True) \
+    ema = torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=warmed_up_ema(args.ema), use_buffers=True) \
         if args.ema else None
     steps_per_epoch = math.ceil(len(train.images) / args.batch_size)
     optimiser, schedule = make_optimiser(model, args, steps_per_epoch)

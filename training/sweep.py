@@ -1,0 +1,229 @@
+"""Many training runs at once on one lent GPU, inside a fixed number of seconds.
+
+A lent machine comes with minutes, not hours, and only the work tree travels to it (64 MiB a call). So:
+
+    python -m training.sweep pack --into .cache/sweep           # here: data in three carryable parts
+    python -m training.sweep unpack .cache/sweep/part-a.tar.xz --into /tmp/fer     # there, one call per part
+    python -m training.sweep run --plan training/sweeps/NAME.json --data /tmp/fer --seconds 540 --pack $OUT
+
+Phases of `run`: calibrate (every job of the plan starts at once and steps 1-50 are timed: the rate each has
+beside the others), plan (each group, e.g. the seed systems and their ablations, gets the epochs its slowest
+job fits in the time left), train (every job restarts with its epochs; any still running at the end is stopped,
+its checkpoints whole since they are written by rename) and pack (each run's best.pt, log and config, in at most
+8 parts of 15 MiB). Every job is an ordinary `python -m training.train` command: the same run reproduces on the CPU with its
+printed arguments.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+import pathlib
+import signal
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+
+import numpy as np
+
+PART_BYTES = 15 * 1024 * 1024
+CALIBRATION_FACES = 12800  # 100 steps of 128: step 0 pays the warm-up, steps 1-50 are timed
+TRAIN_FACES = 28709
+KEPT_FILES = ("best.pt", "log.jsonl", "config.json", "stderr.log")
+
+
+def load_plan(path: pathlib.Path) -> list[dict]:
+    """[{"name", "group", "max_epochs", "args": [...]}, ...]: see training/sweeps/."""
+    jobs = json.loads(path.read_text())["jobs"]
+    names = [job["name"] for job in jobs]
+    if len(set(names)) != len(names):
+        raise SystemExit(f"{path}: job names repeat")
+    return jobs
+
+
+def train_command(job: dict, data: pathlib.Path, out: pathlib.Path, device: str, devset: pathlib.Path | None,
+                  extra: list[str]) -> list[str]:
+    command = [sys.executable, "-m", "training.train", *job["args"], "--data", str(data), "--out", str(out),
+               "--device", device, "--threads", "1", *extra]
+    return command + (["--devset", str(devset)] if devset else [])
+
+
+class Job:
+    """One child process whose stderr is copied to a file, each line stamped with the time it arrived."""
+
+    def __init__(self, name: str, command: list[str], log: pathlib.Path):
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.name, self.lines = name, []
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.reader = threading.Thread(target=self._read, args=(log,), daemon=True)
+        self.reader.start()
+
+    def _read(self, log: pathlib.Path) -> None:
+        with log.open("w") as fh:
+            for line in self.process.stderr:
+                self.lines.append((time.monotonic(), line.rstrip()))
+                fh.write(line)
+                fh.flush()
+
+    def seconds_per_step(self) -> float | None:
+        """Time from the step-0 line to the step-50 line, over 50 steps."""
+        stamps = {int(line.split()[3].split("/")[0]): t for t, line in self.lines if line.startswith("  epoch 1 step")}
+        return (stamps[50] - stamps[0]) / 50 if 0 in stamps and 50 in stamps else None
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+
+def wait_all(jobs: list[Job], deadline: float) -> None:
+    while any(j.process.poll() is None for j in jobs) and time.monotonic() < deadline:
+        time.sleep(1)
+    for job in jobs:
+        job.stop()
+    for job in jobs:
+        try:
+            job.process.wait(10)
+        except subprocess.TimeoutExpired:
+            job.process.kill()
+        job.reader.join(5)
+
+
+def pack(args) -> None:
+    """Here: FER2013 (packed by ../shared/tools/pack_fer2013.py) and the dev-set crops at fercam's margin and at
+    0, as three xz archives that each fit beside the 34 MiB work tree in one call."""
+    from .devset import load_devset, write_crops
+    args.into.mkdir(parents=True, exist_ok=True)
+    devset = load_devset(args.devset)
+    if devset is None:
+        raise SystemExit(f"{args.devset}: no dev set (photos and OpenCV's cascade are needed)")
+    write_crops(args.into / "devset.npz", devset, margins=(-0.15, 0.0))
+    parts = {"part-a": [args.packed / "train-1.npz"], "part-b": [args.packed / "train-2.npz", args.into / "devset.npz"],
+             "part-c": [args.packed / "val.npz"]}
+    for name, files in parts.items():
+        target = args.into / f"{name}.tar.xz"
+        with tarfile.open(target, "w:xz", preset=9) as tar:
+            for path in files:
+                if not path.exists():
+                    raise SystemExit(f"{path}: missing (run python3 ../shared/tools/pack_fer2013.py {args.packed})")
+                # Stored uncompressed inside, so that xz sees the pixels rather than deflate's output.
+                with np.load(path, allow_pickle=False) as stored:
+                    buffer = io.BytesIO()
+                    np.savez(buffer, **{key: stored[key] for key in stored.files})
+                info = tarfile.TarInfo(path.name)
+                info.size = buffer.tell()
+                buffer.seek(0)
+                tar.addfile(info, buffer)
+        print(f"{target}: {target.stat().st_size / 2**20:.1f} MiB", file=sys.stderr)
+    (args.into / "devset.npz").unlink()
+
+
+def unpack(args) -> None:
+    args.into.mkdir(parents=True, exist_ok=True)
+    for archive in args.archives:
+        with tarfile.open(archive, "r:xz") as tar:
+            tar.extractall(args.into, filter="data")
+    print(f"{args.into}: {sorted(p.name for p in args.into.iterdir())}", file=sys.stderr)
+
+
+def calibrate(plan: list[dict], args, seconds: float) -> dict[str, float]:
+    """Every job at once until each has timed steps 1-50 (or failed); seconds per step by job."""
+    jobs = [Job(job["name"], train_command(job, args.data, args.runs / "calibration" / job["name"], args.device,
+                                           None, ["--epochs", "1", "--subset", str(CALIBRATION_FACES)]),
+                args.runs / "calibration" / job["name"] / "stderr.log") for job in plan]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(j.seconds_per_step() is None and j.process.poll() is None for j in jobs):
+        time.sleep(1)
+    wait_all(jobs, time.monotonic())
+    rates = {}
+    for job in jobs:
+        rate = job.seconds_per_step()
+        print(f"calibration {job.name}: " + (f"{rate * 1000:.1f} ms a step" if rate else
+                                             f"no rate, dropped; last lines {[l for _, l in job.lines[-3:]]}"),
+              file=sys.stderr, flush=True)
+        if rate:
+            rates[job.name] = rate
+    return rates
+
+
+def epochs_for(plan: list[dict], rates: dict, seconds: float) -> dict[str, int]:
+    """Per group: as many epochs as its slowest job fits in 85% of `seconds`, at most each job's max_epochs."""
+    steps = math.ceil(TRAIN_FACES / 128)
+    groups: dict[str, float] = {}
+    for job in plan:
+        groups[job["group"]] = max(groups.get(job["group"], 0.0), rates[job["name"]] * steps)
+    return {job["name"]: max(1, min(job["max_epochs"], int(0.85 * seconds / groups[job["group"]]))) for job in plan}
+
+
+def collect(runs: pathlib.Path, into: pathlib.Path) -> None:
+    """Each run's kept files in one tar, cut into parts of at most 15 MiB (a lent machine returns 8 files)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for run in sorted(p for p in runs.iterdir() if p.is_dir()):
+            for name in KEPT_FILES:
+                if (run / name).exists():
+                    tar.add(run / name, arcname=f"{run.name}/{name}")
+        if (runs / "sweep.json").exists():
+            tar.add(runs / "sweep.json", arcname="sweep.json")
+    data = buffer.getvalue()
+    into.mkdir(parents=True, exist_ok=True)
+    count = math.ceil(len(data) / PART_BYTES)
+    if count > 8:
+        raise SystemExit(f"{len(data) / 2**20:.0f} MiB of results: more than 8 parts of 15 MiB")
+    for index in range(count):
+        (into / f"runs.tar.{index}").write_bytes(data[index * PART_BYTES:(index + 1) * PART_BYTES])
+    print(f"{into}: {count} parts, {len(data) / 2**20:.1f} MiB (cat runs.tar.* | tar x)", file=sys.stderr)
+
+
+def run(args) -> None:
+    began = time.monotonic()
+    deadline = began + args.seconds - args.reserve
+    plan = load_plan(args.plan)
+    rates = calibrate(plan, args, args.calibration_seconds)
+    plan = [job for job in plan if job["name"] in rates]
+    epochs = epochs_for(plan, rates, deadline - time.monotonic() - 20)  # 20 s: each job's start-up
+    jobs = []
+    for job in plan:
+        command = train_command(job, args.data, args.runs / job["name"], args.device, args.devset,
+                                ["--epochs", str(epochs[job["name"]])])
+        print(f"{job['name']}: {epochs[job['name']]} epochs: {' '.join(command[1:])}", file=sys.stderr, flush=True)
+        jobs.append(Job(job["name"], command, args.runs / job["name"] / "stderr.log"))
+    wait_all(jobs, deadline)
+    for job in jobs:
+        last = [line for _, line in job.lines if line.startswith("epoch ")][-1:]
+        print(f"{job.name}: exit {job.process.returncode}; {last}", file=sys.stderr, flush=True)
+    (args.runs / "sweep.json").write_text(json.dumps({"rates": rates, "epochs": epochs}, indent=1) + "\n")
+    if args.pack:
+        collect(args.runs, args.pack)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    verbs = p.add_subparsers(dest="verb", required=True)
+    v = verbs.add_parser("pack", help="data and dev-set crops as two archives that travel")
+    v.add_argument("--packed", type=pathlib.Path, default=pathlib.Path(".cache/fer-packed"),
+                   help="pack_fer2013.py's output (default: %(default)s)")
+    from .devset import DEFAULT_DEVSET
+    v.add_argument("--devset", type=pathlib.Path, default=DEFAULT_DEVSET)
+    v.add_argument("--into", type=pathlib.Path, required=True)
+    v = verbs.add_parser("unpack", help="extract archives into a data folder")
+    v.add_argument("archives", type=pathlib.Path, nargs="+")
+    v.add_argument("--into", type=pathlib.Path, required=True)
+    v = verbs.add_parser("run", help="calibrate, then train every job of a plan at once, then pack")
+    v.add_argument("--plan", type=pathlib.Path, required=True, help="training/sweeps/NAME.json")
+    v.add_argument("--data", type=pathlib.Path, required=True, help="folder with the unpacked parts")
+    v.add_argument("--device", default="cuda")
+    v.add_argument("--seconds", type=float, required=True, help="wall-clock budget of the whole run")
+    v.add_argument("--calibration-seconds", type=float, default=120, help="at most this long to time the jobs")
+    v.add_argument("--reserve", type=float, default=20, help="seconds kept for stopping and packing")
+    v.add_argument("--devset", type=pathlib.Path, help="dev-set crops file (devset.npz in the data folder)")
+    v.add_argument("--runs", type=pathlib.Path, required=True, help="where the run folders go")
+    v.add_argument("--pack", type=pathlib.Path, help="folder for the packed results ($OUT on a lent machine)")
+    args = p.parse_args(argv)
+    {"pack": pack, "unpack": unpack, "run": run}[args.verb](args)
+
+
+if __name__ == "__main__":
+    main()
