@@ -144,10 +144,12 @@ train-setup: $(TRAIN_VENV)/.installed
 ## (resnet-cbam, lbp-attention, cnn-alstm, deep-emotion, manet; training/arch/) into training/runs/NAME under the
 ## comparison protocol of docs/seed-systems.md (FER+ votes); ABLATE=1 trains it without its attention component into
 ## training/runs/NAME-ablated.
+# The schedules the shipped files trained with (the GPU sweep of 2026-12-04, training/sweeps/).
+EPOCHS ?= $(if $(ARCH),57,51)
 train: train-setup
 	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" \
 	  --out training/runs/$(if $(ARCH),$(ARCH)$(if $(ABLATE),-ablated),main) $(if $(ARCH),--arch $(ARCH),--label-mix 0) \
-	  $(if $(ABLATE),--ablate) \
+	  --epochs $(EPOCHS) $(if $(ABLATE),--ablate) \
 	  $(if $(RESUME),--resume) $(if $(DEVICE),--device $(DEVICE))
 
 ## Every architecture checked (shapes, budget), then a one-epoch run on 1,024 faces (ARCH=NAME: that seed system) into

@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from .arch import SEED_PAPER, build
+from .arch import SEED_PAPER, load_trained
 from .arch.costs import inference_macs, inference_parameters
 from .data import DEFAULT_DATA, load_split
 from .devset import DEFAULT_DEVSET, load_devset
@@ -25,12 +25,8 @@ from .train import evaluate
 
 def load_run(run: pathlib.Path):
     """The run's best model, its architecture name and the normalisation it was trained with."""
-    state = torch.load(run / "best.pt", weights_only=False, map_location="cpu")
-    name = state.get("arch", "resnet-cbam")
-    config = json.loads(state["arch_config"]) if "arch_config" in state else {"model": json.loads(state["config"])}
-    model = build(name, config)
-    model.load_state_dict(state["model"])
-    return model.eval(), name, state["mean"], state["std"], state.get("epoch", -1) + 1
+    model, state, name = load_trained(run / "best.pt")
+    return model, name, state["mean"], state["std"], state.get("epoch", -1) + 1
 
 
 def latency_ms(model, repeats: int = 200) -> float:
@@ -90,8 +86,8 @@ def main(argv=None) -> None:
             return  # logs only: nothing to evaluate
     val = load_split(args.data, "val")
     devset = load_devset(args.devset)
-    rows = ["| run | arch (seed) | epoch | parameters | MACs | val FER2013 (F1) | val FER+ (F1) | posed (margin) "
-            "| PyTorch ms/face |", "|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| run | arch (seed) | epoch | parameters | MACs | val FER2013 (F1) | val FER+ (F1) | val FER+ recall "
+            "A/D/F/H/Sa/Su/N | posed (margin) | PyTorch ms/face |", "|---|---|---|---|---|---|---|---|---|---|"]
     for run in args.runs:
         model, name, mean, std, epoch = load_run(run)
         result = evaluate(model, val, devset, mean, std)
@@ -101,7 +97,8 @@ def main(argv=None) -> None:
         rows.append(
             f"| {run.name} | {name} ({SEED_PAPER[name]}) | {epoch} | {inference_parameters(model):,} | "
             f"{inference_macs(model) / 1e6:.1f} M | {fer['accuracy']:.2%} ({fer['macro_f1']:.3f}) | "
-            f"{plus['accuracy']:.2%} ({plus['macro_f1']:.3f}) | {dev['accuracy']:.2%} ({margin}) | "
+            f"{plus['accuracy']:.2%} ({plus['macro_f1']:.3f}) | "
+            f"{' / '.join(f'{r:.0%}' for r in plus['recall'].values())} | {dev['accuracy']:.2%} ({margin}) | "
             f"{latency_ms(model):.3f} |")
         print(rows[-1], file=sys.stderr, flush=True)
     table = "\n".join(rows) + "\n"

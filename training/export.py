@@ -9,7 +9,7 @@ confusion-matrix plot and `assets/metrics.json` for the model card.
 The safetensors metadata names the architecture (`format`: `fercam-ARCH/1`) and holds the config that rebuilds
 it (`config`: the resnet-cbam ModelConfig, or the architecture's `arch_config`), so a loader knows what to build.
 
-Phases: `load_checkpoint`, `measure` (with `fit_temperature`), `export_weights`, `export_onnx`,
+Phases: `load_trained` (training/arch), `measure` (with `fit_temperature`), `export_weights`, `export_onnx`,
 `export_fixtures`, `plot_confusion`, `write_metrics`.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 
 from .data import DEFAULT_DATA, ferplus_majority, load_split, normalise
-from .arch import build
+from .arch import load_trained
 from .arch.costs import inference_macs, inference_parameters
 from .metrics import confusion_matrix, summarise
 from .model import CLASS_NAMES
@@ -57,17 +57,6 @@ class ExportWrapper(torch.nn.Module):
     def forward(self, x):
         logits, attention = attention_outputs(self.model, x)
         return (logits, *attention.values())
-
-
-def load_checkpoint(path: pathlib.Path):
-    """The model a checkpoint holds (any architecture; runs from before `--arch` are resnet-cbam), its state and
-    the architecture's name."""
-    state = torch.load(path, weights_only=False, map_location="cpu")
-    arch = state.get("arch", "resnet-cbam")
-    config = json.loads(state["arch_config"]) if "arch_config" in state else {"model": json.loads(state["config"])}
-    model = build(arch, config)
-    model.load_state_dict(state["model"])
-    return model.eval(), state, arch
 
 
 def stored_config(model, arch: str) -> str:
@@ -245,7 +234,7 @@ def main(argv=None) -> None:
     p.add_argument("--name", help="file name of the exported model, without extension (default: fercam-ARCH)")
     args = p.parse_args(argv)
     torch.manual_seed(0)
-    model, state, arch = load_checkpoint(args.checkpoint)
+    model, state, arch = load_trained(args.checkpoint)
     name = args.name or f"fercam-{arch}"
     val = load_split(args.data, "val")
     measured = measure(model, val, state["mean"], state["std"], votes=trained_on_votes(args.checkpoint))

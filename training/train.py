@@ -29,7 +29,7 @@ from .data import (DEFAULT_DATA, Augmentation, augment, ferplus_majority, load_s
                    training_targets)
 from .devset import DEFAULT_DEVSET, load_devset
 from .metrics import confusion_matrix, summarise
-from .arch import ABLATIONS, ARCHITECTURES, build
+from .arch import ABLATIONS, ARCHITECTURES, build, load_trained
 from .arch.costs import inference_macs, inference_parameters
 from .model import CLASS_NAMES, FerNet, ModelConfig
 
@@ -59,6 +59,12 @@ def parse_args(argv=None):
                    help="mix every batch: blend two faces (mixup) or paste a rectangle of one onto another (cutmix)")
     p.add_argument("--mix-alpha", type=float, default=0.2,
                    help="the mixing share is drawn from Beta(alpha, alpha) (default: %(default)s)")
+    p.add_argument("--teacher", type=pathlib.Path,
+                   help="a trained run's best.pt to distil from (any architecture; Hinton et al.'s soft targets)")
+    p.add_argument("--distill-weight", type=float, default=0.5,
+                   help="share of the loss that follows the teacher (default: %(default)s)")
+    p.add_argument("--distill-temperature", type=float, default=2.0,
+                   help="softens teacher and student alike; the term is scaled by its square (default: %(default)s)")
     p.add_argument("--ema", type=float, default=0.999, help="decay of the weight moving average (0: off)")
     p.add_argument("--arch", choices=list(ARCHITECTURES), default="resnet-cbam",
                    help="which seed system to train (training/arch/; default: %(default)s)")
@@ -74,6 +80,10 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.mix_alpha <= 0:
         p.error(f"--mix-alpha must be above 0, got {args.mix_alpha}")
+    if not 0 <= args.distill_weight <= 1 or args.distill_temperature <= 0:
+        p.error("--distill-weight must be from 0 to 1 and --distill-temperature above 0")
+    if args.teacher and not args.teacher.is_file():
+        p.error(f"--teacher {args.teacher}: no such checkpoint")
     return args
 
 
@@ -157,8 +167,28 @@ def class_weights(targets: torch.Tensor, weights: torch.Tensor, power: float) ->
     return w / (w * mass / mass.sum()).sum()
 
 
+class Teacher(torch.nn.Module):
+    """A trained model fed the student's normalised faces, renormalised to what it was trained on (a subset
+    run, or other data, has another mean and std)."""
+
+    def __init__(self, model, mean: float, std: float, teacher_mean: float, teacher_std: float):
+        super().__init__()
+        self.model, self.scale, self.shift = model, std / teacher_std, (mean - teacher_mean) / teacher_std
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x * self.scale + self.shift)
+
+
+def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Per face KL(teacher || student) at `temperature`, times its square so that the gradient's scale does not
+    depend on it (Hinton, Vinyals and Dean, 2015)."""
+    target = F.softmax(teacher.float() / temperature, 1)
+    log_student = F.log_softmax(student.float() / temperature, 1)
+    return (target * (target.clamp(min=1e-8).log() - log_student)).sum(1) * temperature ** 2
+
+
 def train_one_epoch(model, ema, optimiser, schedule, train, targets, weights, per_class, mean, std, args,
-                    generator, epoch) -> float:
+                    generator, epoch, teacher=None) -> float:
     model.train()
     device = torch.device(args.device)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.precision == "bf16")
@@ -173,8 +203,14 @@ def train_one_epoch(model, ema, optimiser, schedule, train, targets, weights, pe
         x = x.contiguous(memory_format=torch.channels_last)
         with autocast:
             logits, extra = model.training_outputs(x)
+            if teacher is not None:
+                with torch.no_grad():
+                    teacher_logits = teacher(x)  # the same augmented (and mixed) faces the student sees
         log_p = F.log_softmax(logits.float(), 1)
         loss = -((y * log_p) * per_class).sum(1)
+        if teacher is not None:
+            loss = (1 - args.distill_weight) * loss + args.distill_weight * distillation_loss(
+                logits, teacher_logits, args.distill_temperature)
         # The architecture's own term (reconstruction, L2 on the last layers), 0 for most.
         loss = (loss * w).sum() / w.sum().clamp(min=1) + extra.float()
         optimiser.zero_grad(set_to_none=True)
@@ -273,6 +309,12 @@ def main(argv=None) -> None:
         raise SystemExit(f"{args.arch}: {parameters:,} parameters and {macs / 1e6:.1f} M MACs per face exceed the "
                          f"real-time budget ({MAX_PARAMETERS / 1e6:.0f} M, {MAX_MACS / 1e6:.0f} M)")
     model = model.to(device).to(memory_format=torch.channels_last)
+    teacher = None
+    if args.teacher:
+        teacher, teacher_state, teacher_arch = load_trained(args.teacher)
+        teacher = Teacher(teacher.to(device).to(memory_format=torch.channels_last), mean, std,
+                          teacher_state["mean"], teacher_state["std"])
+        print(f"teacher {teacher_arch} from {args.teacher} (epoch {teacher_state['epoch'] + 1})", file=sys.stderr)
     ema = torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=warmed_up_ema(args.ema), use_buffers=True) \
         if args.ema else None
     steps_per_epoch = math.ceil(len(train.images) / args.batch_size)
@@ -296,7 +338,7 @@ def main(argv=None) -> None:
         for epoch in range(start_epoch, args.epochs):
             began = time.time()
             loss = train_one_epoch(model, ema, optimiser, schedule, train, targets, weights, per_class, mean, std,
-                                   args, generator, epoch)
+                                   args, generator, epoch, teacher)
             evaluated = ema.module if ema is not None else model
             result = evaluate(evaluated, val, devset, mean, std)
             score = selection_score(result)

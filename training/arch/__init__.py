@@ -10,6 +10,10 @@ Budgets (issue 12): at most 5 M parameters and 200 M multiply-accumulates per fa
 """
 from __future__ import annotations
 
+import json
+import pathlib
+
+import torch
 from torch import nn
 
 from . import cnn_alstm, deep_emotion, lbp_attention, manet, resnet_cbam
@@ -42,3 +46,14 @@ def build(name: str, config: dict | None = None) -> nn.Module:
     if name not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {name!r} (known: {', '.join(ARCHITECTURES)})")
     return ARCHITECTURES[name].build(config or {})
+
+
+def load_trained(path: pathlib.Path) -> tuple[nn.Module, dict, str]:
+    """The model a training checkpoint (best.pt) holds, in eval mode, with the checkpoint's state and the
+    architecture's name (runs from before `--arch` are resnet-cbam)."""
+    state = torch.load(path, weights_only=False, map_location="cpu")
+    name = state.get("arch", "resnet-cbam")
+    config = json.loads(state["arch_config"]) if "arch_config" in state else {"model": json.loads(state["config"])}
+    model = build(name, config)
+    model.load_state_dict(state["model"])
+    return model.eval(), state, name

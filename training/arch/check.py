@@ -4,7 +4,8 @@
 
 Prints parameters and MACs per face (inference) and fails if a model breaks the interface, exceeds 5 M
 parameters or 200 M MACs, or gives different logits for a face alone and in a batch (eval mode). It also checks
-the batch mixing every architecture trains with (`--mix`): targets stay distributions, a seed repeats itself.
+the batch mixing every architecture trains with (`--mix`): targets stay distributions, a seed repeats itself;
+and distillation (`--teacher`): the teacher sees faces in its own normalisation, the loss is 0 only on agreement.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import torch
 from . import ABLATIONS, ARCHITECTURES, SEED_PAPER, build
 from .costs import inference_macs, inference_parameters
 from ..data import mix_batch
-from ..train import MAX_MACS, MAX_PARAMETERS
+from ..train import MAX_MACS, MAX_PARAMETERS, Teacher, distillation_loss
 
 
 def check(name: str, ablated: bool = False) -> str:
@@ -69,10 +70,27 @@ def check_mixing() -> str:
     return "batch mixing (mixup, cutmix)     targets and pixels agree, seeded"
 
 
+def check_distillation() -> str:
+    teacher = build("deep-emotion").eval()
+    pixels = torch.rand(5, 1, 48, 48)
+    # The student normalises with (0.4, 0.2), the teacher was trained with (0.5, 0.25): same pixels, same logits.
+    with torch.no_grad():
+        direct = teacher((pixels - 0.5) / 0.25)
+        wrapped = Teacher(teacher, 0.4, 0.2, 0.5, 0.25)((pixels - 0.4) / 0.2)
+    if not torch.allclose(direct, wrapped, atol=1e-5):
+        raise ValueError("distillation: the teacher saw the student's normalisation, not its own")
+    logits = torch.randn(5, 7)
+    same, other = distillation_loss(logits, logits, 2.0), distillation_loss(logits, logits.flip(1), 2.0)
+    if same.abs().max() > 1e-5 or not bool((other > 0).all()):
+        raise ValueError("distillation: the loss is not 0 on agreement and positive elsewhere")
+    return "distillation (--teacher)          teacher inputs renormalised, loss 0 only on agreement"
+
+
 def main() -> None:
     failed = False
     try:
         print(check_mixing())
+        print(check_distillation())
     except ValueError as error:
         print(error, file=sys.stderr)
         failed = True
