@@ -54,12 +54,18 @@ def plot_curves(runs: list[pathlib.Path], path: pathlib.Path) -> None:
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), dpi=110, sharex=True)
     panels = [("val FER2013 labels", lambda r: r["val_fer2013"]), ("val FER+ majority", lambda r: r["val_ferplus"]),
               ("posed photographs (Python, best margin)", lambda r: max(r.get("devset", {"-": float("nan")}).values()))]
+    colours = {}
     for run in runs:
         # A run folder, or a log kept in docs/training-runs by the export.
         log = run / "log.jsonl" if run.is_dir() else run
         rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+        name = run.stem if run.is_file() else run.name
+        # An ablation is drawn dashed in its full run's colour, so that each pair reads as one.
+        base = name.removesuffix("-ablated")
+        colour = colours.setdefault(base, f"C{len(colours) % 10}")
         for ax, (title, value) in zip(axes, panels):
-            ax.plot([r["epoch"] for r in rows], [100 * value(r) for r in rows], marker=".", label=run.stem if run.is_file() else run.name)
+            ax.plot([r["epoch"] for r in rows], [100 * value(r) for r in rows], marker="." if base == name else None,
+                    linestyle="-" if base == name else "--", color=colour, label=name)
             ax.set_title(title)
     for ax in axes:
         ax.set_xlabel("epoch")
