@@ -157,7 +157,7 @@ def epochs_for(plan: list[dict], rates: dict, seconds: float) -> dict[str, int]:
     return {job["name"]: max(1, min(job["max_epochs"], int(0.85 * seconds / groups[job["group"]]))) for job in plan}
 
 
-def collect(runs: pathlib.Path, into: pathlib.Path) -> None:
+def collect(runs: pathlib.Path, into: pathlib.Path, part_bytes: int = PART_BYTES) -> None:
     """Each run's kept files in one tar, cut into parts of at most 15 MiB (a lent machine returns 8 files)."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
@@ -169,11 +169,11 @@ def collect(runs: pathlib.Path, into: pathlib.Path) -> None:
             tar.add(runs / "sweep.json", arcname="sweep.json")
     data = buffer.getvalue()
     into.mkdir(parents=True, exist_ok=True)
-    count = math.ceil(len(data) / PART_BYTES)
+    count = math.ceil(len(data) / part_bytes)
     if count > 8:
-        raise SystemExit(f"{len(data) / 2**20:.0f} MiB of results: more than 8 parts of 15 MiB")
+        raise SystemExit(f"{len(data) / 2**20:.0f} MiB of results: more than 8 parts of {part_bytes / 2**20:.0f} MiB")
     for index in range(count):
-        (into / f"runs.tar.{index}").write_bytes(data[index * PART_BYTES:(index + 1) * PART_BYTES])
+        (into / f"runs.tar.{index}").write_bytes(data[index * part_bytes:(index + 1) * part_bytes])
     print(f"{into}: {count} parts, {len(data) / 2**20:.1f} MiB (cat runs.tar.* | tar x)", file=sys.stderr)
 
 

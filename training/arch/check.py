@@ -5,10 +5,12 @@
 Prints parameters and MACs per face (inference) and fails if a model breaks the interface, exceeds 5 M
 parameters or 200 M MACs, or gives different logits for a face alone and in a batch (eval mode). It also checks
 the batch mixing every architecture trains with (`--mix`): targets stay distributions, a seed repeats itself;
-and distillation (`--teacher`): the teacher sees faces in its own normalisation, the loss is 0 only on agreement.
+and distillation (`--teacher`): the teacher sees faces in its own normalisation, the loss is 0 only on agreement;
+and the GPU sweep's arithmetic (a group's epochs follow its slowest job; results split and rejoin whole).
 """
 from __future__ import annotations
 
+import pathlib
 import sys
 
 import torch
@@ -86,11 +88,40 @@ def check_distillation() -> str:
     return "distillation (--teacher)          teacher inputs renormalised, loss 0 only on agreement"
 
 
+def check_sweep() -> str:
+    import io
+    import tarfile
+    import tempfile
+    from .. import sweep
+    plan = [{"name": "fast", "group": "g", "max_epochs": 100}, {"name": "slow", "group": "g", "max_epochs": 100},
+            {"name": "alone", "group": "h", "max_epochs": 10}]
+    epochs = sweep.epochs_for(plan, {"fast": 0.01, "slow": 0.04, "alone": 0.001}, 450)
+    steps = -(-sweep.TRAIN_FACES // 128)
+    if epochs != {"fast": int(0.85 * 450 / (0.04 * steps)), "slow": int(0.85 * 450 / (0.04 * steps)), "alone": 10}:
+        raise ValueError(f"sweep: epochs {epochs} do not follow each group's slowest job and the caps")
+    job = object.__new__(sweep.Job)
+    job.lines = [(10.0, "  epoch 1 step 0/100 loss 2"), (11.0, "  epoch 1 step 50/100 loss 1.9")]
+    if abs(job.seconds_per_step() - 0.02) > 1e-9:
+        raise ValueError("sweep: seconds per step misread from the step lines")
+    with tempfile.TemporaryDirectory() as folder:
+        runs, out = pathlib.Path(folder) / "runs", pathlib.Path(folder) / "out"
+        (runs / "a").mkdir(parents=True)
+        payload = bytes(range(256)) * 40
+        (runs / "a" / "best.pt").write_bytes(payload)
+        sweep.collect(runs, out, part_bytes=4096)
+        joined = b"".join((out / f"runs.tar.{i}").read_bytes() for i in range(len(list(out.iterdir()))))
+        with tarfile.open(fileobj=io.BytesIO(joined)) as tar:
+            if tar.extractfile("a/best.pt").read() != payload:
+                raise ValueError("sweep: the packed parts do not rejoin into the run's files")
+    return "GPU sweep (training.sweep)        epochs per group, step timing, packed parts rejoin"
+
+
 def main() -> None:
     failed = False
     try:
         print(check_mixing())
         print(check_distillation())
+        print(check_sweep())
     except ValueError as error:
         print(error, file=sys.stderr)
         failed = True
