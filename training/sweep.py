@@ -10,9 +10,10 @@ Phases of `run`: calibrate (every job of the plan starts at once and steps 1-50 
 beside the others), plan (each group, e.g. the seed systems and their ablations, gets the epochs its slowest
 job fits in the time left), train (every job restarts with its epochs; any still running at the end is stopped,
 its checkpoints whole since they are written by rename) and pack (each run's best.pt, log and config, in at most
-8 parts of 15 MiB). Start CUDA MPS first (`nvidia-cuda-mps-control -d`): on an H200 it doubled the throughput of a
-dozen runs sharing the GPU. Every job is an ordinary `python -m training.train` command: the same run reproduces
-on the CPU with its printed arguments.
+8 parts of 15 MiB; then each run's last-epoch weights in fp16, as many as the lease can return). Start CUDA MPS
+first (`nvidia-cuda-mps-control -d`): on an H200 it doubled the throughput of a dozen runs sharing the GPU. Every
+job is an ordinary `python -m training.train` command: the same run reproduces on the CPU with its printed
+arguments.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ PART_BYTES = 15 * 1024 * 1024
 CALIBRATION_FACES = 12800  # 100 steps of 128: step 0 pays the warm-up, steps 1-50 are timed
 TRAIN_FACES = 28709
 KEPT_FILES = ("best.pt", "log.jsonl", "config.json", "stderr.log")
+RETURNED_BYTES = 60 * 1024 * 1024  # a lease returns 64 MiB in all; the rest is the sweep's log
 
 
 def load_plan(path: pathlib.Path) -> list[dict]:
@@ -158,16 +160,44 @@ def epochs_for(plan: list[dict], rates: dict, seconds: float) -> dict[str, int]:
     return {job["name"]: max(1, min(job["max_epochs"], int(0.85 * seconds / groups[job["group"]]))) for job in plan}
 
 
-def collect(runs: pathlib.Path, into: pathlib.Path, part_bytes: int = PART_BYTES) -> None:
-    """Each run's kept files in one tar, cut into parts of at most 15 MiB (a lent machine returns 8 files)."""
+def final_weights(run: pathlib.Path) -> bytes | None:
+    """The last epoch's EMA weights in fp16 (half of best.pt's size): the selection can keep an early epoch on a
+    posed-photo peak, and the end of the schedule is worth having beside it."""
+    import torch
+    last = run / "last.pt"
+    if not last.exists():
+        return None
+    state = torch.load(last, weights_only=False, map_location="cpu")
+    if state.get("ema") is None:
+        return None
+    weights = {k.removeprefix("module."): v.half() if v.is_floating_point() else v
+               for k, v in state["ema"].items() if k.startswith("module.")}
     buffer = io.BytesIO()
+    keep = ("config", "arch", "arch_config", "mean", "std", "epoch")
+    torch.save({"model": weights, **{k: state[k] for k in keep if k in state}}, buffer)
+    return buffer.getvalue()
+
+
+def collect(runs: pathlib.Path, into: pathlib.Path, part_bytes: int = PART_BYTES,
+            budget: int = RETURNED_BYTES) -> None:
+    """Each run's kept files in one tar, then each run's final weights while they fit in `budget`, cut into
+    parts of at most 15 MiB (a lent machine returns 8 files)."""
+    buffer = io.BytesIO()
+    folders = sorted(p for p in runs.iterdir() if p.is_dir())
     with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for run in sorted(p for p in runs.iterdir() if p.is_dir()):
+        for run in folders:
             for name in KEPT_FILES:
                 if (run / name).exists():
                     tar.add(run / name, arcname=f"{run.name}/{name}")
         if (runs / "sweep.json").exists():
             tar.add(runs / "sweep.json", arcname="sweep.json")
+        for run in folders:
+            final = final_weights(run)
+            if final is None or buffer.tell() + len(final) + 2048 > budget:
+                continue
+            info = tarfile.TarInfo(f"{run.name}/final.pt")
+            info.size = len(final)
+            tar.addfile(info, io.BytesIO(final))
     data = buffer.getvalue()
     into.mkdir(parents=True, exist_ok=True)
     count = math.ceil(len(data) / part_bytes)

@@ -90,9 +90,12 @@ def check_distillation() -> str:
 
 def check_sweep() -> str:
     import io
+    import json
+    import shutil
     import tarfile
     import tempfile
     from .. import sweep
+    from . import load_trained
     plan = [{"name": "fast", "group": "g", "max_epochs": 100}, {"name": "slow", "group": "g", "max_epochs": 100},
             {"name": "alone", "group": "h", "max_epochs": 10}]
     epochs = sweep.epochs_for(plan, {"fast": 0.01, "slow": 0.04, "alone": 0.001}, 450)
@@ -113,7 +116,26 @@ def check_sweep() -> str:
         with tarfile.open(fileobj=io.BytesIO(joined)) as tar:
             if tar.extractfile("a/best.pt").read() != payload:
                 raise ValueError("sweep: the packed parts do not rejoin into the run's files")
-    return "GPU sweep (training.sweep)        epochs per group, step timing, packed parts rejoin"
+        # A run's last checkpoint: its EMA weights come back as final.pt (fp16) while they fit, and load.
+        model = build("deep-emotion").eval()
+        ema = torch.optim.swa_utils.AveragedModel(model, use_buffers=True)
+        torch.save({"ema": ema.state_dict(), "arch": "deep-emotion", "arch_config": json.dumps(model.arch_config),
+                    "mean": 0.5, "std": 0.25, "epoch": 3}, runs / "a" / "last.pt")
+        for budget, expected in ((2**30, True), (len(payload), False)):
+            shutil.rmtree(out)
+            sweep.collect(runs, out, budget=budget)
+            joined = b"".join((out / f"runs.tar.{i}").read_bytes() for i in range(len(list(out.iterdir()))))
+            with tarfile.open(fileobj=io.BytesIO(joined)) as tar:
+                if ("a/final.pt" in tar.getnames()) != expected:
+                    raise ValueError(f"sweep: final weights {'missing' if expected else 'over the budget'}")
+                if expected:
+                    tar.extract("a/final.pt", folder, filter="data")
+        final, state, _ = load_trained(pathlib.Path(folder) / "a" / "final.pt")
+        x = torch.randn(2, 1, 48, 48)
+        with torch.no_grad():
+            if state["epoch"] != 3 or (final(x) - model(x)).abs().max() > 1e-2:
+                raise ValueError("sweep: final.pt does not hold the run's EMA weights")
+    return "GPU sweep (training.sweep)        epochs per group, step timing, parts rejoin, final weights fit"
 
 
 def main() -> None:
