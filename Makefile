@@ -139,18 +139,29 @@ $(TRAIN_VENV)/.installed: training/requirements.txt
 
 train-setup: $(TRAIN_VENV)/.installed
 
-## Train the shipped expression model from ../shared/data/fer2013 on FER2013's labels (checkpoints in
-## training/runs/main; RESUME=1 continues, DEVICE=cuda trains on a GPU). ARCH=NAME trains a seed system
+## Train the shipped expression model from ../shared/data/fer2013 on FER2013's labels, distilled from a MANet teacher
+## (checkpoints in training/runs/main; the teacher first, into training/runs/manet-fer2013, unless it has finished;
+## RESUME=1 continues either, DEVICE=cuda trains on a GPU). ARCH=NAME trains a seed system
 ## (resnet-cbam, lbp-attention, cnn-alstm, deep-emotion, manet; training/arch/) into training/runs/NAME under the
 ## comparison protocol of docs/seed-systems.md (FER+ votes); ABLATE=1 trains it without its attention component into
 ## training/runs/NAME-ablated.
-# The schedules the shipped files trained with (the GPU sweep of 2026-12-04, training/sweeps/).
-EPOCHS ?= $(if $(ARCH),57,51)
-train: train-setup
+# The schedules the shipped files trained with (the GPU sweeps of 2026-12-04, training/sweeps/).
+EPOCHS ?= $(if $(ARCH),57,39)
+TEACHER_RUN = training/runs/manet-fer2013
+TRAIN_FLAGS = $(if $(RESUME),--resume) $(if $(DEVICE),--device $(DEVICE))
+train: train-setup $(if $(ARCH),,$(TEACHER_RUN)/complete)
 	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" \
-	  --out training/runs/$(if $(ARCH),$(ARCH)$(if $(ABLATE),-ablated),main) $(if $(ARCH),--arch $(ARCH),--label-mix 0) \
-	  --epochs $(EPOCHS) $(if $(ABLATE),--ablate) \
-	  $(if $(RESUME),--resume) $(if $(DEVICE),--device $(DEVICE))
+	  --out training/runs/$(if $(ARCH),$(ARCH)$(if $(ABLATE),-ablated),main) \
+	  $(if $(ARCH),--arch $(ARCH),--label-mix 0 --teacher $(TEACHER_RUN)/best.pt) \
+	  --epochs $(EPOCHS) $(if $(ABLATE),--ablate) $(TRAIN_FLAGS)
+
+# The teacher: MANet (seed 004) on FER2013's labels, 102 epochs. `complete` marks a finished schedule, since
+# best.pt exists from the first epoch on.
+$(TEACHER_RUN)/complete:
+	$(MAKE) train-setup
+	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --out $(TEACHER_RUN) \
+	  --arch manet --label-mix 0 --epochs 102 $(TRAIN_FLAGS)
+	touch $@
 
 ## Every architecture checked (shapes, budget), then a one-epoch run on 1,024 faces (ARCH=NAME: that seed system) into
 ## .cache/train-smoke-NAME: the training code end to end in minutes (not part of `make test`: it needs PyTorch).

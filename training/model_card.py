@@ -44,8 +44,8 @@ def figures(summary: dict, swift: dict | None) -> str:
     ]
     if swift:
         ferplus = swift["label_sets"].get("FER+ majority", {})
-        out.append(f"- fercam's Swift engine (`fercam eval`): FER2013 {swift['accuracy']:.2%}, "
-                   f"FER+ majority {ferplus.get('accuracy', float('nan')):.2%}, ECE {ferplus.get('ece', float('nan')):.3f}")
+        out.append(f"- fercam's Swift engine (`fercam eval`): FER2013 {swift['accuracy']:.2%} (ECE {swift['ece']:.3f}), "
+                   f"FER+ majority {ferplus.get('accuracy', float('nan')):.2%} (ECE {ferplus.get('ece', float('nan')):.3f})")
     out += ["", "FER2013 labels:", "", confusion_table(val["plain"]["confusion"], val["plain"]["recall"]),
             "", "FER+ majority labels:", "", confusion_table(val["ferplus"]["confusion"], val["ferplus"]["recall"])]
     return "\n".join(out)
