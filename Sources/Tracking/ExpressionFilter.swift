@@ -12,7 +12,7 @@ public struct SmoothingParameters: Sendable, Equatable {
 
     // Defaults measured on the crowd clip and the posed-photo clips (docs/tracking.md): the least smoothing that
     // keeps still faces below 0.1 switches a second, and the margin that does so with the shortest delay.
-    public init(timeConstant: Double = 0.25, switchMargin: Float = 0.2, uncertainMargin: Float = 0.1) {
+    public init(timeConstant: Double = 0.25, switchMargin: Float = 0.3, uncertainMargin: Float = 0.1) {
         self.timeConstant = timeConstant
         self.switchMargin = switchMargin
         self.uncertainMargin = uncertainMargin
