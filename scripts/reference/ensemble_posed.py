@@ -17,7 +17,7 @@ import numpy as np
 import onnxruntime as ort
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))  # run from the repository root
-from eye_alignment import CASCADES, CLASSES, crop, square  # noqa: E402
+from crop_framing import CASCADES, CLASSES, crop, square  # noqa: E402
 
 # The default model's export keeps its figures in assets/metrics.json; the seed systems' beside their weights.
 MODELS = {

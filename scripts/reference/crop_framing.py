@@ -1,13 +1,13 @@
-"""Does levelling the eyes before cropping help on real photographs? A measurement for docs/expression-model.md.
+"""Which framing of a detector box suits the model on real photographs? Measurements for docs/expression-model.md.
 
 Scores an exported model (ONNX, one pass) on the posed-photo dev set, as `fercam eval --detect` frames it (largest
-frontal-cascade box, a square widened by `--margin`, area-resampled to 48x48), against the same crops taken after
-rotating the photo about the face centre so that the two eyes found by OpenCV's eye cascade inside the box are
-level, and optionally re-centred on the eyes. Python and OpenCV, so the absolute figures differ slightly from
+frontal-cascade box, a square widened by `--margin`, area-resampled to 48x48), against the same crops moved up or
+down by a share of their side (`--shifts`), and taken after rotating the photo about the face centre so that the
+two eyes found by OpenCV's eye cascade inside the box are level, and optionally re-centred on the eyes. Python and OpenCV, so the absolute figures differ slightly from
 fercam's own; the differences between framings are the result.
 
-  .venv-train/bin/python scripts/reference/eye_alignment.py --model assets/fercam-resnet-cbam.onnx \
-      --metrics assets/metrics.json [--tilt 10]
+  .venv-train/bin/python scripts/reference/crop_framing.py --model assets/fercam-resnet-cbam.onnx \
+      --metrics assets/metrics.json [--tilt 10] [--shifts -0.1 -0.05 0.05 0.1]
 """
 from __future__ import annotations
 
@@ -24,11 +24,12 @@ CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 CASCADES = pathlib.Path("/usr/share/opencv4/haarcascades")
 
 
-def square(box, margin, centre=None):
+def square(box, margin, centre=None, shift=0.0):
+    """fercam's crop region; `shift` moves it down by that share of its side (negative: up)."""
     x, y, w, h = box
     side = max(w, h) * (1 + 2 * margin)
     cx, cy = centre if centre else (x + w / 2, y + h / 2)
-    return cx - side / 2, cy - side / 2, side
+    return cx - side / 2, cy - side / 2 + shift * side, side
 
 
 def crop(gray, region, size=48):
@@ -63,6 +64,8 @@ def main() -> None:
     parser.add_argument("--tilt", type=float, default=0,
                         help="rotate every photo by this many degrees first (alternately each way): a tilted head")
     parser.add_argument("--max-angle", type=float, default=20, help="eye angles beyond this are detection errors")
+    parser.add_argument("--shifts", type=float, nargs="*", default=[],
+                        help="vertical offsets of the crop to score too, as shares of its side (positive: down)")
     args = parser.parse_args()
     meta = json.loads(pathlib.Path(args.metrics).read_text())
     session = ort.InferenceSession(args.model, providers=["CPUExecutionProvider"])
@@ -71,7 +74,8 @@ def main() -> None:
     eye_cascade = cv2.CascadeClassifier(str(CASCADES / "haarcascade_eye.xml"))
 
     framings = [f"box {m:+.2f}" for m in args.margins] + [f"levelled {m:+.2f}" for m in args.margins] + \
-        [f"levelled, eye-centred {m:+.2f}" for m in args.margins]
+        [f"levelled, eye-centred {m:+.2f}" for m in args.margins] + \
+        [f"box {m:+.2f}, shifted {d:+.2f}" for m in args.margins for d in args.shifts]
     crops = {f: [] for f in framings}
     labels, total, missed, with_eyes, angles = [], 0, 0, 0, []
     for index, name in enumerate(CLASSES):
@@ -110,6 +114,8 @@ def main() -> None:
                 crops[f"box {m:+.2f}"].append(crop(gray, square(box, m)))
                 crops[f"levelled {m:+.2f}"].append(crop(levelled, square(box, m)))
                 crops[f"levelled, eye-centred {m:+.2f}"].append(crop(levelled, square(box, m, centre)))
+                for d in args.shifts:
+                    crops[f"box {m:+.2f}, shifted {d:+.2f}"].append(crop(gray, square(box, m, shift=d)))
             labels.append(index)
     labels = np.asarray(labels)
     print(f"{total} photos, {missed} without a face (counted wrong), eyes found in {with_eyes} "
@@ -121,7 +127,7 @@ def main() -> None:
         predicted = logits.argmax(1)
         recall = [float((predicted[labels == c] == c).mean()) for c in range(len(CLASSES))]
         accuracy = float((predicted == labels).sum()) / total
-        print(f"{framing:30s} accuracy {100 * accuracy:5.2f}%  recall " +
+        print(f"{framing:32s} accuracy {100 * accuracy:5.2f}%  recall " +
               " / ".join(f"{100 * r:.0f}" for r in recall))
 
 
