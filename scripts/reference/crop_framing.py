@@ -64,6 +64,8 @@ def main() -> None:
     parser.add_argument("--tilt", type=float, default=0,
                         help="rotate every photo by this many degrees first (alternately each way): a tilted head")
     parser.add_argument("--max-angle", type=float, default=20, help="eye angles beyond this are detection errors")
+    parser.add_argument("--flip", action="store_true",
+                        help="also score every framing with flip averaging (the crop and its mirror image)")
     parser.add_argument("--shifts", type=float, nargs="*", default=[],
                         help="vertical offsets of the crop to score too, as shares of its side (positive: down)")
     args = parser.parse_args()
@@ -120,15 +122,21 @@ def main() -> None:
     labels = np.asarray(labels)
     print(f"{total} photos, {missed} without a face (counted wrong), eyes found in {with_eyes} "
           f"({100 * with_eyes / (total - missed):.1f}%), median |angle| {np.median(np.abs(angles)):.1f} deg")
+    def probabilities(x):
+        logits = np.concatenate([session.run(None, {input_name: x[i:i + 64, None]})[0] for i in range(0, len(x), 64)])
+        e = np.exp(logits - logits.max(1, keepdims=True))
+        return e / e.sum(1, keepdims=True)
+
     for framing in framings:
         x = (np.stack(crops[framing]).astype(np.float32) / 255.0 - meta["mean"]) / meta["std"]
-        logits = np.concatenate([session.run(None, {input_name: x[i:i + 64, None]})[0]
-                                 for i in range(0, len(x), 64)])
-        predicted = logits.argmax(1)
-        recall = [float((predicted[labels == c] == c).mean()) for c in range(len(CLASSES))]
-        accuracy = float((predicted == labels).sum()) / total
-        print(f"{framing:32s} accuracy {100 * accuracy:5.2f}%  recall " +
-              " / ".join(f"{100 * r:.0f}" for r in recall))
+        scored = [(framing, probabilities(x))]
+        if args.flip:
+            scored.append((f"{framing}, flip-averaged", (scored[0][1] + probabilities(x[:, :, ::-1].copy())) / 2))
+        for name, p in scored:
+            predicted = p.argmax(1)
+            recall = [float((predicted[labels == c] == c).mean()) for c in range(len(CLASSES))]
+            accuracy = float((predicted == labels).sum()) / total
+            print(f"{name:32s} accuracy {100 * accuracy:5.2f}%  recall " + " / ".join(f"{100 * r:.0f}" for r in recall))
 
 
 if __name__ == "__main__":
