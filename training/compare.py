@@ -90,6 +90,9 @@ def main(argv=None) -> None:
         plot_curves(args.runs, args.curves)
         if not all(run.is_dir() for run in args.runs):
             return  # logs only: nothing to evaluate
+    for run in args.runs:
+        if not (run / "best.pt").is_file():
+            p.error(f"{run}: no best.pt here (a run folder is needed; a log alone is plotted with --curves FILE.png)")
     val = load_split(args.data, "val")
     devset = load_devset(args.devset)
     rows = ["| run | arch (seed) | epoch | parameters | MACs | val FER2013 (F1) | val FER+ (F1) | val FER+ recall "

@@ -78,7 +78,9 @@ def log_table(log: pathlib.Path) -> tuple[str, float]:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--log", type=pathlib.Path, default=ROOT / "training/runs/main/log.jsonl", help="training log (log.jsonl)")
+    # The copy `make export` keeps beside the shipped weights: the run folder may be gone, or retrained since.
+    p.add_argument("--log", type=pathlib.Path, default=ROOT / "docs/training-runs/fercam-resnet-cbam.jsonl",
+                   help="training log of the shipped model (log.jsonl)")
     args = p.parse_args(argv)
     read = lambda name: json.loads((ROOT / "assets" / name).read_text()) if (ROOT / "assets" / name).exists() else None
     table, seconds = log_table(args.log)
