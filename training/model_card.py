@@ -12,6 +12,7 @@ import argparse
 import json
 import pathlib
 
+from .export import RUN_LOGS
 from .model import CLASS_NAMES
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -79,7 +80,7 @@ def log_table(log: pathlib.Path) -> tuple[str, float]:
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     # The copy `make export` keeps beside the shipped weights: the run folder may be gone, or retrained since.
-    p.add_argument("--log", type=pathlib.Path, default=ROOT / "docs/training-runs/fercam-resnet-cbam.jsonl",
+    p.add_argument("--log", type=pathlib.Path, default=RUN_LOGS / "fercam-resnet-cbam.jsonl",
                    help="training log of the shipped model (log.jsonl)")
     args = p.parse_args(argv)
     read = lambda name: json.loads((ROOT / "assets" / name).read_text()) if (ROOT / "assets" / name).exists() else None
