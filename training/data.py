@@ -156,24 +156,44 @@ class Augmentation:
     erase_probability: float = 0.5
 
 
-def augment(batch: torch.Tensor, generator: torch.Generator, spec: Augmentation = Augmentation()) -> torch.Tensor:
+@dataclasses.dataclass(frozen=True)
+class Framing:
+    """Per face: the share of the stored image that is its base crop, and the log-uniform range of the crop's
+    side around it. FER2013's 48x48 images are their own framing (base 1); RAF-DB and ExpW are stored wider
+    than any fercam margin (training/sources.py), so their crop can range over the detector margins
+    -0.15..+0.175 (0.7 to 1.35 box sides) instead of zooming into repeated edges."""
+    base: torch.Tensor
+    side_min: torch.Tensor
+    side_max: torch.Tensor
+
+
+def augment(batch: torch.Tensor, generator: torch.Generator, spec: Augmentation = Augmentation(),
+            framing: Framing | None = None, size: int | None = None) -> torch.Tensor:
     """Random affine (scale, shift, rotation, flip), brightness/contrast, down-and-up blur, random erasing.
 
     Works on a whole normalised batch (N x 1 x H x W) at once, so that the input
-    pipeline costs little next to the network on a CPU.
+    pipeline costs little next to the network on a CPU. With `framing`, each face is cut from its stored image
+    at its own base scale and range, resampled to `size` pixels.
     """
-    n, _, h, w = batch.shape
+    n = batch.shape[0]
+    h = w = size or batch.shape[2]
     rand = lambda *shape: torch.rand(*shape, generator=generator, device="cpu").to(batch.device)
     angle = (rand(n) * 2 - 1) * math.radians(spec.rotation_degrees)
-    scale = torch.exp(math.log(spec.scale_min) + rand(n) * (math.log(spec.scale_max) - math.log(spec.scale_min)))
+    if framing is None:
+        lo, hi = torch.full((n,), 1 / spec.scale_max), torch.full((n,), 1 / spec.scale_min)
+        base = torch.ones(n)
+    else:
+        lo, hi, base = framing.side_min, framing.side_max, framing.base
+    lo, hi, base = lo.to(batch.device), hi.to(batch.device), base.to(batch.device)
+    side = torch.exp(torch.log(lo) + rand(n) * (torch.log(hi) - torch.log(lo)))  # of the base crop
     flip = torch.where(rand(n) < 0.5, -1.0, 1.0)
-    shift_x = (rand(n) * 2 - 1) * spec.shift * 2
-    shift_y = (rand(n) * 2 - 1) * spec.shift * 2
-    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    shift_x = (rand(n) * 2 - 1) * spec.shift * 2 * base
+    shift_y = (rand(n) * 2 - 1) * spec.shift * 2 * base
+    cos, sin = torch.cos(angle) * side * base, torch.sin(angle) * side * base
     theta = torch.stack(
         [torch.stack([cos * flip, -sin, shift_x], 1), torch.stack([sin * flip, cos, shift_y], 1)], 1
     )
-    grid = F.affine_grid(theta, list(batch.shape), align_corners=False)
+    grid = F.affine_grid(theta, [n, batch.shape[1], h, w], align_corners=False)
     out = F.grid_sample(batch, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
     # Lighting: real photographs are brighter, flatter or harsher than FER2013's web crops.
@@ -185,8 +205,8 @@ def augment(batch: torch.Tensor, generator: torch.Generator, spec: Augmentation 
     # Lower effective resolution (small faces in a webcam frame): down to 24-40 px and back.
     blur = rand(n) < spec.blur_probability
     if bool(blur.any()):
-        size = int(24 + float(rand(1)) * 16)
-        small = F.interpolate(out[blur], size=(size, size), mode="area")
+        low = int(24 + float(rand(1)) * 16)
+        small = F.interpolate(out[blur], size=(low, low), mode="area")
         out[blur] = F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False)
 
     # Random erasing: one rectangle of 2-20% of the area, aspect 0.3-3.3.

@@ -72,7 +72,7 @@ public enum EmotionTimeline {
         let start: Double, end: Double, unit: String
 
         func x(_ t: Double, in plot: Rect) -> Int {
-            plot.x + Int(((t - start) / (end - start) * Double(plot.width - 1)).rounded())
+            plot.x + checkedInt(((t - start) / (end - start) * Double(plot.width - 1)).rounded())
         }
 
         var ticks: [Double] {
@@ -91,7 +91,7 @@ public enum EmotionTimeline {
 
         func label(_ t: Double) -> String {
             unit == "s" && t >= 120
-                ? "\(Int(t) / 60):\(String(Int(t) % 60).leftPadded(to: 2))"
+                ? "\(checkedInt(t) / 60):\(String(checkedInt(t) % 60).leftPadded(to: 2))"
                 : decimalText(t, decimals: t == t.rounded() ? 0 : 1)
         }
     }
@@ -188,7 +188,8 @@ public enum EmotionTimeline {
     ) {
         let order = names.indices.sorted { (names[$0] == "neutral" ? 0 : 1, $0) < (names[$1] == "neutral" ? 0 : 1, $1) }
         func y(_ column: Column, _ k: Int) -> Int {
-            plot.y + plot.height - Int((column.sums[k] / Double(column.count) * Double(plot.height - 1)).rounded())
+            plot.y + plot.height
+                - checkedInt((column.sums[k] / Double(column.count) * Double(plot.height - 1)).rounded())
         }
         let joined = Set(segments.flatMap { [$0.0, $0.1] })
         for k in order {

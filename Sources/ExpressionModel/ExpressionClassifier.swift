@@ -61,6 +61,11 @@ public final class ExpressionClassifier: @unchecked Sendable {
     /// Classifies faces that are already model-sized crops (as in FER2013).
     public func classify(faces: [GrayImage]) throws -> [Expression] {
         let outputs = try network.run(faces.map(normalise))
+        // Every consumer (bars, JSON, calibration, reports) relies on real probabilities; a model that
+        // overflows is refused here, once, rather than in each of them.
+        if outputs.contains(where: { !$0.probabilities.allSatisfy(\.isFinite) }) {
+            throw NonFiniteOutputError(path: path)
+        }
         return outputs.map { output in
             let best = output.probabilities.indices.max { output.probabilities[$0] < output.probabilities[$1] } ?? 0
             return Expression(
@@ -72,5 +77,13 @@ public final class ExpressionClassifier: @unchecked Sendable {
     /// Crops each detector box from `image` and classifies the crops in one batch.
     public func classify(boxes: [Rect], in image: GrayImage) throws -> [Expression] {
         try classify(faces: boxes.map { cropping.crop(image, box: $0, size: description.inputSize) })
+    }
+}
+
+/// The network produced NaN or infinite probabilities: its weights are finite but numerically broken.
+public struct NonFiniteOutputError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public var description: String {
+        "\(path): the model computed non-finite probabilities (NaN or Inf); the file is damaged or not a trained model"
     }
 }

@@ -12,6 +12,7 @@ public enum ModelFileError: Error, CustomStringConvertible, Sendable {
     case unsupportedType(path: String, tensor: String, type: String)
     case badMetadata(path: String, key: String, detail: String)
     case unsupportedPrecision(path: String, detail: String)
+    case implausibleValue(path: String, tensor: String, index: Int, value: Float)
 
     public var description: String {
         switch self {
@@ -26,6 +27,9 @@ public enum ModelFileError: Error, CustomStringConvertible, Sendable {
         case let .unsupportedType(path, tensor, type): return "\(path): tensor \(tensor) has type \(type), expected F32"
         case let .badMetadata(path, key, detail): return "\(path): metadata \"\(key)\": \(detail)"
         case let .unsupportedPrecision(path, detail): return "\(path): cannot run in bf16: \(detail)"
+        case let .implausibleValue(path, tensor, index, value):
+            return "\(path): tensor \(tensor) holds \(value) at element \(index); the file is damaged (weights must "
+                + "be finite and within \(SafeTensorsFile.largestWeight))"
         }
     }
 }
@@ -139,8 +143,16 @@ public struct SafeTensorsFile: Sendable {
                 path: path, detail: "tensor \(name) spans \(entry.range.count) bytes, expected \(count * 4)")
         }
         let raw = UnsafeRawBufferPointer(rebasing: file.bytes[entry.range])
-        return (0..<count).map {
+        let values = (0..<count).map {
             Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
         }
+        // A damaged download: NaN or Inf, or values so large that the first layers overflow to them.
+        if let bad = values.firstIndex(where: { !$0.isFinite || abs($0) > SafeTensorsFile.largestWeight }) {
+            throw .implausibleValue(path: path, tensor: name, index: bad, value: values[bad])
+        }
+        return values
     }
+
+    /// No trained fercam model comes near this (the shipped ones stay below 100 in every tensor).
+    public static let largestWeight: Float = 1e4
 }

@@ -27,7 +27,7 @@ struct BenchDetect: ParsableCommand {
 
     @Argument(help: "Directory of frames (e.g. 640x480 PGMs written by scripts/reference/bench_detect.py).")
     var frames: String
-    @Option(help: "Passes over the frames; the median pass is reported.")
+    @Option(parsing: .unconditional, help: "Passes over the frames; the median pass is reported.")
     var repeats: Int = 5
     @OptionGroup var detector: DetectorOptions
 
@@ -72,9 +72,9 @@ struct BenchModel: ParsableCommand {
         name: .customLong("precisions"), parsing: .upToNextOption,
         help: "Precisions to time (default: fp32, and bf16 where the CPU has it).")
     var precisions: [Precision] = []
-    @Option(help: "oneDNN threads.")
+    @Option(parsing: .unconditional, help: "oneDNN threads.")
     var threads: Int = 1
-    @Option(help: "Timed calls per configuration; the median is reported.")
+    @Option(parsing: .unconditional, help: "Timed calls per configuration; the median is reported.")
     var repeats: Int = 300
     @OptionGroup var modelOptions: ModelOptions
 
@@ -131,11 +131,11 @@ struct BenchTracking: ParsableCommand {
         abstract: "Time tracking and smoothing per frame on synthetic moving faces; prints the median pass as JSON.",
         discussion: "Example: fercam bench tracking --faces 10 --frames 10000")
 
-    @Option(help: "Faces per frame.")
+    @Option(parsing: .unconditional, help: "Faces per frame.")
     var faces: Int = 10
-    @Option(help: "Frames per pass.")
+    @Option(parsing: .unconditional, help: "Frames per pass.")
     var frames: Int = 10_000
-    @Option(help: "Passes; the median is reported.")
+    @Option(parsing: .unconditional, help: "Passes; the median is reported.")
     var repeats: Int = 5
 
     func validate() throws {

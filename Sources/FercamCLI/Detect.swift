@@ -1,5 +1,6 @@
 import ArgumentParser
 import FaceDetection
+import Frames
 import ImageFiles
 import Pipeline
 
@@ -20,8 +21,14 @@ struct Detect: ParsableCommand {
 
     func run() throws {
         let haar = try detector.makeDetector()
+        // An undecodable image is reported and passed over; the others are still detected.
+        let skipped = SkippedImages(report: { printError($0) })
         for path in images {
-            let gray = try ImageFile.loadGray(path)
+            let gray: GrayImage
+            do { gray = try ImageFile.loadGray(path) } catch {
+                skipped.add(path, reason: error.reason)
+                continue
+            }
             let faces = haar.detect(in: gray, parameters: detector.parameters(), threads: detector.threads)
                 .sorted { ($0.y, $0.x, $0.width) < ($1.y, $1.x, $1.width) }
             if json {
@@ -30,5 +37,6 @@ struct Detect: ParsableCommand {
                 print("\(path): \(faces.count) face\(faces.count == 1 ? "" : "s")" + faces.map { " \($0)" }.joined())
             }
         }
+        try skipped.check()
     }
 }

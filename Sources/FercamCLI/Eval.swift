@@ -44,12 +44,23 @@ struct Eval: ParsableCommand {
     var json = false
     @Flag(help: "Detect the face first (full photographs).")
     var detect = false
+    @Option(
+        help: ArgumentHelp(
+            "Score only the images this file lists, one <class>/<file> path a line relative to DIR "
+                + "(a held-out split, e.g. training/splits/rafdb-val.txt).", valueName: "file"))
+    var list: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+            "With --detect: pad each image by this fraction of its longer side, repeating its edges, before "
+                + "detecting (tightly cropped faces such as RAF-DB's need 0.5).", valueName: "fraction"))
+    var pad: Double = 0
     @Flag(help: "Stop at the first unreadable image instead of listing it and going on.")
     var stopOnError = false
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var detector: DetectorOptions
 
     func validate() throws {
+        guard (0...2).contains(pad) else { throw ValidationError("--pad must be from 0 to 2 (got \(pad))") }
+        guard pad == 0 || detect else { throw ValidationError("--pad only applies with --detect") }
         guard reliabilityLabels == "folder" || labelsFiles.contains(reliabilityLabels) else {
             throw ValidationError(
                 "--reliability-labels must be folder or one of the --labels files (got \(reliabilityLabels))")
@@ -59,10 +70,13 @@ struct Eval: ParsableCommand {
     func run() throws {
         let classifier = try modelOptions.makeClassifier()
         let haar = detect ? try detector.makeDetector() : nil
-        let images = try LabelledImages(root: directory, classNames: classifier.classNames)
+        let images =
+            try list.map { try LabelledImages(root: directory, listFile: $0, classNames: classifier.classNames) }
+            ?? LabelledImages(root: directory, classNames: classifier.classNames)
         let labels = try labelsFiles.map { try LabelsFile(path: $0, classNames: classifier.classNames) }
         let evaluator = Evaluator(
-            classifier: classifier, detector: haar.map { ($0, detector.parameters(defaults: .opencvDefaults)) })
+            classifier: classifier, detector: haar.map { ($0, detector.parameters(defaults: .opencvDefaults)) },
+            padding: pad)
         var progress = ProgressBar(total: images.items.count, label: "eval")
         let evaluation = try evaluator.run(images, stopOnError: stopOnError) { progress.update($0) }
         let report = EvaluationReport(evaluation, labelsFiles: labels)

@@ -63,15 +63,15 @@ public struct Fercam: ParsableCommand {
 struct DetectorOptions: ParsableArguments {
     @Option(help: "Haar cascade XML (OpenCV's current format).")
     var cascade: String = HaarCascade.defaultPath
-    @Option(help: "Pyramid step between scales (default 1.1, as OpenCV).")
+    @Option(parsing: .unconditional, help: "Pyramid step between scales (default 1.1, as OpenCV).")
     var scaleFactor: Double?
-    @Option(help: "Neighbouring candidates a face needs; 0 gives raw candidates (default 5 for video; OpenCV's is 3).")
+    @Option(parsing: .unconditional, help: "Neighbouring candidates a face needs; 0 gives raw candidates (default 5 for video; OpenCV's is 3).")
     var minNeighbors: Int?
-    @Option(help: "Smallest face side in pixels (default 60 for video; OpenCV's is 0).")
+    @Option(parsing: .unconditional, help: "Smallest face side in pixels (default 60 for video; OpenCV's is 0).")
     var minSize: Int?
-    @Option(help: "Largest face side in pixels, 0 for no limit (default 0).")
+    @Option(parsing: .unconditional, help: "Largest face side in pixels, 0 for no limit (default 0).")
     var maxSize: Int?
-    @Option(help: "Detector threads (pyramid levels run in parallel; default: the online cores, at most 4).")
+    @Option(parsing: .unconditional, help: "Detector threads (pyramid levels run in parallel; default: the online cores, at most 4).")
     var threads: Int = DetectorOptions.defaultThreads
 
     /// Like OpenCV, use the cores: detection time nearly halves on two (docs/benchmarks.md), and the
@@ -124,8 +124,7 @@ struct ModelOptions: ParsableArguments {
     var precision: PrecisionChoice.Request = .auto
     @Flag(help: "Say on stderr which precision the model runs in, and why.")
     var verbose = false
-    @Option(
-        help:
+    @Option(parsing: .unconditional, help:
             "Margin added around each detector box before cropping, as a fraction of the box side (negative: tighter).")
     var margin: Double = FaceCropping().margin
 

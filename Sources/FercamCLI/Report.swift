@@ -3,6 +3,7 @@ import Charts
 import Frames
 import ImageFiles
 import Pipeline
+import Posix
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,8 +51,7 @@ struct Report: ParsableCommand {
             let text =
                 summary.lowercased().hasSuffix(".json")
                 ? JSONLines.timelineSummary(timelines) : timelines.summaryCSV()
-            let writer = try ByteWriter(path: summary)
-            try writer.write(Array(text.utf8))
+            try AtomicFile.write(Array(text.utf8), to: summary)
         }
     }
 }

@@ -6,6 +6,7 @@ import Frames
 import LiveView
 import Pipeline
 import SDLKit
+import Posix
 import V4L2Kit
 import Glibc
 
@@ -36,7 +37,7 @@ struct Run: ParsableCommand {
     var device: String = "/dev/video0"
     @Option(help: "Capture size, WIDTHxHEIGHT.")
     var size: String = "640x480"
-    @Option(help: "Capture frame rate.")
+    @Option(parsing: .unconditional, help: "Capture frame rate.")
     var fps: Double = 30
     @Flag(help: "List the V4L2 devices with their formats, sizes and frame rates, and exit.")
     var listDevices = false
@@ -67,7 +68,7 @@ struct Run: ParsableCommand {
     var noExpressions = false
     @Flag(help: "Print fercam's version, the model it loads (path and SHA-256) and the CPU's instruction set.")
     var version = false
-    @Option(help: ArgumentHelp("Stop after this many frames (window: displayed frames).", visibility: .hidden))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this many frames (window: displayed frames).", visibility: .hidden))
     var frames: Int?
     @OptionGroup var detector: DetectorOptions
     @OptionGroup var modelOptions: ModelOptions
@@ -78,6 +79,21 @@ struct Run: ParsableCommand {
         guard fps > 0, fps <= 1000 else { throw ValidationError("--fps must be above 0 and at most 1000 (got \(fps))") }
         if let frames { guard frames > 0 else { throw ValidationError("--frames must be 1 or more") } }
         if render != nil && listDevices { throw ValidationError("--render and --list-devices do not combine") }
+        try refuseOverwritingInput()
+    }
+
+    /// Writing the annotated video or the recording over the file being read would truncate it before its
+    /// first frame is read: refused by identity (device and inode), so links to the input count too.
+    func refuseOverwritingInput() throws {
+        guard let input else { return }
+        let source = input == "-" ? FileIdentity(descriptor: 0) : FileIdentity(path: input)
+        guard let source else { return }
+        for (flag, output) in [("--render", render), ("--record", record)] {
+            guard let output, FileIdentity(path: output) == source else { continue }
+            throw ValidationError(
+                "\(flag) \(output) is the input file itself\(input == "-" ? " (stdin)" : ""); "
+                    + "writing it would destroy the input: choose another name")
+        }
     }
 
     var captureSize: FrameSize? {
@@ -105,18 +121,24 @@ struct Run: ParsableCommand {
                     + "  fercam --input photos/ --stdout")
             throw ExitCode(3)
         }
-        let analyser = try makeAnalyser()
-        if stdout || render != nil { try runHeadless(analyser) } else { try runWindow(analyser) }
+        guard stdout || render != nil else { return try runWindow(try makeAnalyser()) }
+        // Before any other thread exists (oneDNN's, the detector's): a thread started earlier would not block
+        // SIGINT and SIGTERM, take the signal, and end fercam on the spot, leaving its ffmpeg children running.
+        let stop = StopSignal()
+        try runHeadless(try makeAnalyser(), stop: stop)
     }
 
-    func openInput(stop: StopSignal? = nil) throws -> (source: any FrameSource, name: String, live: Bool) {
-        if let input { return (try InputSource.open(input, stop: stop), input == "-" ? "stdin" : input, false) }
+    func openInput(
+        stop: StopSignal? = nil, skipped: SkippedImages? = nil
+    ) throws -> (source: any FrameSource, name: String, live: Bool) {
+        if let input {
+            return (try InputSource.open(input, stop: stop, skipped: skipped), input == "-" ? "stdin" : input, false)
+        }
         let request = CaptureRequest(size: captureSize!, framesPerSecond: fps)
         return (try InputSource.camera(device, request: request), device, true)
     }
 
-    func runHeadless(_ analyser: FrameAnalyser) throws {
-        let stop = StopSignal()
+    func runHeadless(_ analyser: FrameAnalyser, stop: StopSignal) throws {
         let headless = HeadlessRun(
             analyser: analyser, includeTimings: !noTimings, includeAttention: attention,
             tracking: trackingOptions.makeTracking())
@@ -127,7 +149,8 @@ struct Run: ParsableCommand {
             written += 1
             if let frames, written >= frames { stop.requestStop() }
         }
-        let opened = try openInput(stop: stop)
+        let skipped = SkippedImages(report: { printError($0) })
+        let opened = try openInput(stop: stop, skipped: skipped)
         var source: any FrameSource = StoppableSource(opened.source, stop: stop)
         if let record { source = RecordingSource(source, path: record) }
         var video: AnnotatedVideo?
@@ -151,12 +174,14 @@ struct Run: ParsableCommand {
         }
         try video?.finish()
         if let status = stop.exitStatus { throw ExitCode(status) }
+        try skipped.check()
     }
 
     func runWindow(_ analyser: FrameAnalyser) throws {
         let display = try Display()
         try analyser.classifier?.network.prepare(batchSizes: 1...4)
-        let opened = try openInput()
+        let skipped = SkippedImages(report: { printError($0) })
+        let opened = try openInput(skipped: skipped)
         var source = opened.source
         // Peek at the first frame for the window size, then hand it back in front of the rest.
         guard let first = try source.next() else { throw InputError("\(opened.name): no frames") }
@@ -170,6 +195,7 @@ struct Run: ParsableCommand {
             display: display, analyser: analyser, sourceName: shortName, isLive: opened.live,
             size: (first.frame.width, first.frame.height), options: options)
         try session.run(source: PrependedSource(first: first, rest: source))
+        try skipped.check()
     }
 
     func listAllDevices() throws {

@@ -42,6 +42,7 @@ struct Stability: ParsableCommand {
     var timeConstants: [Double] { compare.isEmpty ? [0, trackingOptions.smoothing] : compare }
 
     func run() throws {
+        let stop = StopSignal()  // first: threads started before it would not block the signals (see Run)
         let classifier = try modelOptions.makeClassifier()
         var expected: Int?
         if let expect {
@@ -54,7 +55,7 @@ struct Stability: ParsableCommand {
         let analyser = FrameAnalyser(
             detector: try detector.makeDetector(), parameters: detector.parameters(), threads: detector.threads,
             classifier: classifier)
-        var source = try InputSource.open(input, stop: StopSignal())
+        var source = try InputSource.open(input, stop: stop)
         guard source.isVideo else { throw InputError("\(input): stability needs a video (Y4M), not still images") }
         let run = StabilityRun(
             analyser: analyser, tracking: trackingOptions.tracking,

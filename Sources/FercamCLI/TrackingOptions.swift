@@ -4,15 +4,15 @@ import Tracking
 
 /// Tracking and smoothing flags (docs/tracking.md).
 struct TrackingOptions: ParsableArguments {
-    @Option(help: "Time constant of each face's expression smoothing, in seconds; 0 turns smoothing off.")
+    @Option(parsing: .unconditional, help: "Time constant of each face's expression smoothing, in seconds; 0 turns smoothing off.")
     var smoothing: Double = SmoothingParameters().timeConstant
-    @Option(help: "How far (probability) another class must lead the shown one before the label switches.")
+    @Option(parsing: .unconditional, help: "How far (probability) another class must lead the shown one before the label switches.")
     var switchMargin: Float = SmoothingParameters().switchMargin
-    @Option(help: "A label that leads every other class by less than this (probability) is reported uncertain.")
+    @Option(parsing: .unconditional, help: "A label that leads every other class by less than this (probability) is reported uncertain.")
     var uncertainMargin: Float = SmoothingParameters().uncertainMargin
-    @Option(help: "An undetected face keeps its id for this many frames or --keep-seconds, whichever is longer.")
+    @Option(parsing: .unconditional, help: "An undetected face keeps its id for this many frames or --keep-seconds, whichever is longer.")
     var keepFrames: Int = TrackingParameters().maximumMissedFrames
-    @Option(help: "An undetected face keeps its id for this many seconds or --keep-frames, whichever is longer.")
+    @Option(parsing: .unconditional, help: "An undetected face keeps its id for this many seconds or --keep-frames, whichever is longer.")
     var keepSeconds: Double = TrackingParameters().maximumMissedSeconds
 
     func validate() throws {

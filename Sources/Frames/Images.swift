@@ -20,6 +20,19 @@ public struct GrayImage: Equatable, Sendable {
         set { pixels[y * width + x] = newValue }
     }
 
+    /// The image inside a border of `border` pixels on each side that repeats its edge pixels (OpenCV's
+    /// BORDER_REPLICATE): lets a detector find a face that fills a tightly cropped photo.
+    public func padded(by border: Int) -> GrayImage {
+        guard border > 0, width > 0, height > 0 else { return self }
+        let w = width + 2 * border, h = height + 2 * border
+        var out = [UInt8](repeating: 0, count: w * h)
+        for y in 0..<h {
+            let sy = min(max(y - border, 0), height - 1)
+            for x in 0..<w { out[y * w + x] = pixels[sy * width + min(max(x - border, 0), width - 1)] }
+        }
+        return GrayImage(width: w, height: h, pixels: out)
+    }
+
     /// The pixels inside `rect`, clipped to the image.
     public func cropped(to rect: Rect) -> GrayImage {
         let clipped = rect.intersection(Rect(x: 0, y: 0, width: width, height: height))

@@ -37,7 +37,14 @@ enum SDLImageCodec {
         return RGBImage(width: width, height: height, pixels: pixels)
     }
 
+    /// Written whole or not at all: SDL_image writes a temporary file beside `path` (it does not report every
+    /// failed write: a full disk gave truncated PNGs), which is decoded back and compared before it is renamed
+    /// into place.
     static func writePNG(_ image: RGBImage, path: String) throws(ImageFileError) {
+        let file: AtomicFile
+        do { file = try AtomicFile(path: path) } catch {
+            throw ImageFileError(path: path, reason: "cannot create: \(error.message)")
+        }
         var pixels = image.pixels
         SDL_ClearError()
         let result: Int32 = pixels.withUnsafeMutableBytes { bytes in
@@ -47,9 +54,13 @@ enum SDLImageCodec {
                     Int32(image.width * 3), SDL_PIXELFORMAT_RGB24.rawValue)
             else { return -1 }
             defer { SDL_FreeSurface(surface) }
-            return IMG_SavePNG(surface, path)
+            return IMG_SavePNG(surface, file.temporaryPath)
         }
         if result != 0 { throw ImageFileError(path: path, reason: "cannot write PNG: \(lastError())") }
+        guard let written = try? decodeRGB(path: file.temporaryPath), written == image else {
+            throw ImageFileError(path: path, reason: "cannot write PNG: the file came out incomplete (is the disk full?)")
+        }
+        do { try file.commit() } catch { throw ImageFileError(path: path, reason: "cannot write PNG: \(error)") }
     }
 
     private static func lastError() -> String {

@@ -319,7 +319,7 @@ public final class OverlayRenderer {
     /// A blue-cyan-yellow-red ramp.
     static func heat(_ t: Float) -> Color {
         let stops: [(Float, Float, Float)] = [(0, 0, 255), (0, 220, 255), (255, 230, 0), (255, 30, 0)]
-        let scaled = min(max(t, 0), 1) * Float(stops.count - 1)
+        let scaled = (t.isFinite ? min(max(t, 0), 1) : 0) * Float(stops.count - 1)
         let i = min(Int(scaled), stops.count - 2), f = scaled - Float(i)
         let a = stops[i], b = stops[i + 1]
         return Color(UInt8(a.0 + (b.0 - a.0) * f), UInt8(a.1 + (b.1 - a.1) * f), UInt8(a.2 + (b.2 - a.2) * f))

@@ -19,6 +19,7 @@ public struct Calibration: Sendable, Equatable {
 
     /// Bin i holds confidences in (i/n, (i+1)/n]; a confidence of 0 goes to the first.
     public mutating func add(confidence: Double, correct: Bool) {
+        guard confidence.isFinite else { return }  // a probability that is not one has no bin
         let n = bins.count
         let index = min(n - 1, max(0, Int((confidence * Double(n)).rounded(.up)) - 1))
         bins[index].count += 1

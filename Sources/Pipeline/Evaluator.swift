@@ -42,10 +42,16 @@ public struct Evaluator {
     public let classifier: ExpressionClassifier
     /// With a detector, the largest face found is classified; without, each image is the face crop.
     public let detector: (HaarDetector, DetectionParameters)?
+    /// Border added around each image before detection, as a fraction of its longer side, repeating the edge
+    /// pixels: tightly cropped faces (RAF-DB's aligned crops) fill the image, and the cascade needs context.
+    public let padding: Double
 
-    public init(classifier: ExpressionClassifier, detector: (HaarDetector, DetectionParameters)? = nil) {
+    public init(
+        classifier: ExpressionClassifier, detector: (HaarDetector, DetectionParameters)? = nil, padding: Double = 0
+    ) {
         self.classifier = classifier
         self.detector = detector
+        self.padding = padding
     }
 
     /// Classifies every image. An unreadable image is recorded and skipped, or thrown when `stopOnError`.
@@ -65,7 +71,7 @@ public struct Evaluator {
         }
         for (done, item) in labelled.items.enumerated() {
             defer { progress(done + 1) }
-            let gray: GrayImage
+            var gray: GrayImage
             do { gray = try ImageFile.loadGray(item.path) } catch {
                 if stopOnError { throw error }
                 evaluation.unreadable.append((item.path, error.reason))
@@ -73,6 +79,7 @@ public struct Evaluator {
             }
             let face: GrayImage?
             if let (haar, parameters) = detector {
+                if padding > 0 { gray = gray.padded(by: Int((Double(max(gray.width, gray.height)) * padding).rounded())) }
                 face = haar.detect(in: gray, parameters: parameters).max(by: { $0.area < $1.area })
                     .map { classifier.cropping.crop(gray, box: $0, size: size) }
             } else if gray.width == size && gray.height == size {

@@ -1,3 +1,4 @@
+import Foundation
 import ImageFiles
 
 /// The labelled images of an image-folder tree: `root/<class>/*` for each class the model knows.
@@ -17,6 +18,35 @@ public struct LabelledImages: Sendable {
             throw InputError(
                 "\(root): no class folders (expected \(root)/<class>/*.jpg for \(classNames.joined(separator: ", ")))")
         }
+        self.items = items
+    }
+
+    /// The images a list file names, one `<class>/<file>` path a line relative to `root` (blank lines and
+    /// `#` comments skipped): a held-out subset of a tree, as training/splits/ writes them.
+    public init(root: String, listFile: String, classNames: [String]) throws {
+        // Read as a stream, so that a pipe (`--list <(grep ...)`) works as well as a file.
+        guard let handle = FileHandle(forReadingAtPath: listFile),
+            let text = String(data: handle.readDataToEndOfFile(), encoding: .utf8)
+        else { throw InputError("\(listFile): cannot read the list file (missing, unreadable or not UTF-8)") }
+        var items: [(String, Int)] = []
+        var seen = Set<String>()
+        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let place = "\(listFile):\(number + 1)"
+            let className = line.split(separator: "/").first.map(String.init) ?? ""
+            guard let label = classNames.firstIndex(of: className), line.split(separator: "/").count >= 2 else {
+                throw InputError(
+                    "\(place): \(line) is not <class>/<file> with a class of the model (\(classNames.joined(separator: ", ")))")
+            }
+            guard seen.insert(line).inserted else { throw InputError("\(place): \(line) is listed twice") }
+            let path = root + "/" + line
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw InputError("\(place): \(path) does not exist")
+            }
+            items.append((path, label))
+        }
+        guard !items.isEmpty else { throw InputError("\(listFile): lists no images") }
         self.items = items
     }
 }

@@ -123,6 +123,8 @@ public struct RunTimelines: Sendable {
         return log
     }
 
+    static let largestTime = 1e9
+
     /// A JSON number that is a whole number an Int holds exactly (track ids), else nil.
     static func wholeNumber(_ value: Any?) -> Int? {
         guard let number = (value as? NSNumber)?.doubleValue, number == number.rounded(), abs(number) < 0x1p53
@@ -140,6 +142,10 @@ public struct RunTimelines: Sendable {
         else {
             throw InputError("no \"pts\" and \"faces\" (is this fercam's --stdout output?)")
         }
+        // fercam writes seconds from the start of the input; a billion seconds is 31 years of video.
+        guard abs(time) <= Self.largestTime else {
+            throw InputError("\"pts\" \(time) is out of range (at most \(Int(Self.largestTime)) seconds)")
+        }
         if log.source.isEmpty { log.source = object["source"] as? String ?? "" }
         func index(_ name: String) -> Int {
             if let i = log.names.firstIndex(of: name) { return i }
@@ -154,8 +160,8 @@ public struct RunTimelines: Sendable {
             }
             var values = [Float](repeating: 0, count: log.names.count)
             for (name, value) in scores {
-                guard let number = (value as? NSNumber)?.doubleValue, number.isFinite else {
-                    throw InputError("score \"\(name)\" is not a number")
+                guard let number = (value as? NSNumber)?.doubleValue, (0...1).contains(number) else {
+                    throw InputError("score \"\(name)\" is not a probability from 0 to 1")
                 }
                 let i = index(name)
                 if i >= values.count { values += [Float](repeating: 0, count: i + 1 - values.count) }

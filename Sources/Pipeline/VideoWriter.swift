@@ -28,8 +28,9 @@ public final class VideoWriter {
             output: ByteWriter(fileDescriptor: child.input!, name: path, ownsDescriptor: false), header: header)
     }
 
+    /// An encoder is never killed: the frames it was given are the user's, so it is let finish the file.
     deinit {
-        encoder?.closeInput()
+        _ = finishEncoder()
     }
 
     public func write(_ frame: YUVFrame) throws {

@@ -98,10 +98,7 @@ public final class ChildProcess {
     deinit {
         closeInput()
         if let output { close(output) }
-        if termination == nil {
-            terminate()
-            _ = try? wait()
-        }
+        if termination == nil { terminateAndReap() }
         close(errorLog)
     }
 
@@ -116,15 +113,43 @@ public final class ChildProcess {
         if termination == nil { kill(pid, SIGTERM) }
     }
 
+    /// Ends the child for good and reaps it: SIGTERM, then SIGKILL if it is still there after `grace`
+    /// seconds. ffmpeg catches SIGTERM and only acts on it between reads, so one blocked opening a FIFO
+    /// with no writer, or a server that never answers, would otherwise outlive fercam.
+    public func terminateAndReap(grace: Double = 2) {
+        guard termination == nil else { return }
+        kill(pid, SIGTERM)
+        let deadline = monotonicSeconds() + grace
+        while termination == nil {
+            var status: Int32 = 0
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid {
+                termination = Self.decode(status)
+                return
+            }
+            if reaped < 0 && errno != EINTR { return }  // not our child any more (reaped elsewhere)
+            if monotonicSeconds() >= deadline {
+                kill(pid, SIGKILL)
+                _ = try? wait()
+                return
+            }
+            usleep(10_000)
+        }
+    }
+
+    private static func decode(_ status: Int32) -> Termination {
+        // WIFEXITED and friends are macros Swift does not import.
+        let signal = status & 0x7F
+        return signal == 0 ? .exited((status >> 8) & 0xFF) : .signalled(signal)
+    }
+
     /// Waits for the child to end and says how it ended.
     @discardableResult
     public func wait() throws(SystemCallError) -> Termination {
         if let termination { return termination }
         var status: Int32 = 0
         try syscall("waitpid") { waitpid(pid, &status, 0) }
-        // WIFEXITED and friends are macros Swift does not import.
-        let signal = status & 0x7F
-        let ended: Termination = signal == 0 ? .exited((status >> 8) & 0xFF) : .signalled(signal)
+        let ended = Self.decode(status)
         termination = ended
         return ended
     }
