@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "V4L2KitTests", dependencies: ["V4L2Kit", "Frames"]),
         .testTarget(name: "LiveViewTests", dependencies: ["LiveView", "SDLKit", "ImageFiles", "Pipeline", "ExpressionModel", "FaceDetection", "Frames", "Tracking"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts", "Pipeline", "ImageFiles", "Frames"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "ImageFiles", "FaceDetection", "ExpressionModel", "Tracking", "Frames"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "ImageFiles", "FaceDetection", "ExpressionModel", "Tracking", "Frames", "Posix"]),
     ]
 )
 

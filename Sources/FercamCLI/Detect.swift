@@ -26,6 +26,7 @@ struct Detect: ParsableCommand {
         for path in images {
             let gray: GrayImage
             do { gray = try ImageFile.loadGray(path) } catch {
+                if images.count == 1 { throw error }
                 skipped.add(path, reason: error.reason)
                 continue
             }

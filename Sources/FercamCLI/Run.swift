@@ -150,7 +150,12 @@ struct Run: ParsableCommand {
             if let frames, written >= frames { stop.requestStop() }
         }
         let skipped = SkippedImages(report: { printError($0) })
-        let opened = try openInput(stop: stop, skipped: skipped)
+        let opened: (source: any FrameSource, name: String, live: Bool)
+        do { opened = try openInput(stop: stop, skipped: skipped) } catch {
+            // A signal while ffmpeg was still opening the input (a FIFO, a silent server) is a stop, not a fault.
+            if let status = stop.exitStatus { throw ExitCode(status) }
+            throw error
+        }
         var source: any FrameSource = StoppableSource(opened.source, stop: stop)
         if let record { source = RecordingSource(source, path: record) }
         var video: AnnotatedVideo?

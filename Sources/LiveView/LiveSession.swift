@@ -243,6 +243,11 @@ public final class LiveSession {
             unusedGivenPath = nil
             state.recording = path
             return path
+        } onFailure: { error in
+            // The session goes on; the recording stops (its whole frames kept) and the window says why.
+            state.recordingWanted = false
+            state.recording = nil
+            state.notice = "recording stopped: \(error)"
         }
         var clock: (wall: Double, pts: Double)?
         let interval = 1 / (source.frameRate ?? 1)

@@ -7,10 +7,16 @@ public struct RecordingSource: FrameSource {
     private var recorder: Recorder?
     /// Asked before each frame: the file to record it to, or nil for none. A new path starts a new file.
     private let target: () -> String?
+    /// With a handler, a failed write (a full disk) ends that recording and the frames go on; without, it
+    /// ends the run. The file keeps the whole frames before the failure either way.
+    private let onFailure: ((FrameFormatError) -> Void)?
 
-    public init(_ base: any FrameSource, target: @escaping () -> String?) {
+    public init(
+        _ base: any FrameSource, target: @escaping () -> String?, onFailure: ((FrameFormatError) -> Void)? = nil
+    ) {
         self.base = base
         self.target = target
+        self.onFailure = onFailure
     }
 
     /// Records every frame to `path`.
@@ -26,7 +32,11 @@ public struct RecordingSource: FrameSource {
         guard let frame = try base.next() else { return nil }
         let wanted = target()
         if wanted != recorder?.path { recorder = wanted.map { Recorder(path: $0, frameRate: base.frameRate) } }
-        try recorder?.write(frame.frame)
+        do { try recorder?.write(frame.frame) } catch {
+            guard let onFailure else { throw error }
+            recorder = nil
+            onFailure(error)
+        }
         return frame
     }
 }

@@ -104,6 +104,25 @@ final class EmotionTimelineTests: XCTestCase {
         XCTAssertEqual(run.summaries()[0].shares[2], 0.5)
     }
 
+    /// A pts of 1e19 once trapped converting a tick to Int; a score of 1e300 became an infinite line.
+    func testTimesAndScoresOutOfRangeAreErrorsAndExtremeOnesDraw() throws {
+        let far = try write([frame(0, [face(1, "happy")]).replacingOccurrences(of: "\"pts\":0.0", with: "\"pts\":1e19")])
+        XCTAssertThrowsError(try RunTimelines(jsonLines: far)) { error in
+            XCTAssertEqual("\(error)", "\(far): line 1: \"pts\" 1e+19 is out of range (at most 1000000000 seconds)")
+        }
+        let score = try write([frame(0, [face(1, "happy").replacingOccurrences(of: "\"happy\":0.7", with: "\"happy\":1e300")])])
+        XCTAssertThrowsError(try RunTimelines(jsonLines: score)) { error in
+            XCTAssertTrue("\(error)".hasSuffix("score \"happy\" is not a probability from 0 to 1"), "\(error)")
+        }
+        // The largest time allowed, beside 0: the axis and its labels still draw.
+        let span = try write([
+            frame(0, [face(1, "happy")]),
+            frame(1, [face(1, "sad")]).replacingOccurrences(of: "\"pts\":0.1", with: "\"pts\":1e9"),
+        ])
+        let image = try EmotionTimeline.render(try RunTimelines(jsonLines: span), title: "span", width: 640)
+        XCTAssertEqual(image.width, 640)
+    }
+
     func testBadLogsAreOneLineNamingTheLine() throws {
         let path = try write([frame(0, [face(1, "happy")]), "{\"frame\":1,", frame(2, [])])
         XCTAssertThrowsError(try RunTimelines(jsonLines: path)) { error in

@@ -43,6 +43,27 @@ final class ModelFileErrorTests: XCTestCase {
         return url.path
     }
 
+    /// A damaged download: NaN, Inf or 3e38 in a weight once crashed eval and the window, and gave null scores
+    /// in JSON. Refused at load, naming the tensor.
+    func testNonFiniteAndHugeWeightsAreRefusedAtLoad() throws {
+        let (header, body) = try parts()
+        // The largest tensor: a convolution's weights, which every load reads.
+        let tensors = header.compactMap { key, value -> (String, [Int])? in
+            guard let offsets = (value as? [String: Any])?["data_offsets"] as? [Int] else { return nil }
+            return (key, offsets)
+        }
+        let (name, offsets) = try XCTUnwrap(tensors.max { $0.1[1] - $0.1[0] < $1.1[1] - $1.1[0] })
+        let offset = offsets[0]
+        for (label, value) in [("nan", Float.nan), ("inf", -Float.infinity), ("huge", Float(3e38))] {
+            var damaged = body
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { damaged.replaceSubrange((offset + 4)..<(offset + 8), with: $0) }
+            let path = try write(header, damaged, name: "\(label).safetensors")
+            let text = message(loading: path)
+            XCTAssertTrue(text.hasPrefix("\(path): tensor \(name) holds "), text)
+            XCTAssertTrue(text.contains("at element 1; the file is damaged"), text)
+        }
+    }
+
     /// Lengths, offsets and shapes near Int.max once trapped on overflow (found by mutating model files).
     func testHugeLengthsOffsetsAndShapesAreErrors() throws {
         var file = Data([0, 0, 0, 0, 0, 0, 0, 0x80]) + Data("{}".utf8)

@@ -9,20 +9,7 @@ final class CommandLineTests: XCTestCase {
     private func run(
         _ arguments: [String], binary: URL? = nil, directory: URL? = nil
     ) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = try binary ?? XCTUnwrap(InterruptedRecordingTests.binary, "fercam is not built")
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)
-        )
+        try runFercam(arguments, binary: binary, directory: directory)
     }
 
     func testHelpForEveryCommand() throws {
