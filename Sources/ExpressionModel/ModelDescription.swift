@@ -40,6 +40,12 @@ public struct ModelDescription: Sendable, Equatable {
         else {
             throw .badMetadata(path: path, key: "class_names", detail: "not a list of 2 to 1000 names")
         }
+        // Two equal names would give JSON objects with two equal keys and bars nobody can tell apart.
+        if let repeated = names.enumerated().first(where: { names[..<$0.offset].contains($0.element) || $0.element.isEmpty }) {
+            throw .badMetadata(
+                path: path, key: "class_names",
+                detail: repeated.element.isEmpty ? "an empty class name" : "\"\(repeated.element)\" appears twice")
+        }
         classNames = names
         guard
             let norm = try ModelConfig.json(file.metadata["normalisation"], path: path, key: "normalisation")

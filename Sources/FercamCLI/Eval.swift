@@ -79,6 +79,13 @@ struct Eval: ParsableCommand {
             padding: pad)
         var progress = ProgressBar(total: images.items.count, label: "eval")
         let evaluation = try evaluator.run(images, stopOnError: stopOnError) { progress.update($0) }
+        // A labels file that labels none of the images would score 0.00%, which reads as a result.
+        for (file, labels) in zip(labelsFiles, labels)
+        where !evaluation.images.contains(where: { labels.label(for: $0.path) != nil }) {
+            throw InputError(
+                "\(file): labels none of the \(evaluation.images.count) images under \(directory) "
+                    + "(rows are matched by <class>/<file>)")
+        }
         let report = EvaluationReport(evaluation, labelsFiles: labels)
         print(json ? JSONLines.evaluation(report) : report.text)
         if let reliability {

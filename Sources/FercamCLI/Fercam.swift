@@ -92,6 +92,9 @@ struct DetectorOptions: ParsableArguments {
             throw ValidationError("--min-size and --max-size must be from 0 to 16384 pixels")
         }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+        if let minSize, let maxSize, maxSize > 0, maxSize < minSize {
+            throw ValidationError("--max-size \(maxSize) is below --min-size \(minSize): no face could be found")
+        }
     }
 
     func parameters(defaults: DetectionParameters = .live) -> DetectionParameters {

@@ -37,8 +37,8 @@ struct Run: ParsableCommand {
     var device: String = "/dev/video0"
     @Option(help: "Capture size, WIDTHxHEIGHT.")
     var size: String = "640x480"
-    @Option(parsing: .unconditional, help: "Capture frame rate.")
-    var fps: Double = 30
+    @Option(parsing: .unconditional, help: "Capture frame rate (cameras; a replay keeps its file's rate, see --fast).")
+    var fps: Double?
     @Flag(help: "List the V4L2 devices with their formats, sizes and frame rates, and exit.")
     var listDevices = false
     @Option(help: "Record what the camera (or input) delivers to this Y4M file; the r key in the window toggles it.")
@@ -76,7 +76,16 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         guard captureSize != nil else { throw ValidationError("--size must look like 640x480 (got \(size))") }
-        guard fps > 0, fps <= 1000 else { throw ValidationError("--fps must be above 0 and at most 1000 (got \(fps))") }
+        if let fps {
+            guard fps > 0, fps <= 1000 else { throw ValidationError("--fps must be above 0 and at most 1000 (got \(fps))") }
+            if input != nil {
+                throw ValidationError(
+                    "--fps sets a camera's rate; a replay runs at its file's rate (--fast runs it as fast as possible)")
+            }
+        }
+        if let record, !record.lowercased().hasSuffix(".y4m") {
+            throw ValidationError("--record writes Y4M: name the file .y4m (got \(record)); --render writes other formats")
+        }
         if let frames { guard frames > 0 else { throw ValidationError("--frames must be 1 or more") } }
         if render != nil && listDevices { throw ValidationError("--render and --list-devices do not combine") }
         try refuseOverwritingInput()
@@ -134,7 +143,7 @@ struct Run: ParsableCommand {
         if let input {
             return (try InputSource.open(input, stop: stop, skipped: skipped), input == "-" ? "stdin" : input, false)
         }
-        let request = CaptureRequest(size: captureSize!, framesPerSecond: fps)
+        let request = CaptureRequest(size: captureSize!, framesPerSecond: fps ?? 30)
         return (try InputSource.camera(device, request: request), device, true)
     }
 
@@ -170,8 +179,9 @@ struct Run: ParsableCommand {
             }
             try video?.write(frame, analysis)
         }
+        let count: Int
         do {
-            _ = try headless.run(&source, each: draw, emit: emit)
+            count = try headless.run(&source, each: draw, emit: emit)
         } catch {
             // The frames drawn so far still make a playable file; the input's fault is what is reported.
             try? video?.finish()
@@ -180,6 +190,8 @@ struct Run: ParsableCommand {
         try video?.finish()
         if let status = stop.exitStatus { throw ExitCode(status) }
         try skipped.check()
+        // A Y4M header with no frame after it (or a folder of images none of which decoded) is not a run.
+        if count == 0 { throw InputError("\(opened.name): no frames in it\(render.map { "; \($0) was not written" } ?? "")") }
     }
 
     func runWindow(_ analyser: FrameAnalyser) throws {

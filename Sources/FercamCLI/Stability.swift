@@ -71,7 +71,7 @@ struct Stability: ParsableCommand {
 
     static func table(_ rows: [(seconds: Double, summary: StabilitySummary)], expected: String?) -> String {
         var lines = [
-            "smoothing  tracks  frames  track-s  switches  switches/s  off-majority  uncertain"
+            "smoothing  tracks  frames  track-s  switches  switches/s  off-majority  uncertain  agrees"
                 + (expected.map { "  shows \($0)" } ?? "")
         ]
         for (seconds, s) in rows {
@@ -79,7 +79,7 @@ struct Stability: ParsableCommand {
                 pad(JSONLines.number(seconds, decimals: 2) + " s", 9), pad(String(s.tracks), 6),
                 pad(String(s.frames), 6), pad(JSONLines.number(s.seconds, decimals: 1), 7), pad(String(s.switches), 8),
                 pad(JSONLines.number(s.switchesPerSecond, decimals: 3), 10), pad(percent(s.offMajorityShare), 12),
-                pad(percent(s.uncertainShare), 9),
+                pad(percent(s.uncertainShare), 9), pad(percent(s.agreementShare), 6),
             ].joined(separator: "  ")
             if let expected { line += "  " + pad(percent(s.expectedShare), 6 + expected.count) }
             lines.append(line)

@@ -179,6 +179,7 @@ public enum JSONLines {
             ("switches_per_s", .number(s.switchesPerSecond, decimals: 4)),
             ("off_majority", .number(s.offMajorityShare, decimals: 4)),
             ("uncertain", .number(s.uncertainShare, decimals: 4)),
+            ("agrees_with_bars", .number(s.agreementShare, decimals: 4)),
         ]
         if let expected {
             fields += [("expected", .string(expected)), ("shows_expected", .number(s.expectedShare, decimals: 4))]

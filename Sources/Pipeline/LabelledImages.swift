@@ -10,7 +10,12 @@ public struct LabelledImages: Sendable {
         var found = false
         for (label, name) in classNames.enumerated() {
             let folder = root + "/" + name
-            guard let entries = try? ImageFile.files(in: folder) else { continue }
+            // A class the tree does not have is fine; one it has but cannot read would silently shift every figure.
+            guard FileManager.default.fileExists(atPath: folder) else { continue }
+            let entries: [String]
+            do { entries = try ImageFile.files(in: folder) } catch {
+                throw InputError("\(folder): cannot read this class folder: \(error.reason)")
+            }
             found = true
             items += entries.map { ($0, label) }
         }

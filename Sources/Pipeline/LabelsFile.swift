@@ -46,7 +46,7 @@ public struct LabelsFile: Sendable {
                 }
                 let counts = votes.map { $0! }
                 let top = counts.indices.max { counts[$0] < counts[$1] || (counts[$0] == counts[$1] && $0 > $1) }!
-                labels[Self.key(row[0])] = counts[top] > 0 ? columnClass[top] : nil
+                try Self.insert(counts[top] > 0 ? columnClass[top] : nil, for: row[0], line: line + 2, path: path, into: &labels)
             }
         } else if let labelColumn = header.firstIndex(of: "label") {
             name = "labels from " + (path.split(separator: "/").last.map(String.init) ?? path)
@@ -59,12 +59,25 @@ public struct LabelsFile: Sendable {
                     let known = classNames.joined(separator: ", ")
                     throw InputError("\(path): line \(line + 2): unknown class '\(label)' (the model knows \(known))")
                 }
-                labels[Self.key(row[pathColumn])] = index
+                try Self.insert(index, for: row[pathColumn], line: line + 2, path: path, into: &labels)
             }
         } else {
             throw InputError("\(path): line 1: expected FER+ vote columns or a 'label' column")
         }
         self.labels = labels
+    }
+
+    /// A second row for the same image is an error: a conflicting one makes the score depend on row order,
+    /// and even a repeated one says the file is not what its author thinks.
+    static func insert(
+        _ label: Int?, for imagePath: String, line: Int, path: String, into labels: inout [String: Int?]
+    ) throws {
+        let key = Self.key(imagePath)
+        if let earlier = labels[key] {
+            let how = earlier == label ? "repeats" : "contradicts"
+            throw InputError("\(path): line \(line): \(key) is listed again and \(how) an earlier row")
+        }
+        labels[key] = label
     }
 
     /// The label of the image at `imagePath`: nil when the file does not list it or has no usable label for it.

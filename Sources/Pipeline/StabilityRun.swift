@@ -29,7 +29,8 @@ public struct StabilityRun {
                 for (i, smoothed) in face.smoothed.enumerated() {
                     guard let smoothed else { continue }
                     measures[i].add(
-                        track: face.id, time: face.seconds, label: smoothed.label, uncertain: smoothed.uncertain)
+                        track: face.id, time: face.seconds, label: smoothed.label, uncertain: smoothed.uncertain,
+                        behindLeader: (smoothed.scores.max() ?? 0) - smoothed.score)
                 }
             }
             frames += 1

@@ -135,6 +135,16 @@ final class ModelFileErrorTests: XCTestCase {
             "\(path): tensor stages.1.0.conv2.weight is missing (does the file match this fercam version?)")
     }
 
+    /// Two equal class names once gave JSON objects with two equal keys.
+    func testRepeatedClassNamesAreRefused() throws {
+        var (header, body) = try parts()
+        var metadata = try XCTUnwrap(header["__metadata__"] as? [String: String])
+        metadata["class_names"] = "[\"angry\",\"happy\",\"fear\",\"happy\",\"sad\",\"surprise\",\"neutral\"]"
+        header["__metadata__"] = metadata
+        let path = try write(header, body, name: "twice.safetensors")
+        XCTAssertEqual(message(loading: path), "\(path): metadata \"class_names\": \"happy\" appears twice")
+    }
+
     func testMismatchedArchitecture() throws {
         var (header, body) = try parts()
         var metadata = try XCTUnwrap(header["__metadata__"] as? [String: String])

@@ -60,6 +60,40 @@ final class UserFaultTests: XCTestCase {
         XCTAssertTrue(fps.stderr.contains("--fps must be above 0"), fps.stderr)
     }
 
+    /// Silent successes that were not: each is now an error line and a non-zero status.
+    func testQuietFaultsAreErrors() throws {
+        let empty = path("empty.y4m")
+        try Data("YUV4MPEG2 W64 H48 F10:1 C420jpeg\n".utf8).write(to: URL(fileURLWithPath: empty))
+        let none = try runFercam(["--input", empty, "--stdout", "--no-expressions", "--render", path("out.y4m")])
+        XCTAssertEqual(none.status, 1)
+        XCTAssertEqual(none.stderr, "fercam: \(empty): no frames in it; \(path("out.y4m")) was not written\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("out.y4m")))
+
+        let clip = try writeClip("clip.y4m")
+        for (arguments, message) in [
+            (["--min-size", "100", "--max-size", "50"], "--max-size 50 is below --min-size 100"),
+            (["--fps", "10"], "--fps sets a camera's rate"),
+            (["--record", path("out.mp4")], "--record writes Y4M: name the file .y4m"),
+        ] {
+            let result = try runFercam(["--input", clip, "--stdout"] + arguments)
+            XCTAssertEqual(result.status, 64, "\(arguments)")
+            XCTAssertTrue(result.stderr.contains(message), result.stderr)
+        }
+
+        try FileManager.default.createDirectory(atPath: path("tree/happy"), withIntermediateDirectories: true)
+        try ImageFile.writePNG(solid(48, 48, 128), path: path("tree/happy/a.png"))
+        try "path,label\nsad/zz.png,sad\n".write(toFile: path("other.csv"), atomically: true, encoding: .utf8)
+        let unmatched = try runFercam(["eval", path("tree"), "--labels", path("other.csv")])
+        XCTAssertEqual(unmatched.status, 1)
+        XCTAssertTrue(unmatched.stderr.contains("labels none of the 1 images"), unmatched.stderr)
+        try "path,label\nhappy/a.png,happy\nhappy/a.png,sad\n".write(
+            toFile: path("twice.csv"), atomically: true, encoding: .utf8)
+        let twice = try runFercam(["eval", path("tree"), "--labels", path("twice.csv")])
+        XCTAssertEqual(twice.status, 1)
+        XCTAssertTrue(
+            twice.stderr.contains("line 3: happy/a.png is listed again and contradicts an earlier row"), twice.stderr)
+    }
+
     /// One undecodable image in a folder once ended the run and lost the rest.
     func testFolderRunsSkipAnUndecodableImageAndExitNonZeroAtTheEnd() throws {
         try FileManager.default.createDirectory(atPath: path("photos"), withIntermediateDirectories: true)

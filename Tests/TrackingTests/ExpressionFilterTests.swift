@@ -96,4 +96,44 @@ final class ExpressionFilterTests: XCTestCase {
         let noModel = tracker.update([FaceObservation(box: left, probabilities: nil)], at: 1)
         XCTAssertEqual(noModel[0].smoothed, [SmoothedExpression?](repeating: nil, count: 2))
     }
+
+    /// With the default settings the shown label never contradicts the bars: over noisy probabilities that
+    /// wander between classes it is the smoothed leader or within 0.10 of it on every frame, and a label
+    /// trailing the leader is marked uncertain. The old margin (0.3) fails this.
+    func testTheDefaultLabelAgreesWithItsBars() {
+        func worstLag(_ parameters: SmoothingParameters) -> (lag: Float, unmarked: Int) {
+            var filter = ExpressionFilter(parameters: parameters)
+            var generator = SplitMix(seed: 7)
+            var worst: Float = 0, unmarked = 0
+            for frame in 0..<2_000 {
+                // A slowly drifting favourite with noise on every class.
+                let favourite = (frame / 150) % 7
+                var raw = (0..<7).map { _ in Float(generator.next() % 1000) / 4000 }
+                raw[favourite] += 0.5
+                let total = raw.reduce(0, +)
+                let shown = filter.update(raw.map { $0 / total }, at: Double(frame) / 25)
+                let lag = (shown.scores.max() ?? 0) - shown.score
+                worst = max(worst, lag)
+                if lag > 0 && !shown.uncertain { unmarked += 1 }
+            }
+            return (worst, unmarked)
+        }
+        let defaults = worstLag(SmoothingParameters())
+        XCTAssertLessThanOrEqual(defaults.lag, 0.1 + 1e-6)
+        XCTAssertEqual(defaults.unmarked, 0)
+        XCTAssertGreaterThan(worstLag(SmoothingParameters(switchMargin: 0.3)).lag, 0.1)
+    }
+}
+
+/// A small deterministic generator, so that the test's noise is the same on every run.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
