@@ -4,6 +4,7 @@ import ExpressionModel
 import Frames
 import ImageFiles
 import Pipeline
+import Posix
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,6 +43,11 @@ struct Eval: ParsableCommand {
     var reliabilityLabels = "folder"
     @Flag(help: "Print one JSON object instead of the tables.")
     var json = false
+    @Option(
+        help: ArgumentHelp(
+            "Also write one CSV row per image: path, true labels, prediction, score, face box and every class "
+                + "probability (docs/output-format.md).", valueName: "csv"))
+    var predictions: String?
     @Flag(help: "Detect the face first (full photographs).")
     var detect = false
     @Option(
@@ -87,6 +93,15 @@ struct Eval: ParsableCommand {
                     + "(rows are matched by <class>/<file>)")
         }
         let report = EvaluationReport(evaluation, labelsFiles: labels)
+        if let predictions {
+            var columns: [String] = []
+            for file in labelsFiles {
+                let stem = PredictionsTable.column(forLabelsFile: file)
+                columns.append(columns.contains(stem) ? "\(stem)_\(columns.count + 1)" : stem)
+            }
+            let table = PredictionsTable.csv(evaluation, labels: Array(zip(columns, labels)).map { ($0, $1) })
+            try AtomicFile.write(Array(table.utf8), to: predictions)
+        }
         print(json ? JSONLines.evaluation(report) : report.text)
         if let reliability {
             // A model is calibrated on one label set; the diagram must be drawn against the one it was fitted on.

@@ -56,6 +56,13 @@ struct Run: ParsableCommand {
             (.mp4, .mkv, .webm, ... through ffmpeg, or .y4m). Combines with --stdout.
             """, valueName: "video"))
     var render: String?
+    @Option(
+        help: ArgumentHelp(
+            "Also write one CSV row per face and frame: box, track, shown label, smoothed and raw probabilities "
+                + "(columns in docs/output-format.md). Runs headless, like --stdout.", valueName: "csv"))
+    var csv: String?
+    @Option(help: "What --stdout prints: json (JSON Lines, one object a frame) or csv (the --csv columns).")
+    var format: OutputFormat = .json
     @Flag(help: "Leave out the timing fields, so that replays of the same input are byte-identical.")
     var noTimings = false
     @Flag(
@@ -88,8 +95,11 @@ struct Run: ParsableCommand {
         }
         if let frames { guard frames > 0 else { throw ValidationError("--frames must be 1 or more") } }
         if render != nil && listDevices { throw ValidationError("--render and --list-devices do not combine") }
+        if format == .csv && !stdout { throw ValidationError("--format csv is what --stdout prints; add --stdout") }
         try refuseOverwritingInput()
     }
+
+    enum OutputFormat: String, ExpressibleByArgument { case json, csv }
 
     /// Writing the annotated video or the recording over the file being read would truncate it before its
     /// first frame is read: refused by identity (device and inode), so links to the input count too.
@@ -97,7 +107,7 @@ struct Run: ParsableCommand {
         guard let input else { return }
         let source = input == "-" ? FileIdentity(descriptor: 0) : FileIdentity(path: input)
         guard let source else { return }
-        for (flag, output) in [("--render", render), ("--record", record)] {
+        for (flag, output) in [("--render", render), ("--record", record), ("--csv", csv)] {
             guard let output, FileIdentity(path: output) == source else { continue }
             throw ValidationError(
                 "\(flag) \(output) is the input file itself\(input == "-" ? " (stdin)" : ""); "
@@ -130,7 +140,7 @@ struct Run: ParsableCommand {
                     + "  fercam --input photos/ --stdout")
             throw ExitCode(3)
         }
-        guard stdout || render != nil else { return try runWindow(try makeAnalyser()) }
+        guard stdout || render != nil || csv != nil else { return try runWindow(try makeAnalyser()) }
         // Before any other thread exists (oneDNN's, the detector's): a thread started earlier would not block
         // SIGINT and SIGTERM, take the signal, and end fercam on the spot, leaving its ffmpeg children running.
         let stop = StopSignal()
@@ -154,7 +164,7 @@ struct Run: ParsableCommand {
         let out = ByteWriter(fileDescriptor: 1, name: "stdout", ownsDescriptor: false)
         var written = 0
         let emit: (String) throws -> Void = { line in
-            if stdout { try out.write(Array((line + "\n").utf8)) }
+            if stdout && format == .json { try out.write(Array((line + "\n").utf8)) }
             written += 1
             if let frames, written >= frames { stop.requestStop() }
         }
@@ -169,7 +179,29 @@ struct Run: ParsableCommand {
         if let record { source = RecordingSource(source, path: record) }
         var video: AnnotatedVideo?
         let frameRate = source.frameRate
+        // The CSV file appears whole when the run ends (also after a fault in the input, with every row before it).
+        let table: AtomicFile?
+        if let csv {
+            do { table = try AtomicFile(path: csv) } catch { throw FileWriteError(path: csv, cause: error) }
+        } else {
+            table = nil
+        }
+        var tableStarted = false
+        let tabulate: (FrameAnalysis) throws -> Void = { analysis in
+            guard table != nil || (stdout && format == .csv) else { return }
+            var text = tableStarted ? "" : FaceTable.header(classNames: analysis.classNames)
+            tableStarted = true
+            text += FaceTable.rows(analysis)
+            let bytes = Array(text.utf8)
+            if let table {
+                do throws(SystemCallError) { try table.write(bytes) } catch {
+                    throw FileWriteError(path: table.path, cause: error)
+                }
+            }
+            if stdout && format == .csv { try out.write(bytes) }
+        }
         let draw: (SourceFrame, FrameAnalysis) throws -> Void = { frame, analysis in
+            try tabulate(analysis)
             guard let render else { return }
             if video == nil {
                 video = try AnnotatedVideo(
@@ -185,9 +217,13 @@ struct Run: ParsableCommand {
         } catch {
             // The frames drawn so far still make a playable file; the input's fault is what is reported.
             try? video?.finish()
+            if !(error is FileWriteError) { try? table?.commit() }
             throw error
         }
         try video?.finish()
+        if let table, count > 0 {
+            do { try table.commit() } catch { throw FileWriteError(path: table.path, cause: error) }
+        }
         if let status = stop.exitStatus { throw ExitCode(status) }
         try skipped.check()
         // A Y4M header with no frame after it (or a folder of images none of which decoded) is not a run.

@@ -10,6 +10,9 @@ public struct EvaluatedImage: Sendable {
     public var predicted: Int?
     /// Class probabilities; empty when no face was found.
     public var probabilities: [Float]
+    /// The face classified, in the image's pixels: the detector's box, or the whole image without `--detect`;
+    /// nil when no face was found.
+    public var box: Rect? = nil
 }
 
 /// Everything `fercam eval` measured, before it is summarised against one label set or another.
@@ -78,18 +81,20 @@ public struct Evaluator {
                 continue
             }
             let face: GrayImage?
+            var box: Rect? = Rect(x: 0, y: 0, width: gray.width, height: gray.height)
             if let (haar, parameters) = detector {
-                if padding > 0 { gray = gray.padded(by: Int((Double(max(gray.width, gray.height)) * padding).rounded())) }
-                face = haar.detect(in: gray, parameters: parameters).max(by: { $0.area < $1.area })
-                    .map { classifier.cropping.crop(gray, box: $0, size: size) }
+                let border = padding > 0 ? Int((Double(max(gray.width, gray.height)) * padding).rounded()) : 0
+                if border > 0 { gray = gray.padded(by: border) }
+                let found = haar.detect(in: gray, parameters: parameters).max(by: { $0.area < $1.area })
+                face = found.map { classifier.cropping.crop(gray, box: $0, size: size) }
+                box = found.map { Rect(x: $0.x - border, y: $0.y - border, width: $0.width, height: $0.height) }
             } else if gray.width == size && gray.height == size {
                 face = gray
             } else {
-                face = FaceCropping(margin: 0).crop(
-                    gray, box: Rect(x: 0, y: 0, width: gray.width, height: gray.height), size: size)
+                face = FaceCropping(margin: 0).crop(gray, box: box!, size: size)
             }
             evaluation.images.append(
-                EvaluatedImage(path: item.path, folderLabel: item.label, predicted: nil, probabilities: []))
+                EvaluatedImage(path: item.path, folderLabel: item.label, predicted: nil, probabilities: [], box: box))
             if let face { pending.append((face, evaluation.images.count - 1)) }
             if pending.count == ExpressionClassifier.maximumBatch { try flush() }
         }

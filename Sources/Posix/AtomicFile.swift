@@ -57,6 +57,10 @@ public final class AtomicFile {
 public struct FileWriteError: Error, CustomStringConvertible, Sendable {
     public let path: String
     public let cause: SystemCallError
+    public init(path: String, cause: SystemCallError) {
+        self.path = path
+        self.cause = cause
+    }
     public var description: String { "\(path): cannot write: \(cause.message) (\(cause.call))" }
 }
 
