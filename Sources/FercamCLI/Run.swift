@@ -63,6 +63,18 @@ struct Run: ParsableCommand {
     var csv: String?
     @Option(help: "What --stdout prints: json (JSON Lines, one object a frame) or csv (the --csv columns).")
     var format: OutputFormat = .json
+    @Option(parsing: .unconditional, help: ArgumentHelp("Start this far into the input (seconds, MM:SS or HH:MM:SS); ffmpeg seeks there.", valueName: "time"))
+    var start: TimeArgument?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Analyse this long from --start.", valueName: "time"))
+    var duration: TimeArgument?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop at this time of the input (instead of --duration).", valueName: "time"))
+    var end: TimeArgument?
+    @Option(
+        parsing: .unconditional,
+        help: "Analyse every Nth frame only; times stay the source's, and tracking follows the gaps.")
+    var every: Int = 1
+    @Flag(help: "With --render, leave out the source's sound (by default it is copied, in sync, where the container allows).")
+    var noAudio = false
     @Flag(help: "Leave out the timing fields, so that replays of the same input are byte-identical.")
     var noTimings = false
     @Flag(
@@ -95,11 +107,24 @@ struct Run: ParsableCommand {
         }
         if let frames { guard frames > 0 else { throw ValidationError("--frames must be 1 or more") } }
         if render != nil && listDevices { throw ValidationError("--render and --list-devices do not combine") }
+        guard every >= 1, every <= 100_000 else { throw ValidationError("--every must be from 1 to 100000 (got \(every))") }
+        if duration != nil && end != nil { throw ValidationError("--duration and --end do not combine: give one") }
+        if let duration, duration.seconds <= 0 { throw ValidationError("--duration must be above 0") }
+        if let end, end.seconds <= (start?.seconds ?? 0) { throw ValidationError("--end must be after --start") }
+        if input == nil && !part.isWhole {
+            throw ValidationError("--start, --duration, --end and --every apply to a replayed input (--input)")
+        }
         if format == .csv && !stdout { throw ValidationError("--format csv is what --stdout prints; add --stdout") }
         try refuseOverwritingInput()
     }
 
     enum OutputFormat: String, ExpressibleByArgument { case json, csv }
+
+    /// The stretch of the input that --start, --duration, --end and --every ask for.
+    var part: VideoPart {
+        let from = start?.seconds ?? 0
+        return VideoPart(start: from, end: end?.seconds ?? duration.map { from + $0.seconds }, every: every)
+    }
 
     /// Writing the annotated video or the recording over the file being read would truncate it before its
     /// first frame is read: refused by identity (device and inode), so links to the input count too.
@@ -151,7 +176,8 @@ struct Run: ParsableCommand {
         stop: StopSignal? = nil, skipped: SkippedImages? = nil
     ) throws -> (source: any FrameSource, name: String, live: Bool) {
         if let input {
-            return (try InputSource.open(input, stop: stop, skipped: skipped), input == "-" ? "stdin" : input, false)
+            let source = try InputSource.open(input, stop: stop, skipped: skipped, part: part)
+            return (source, input == "-" ? "stdin" : input, false)
         }
         let request = CaptureRequest(size: captureSize!, framesPerSecond: fps ?? 30)
         return (try InputSource.camera(device, request: request), device, true)
@@ -178,7 +204,10 @@ struct Run: ParsableCommand {
         var source: any FrameSource = StoppableSource(opened.source, stop: stop)
         if let record { source = RecordingSource(source, path: record) }
         var video: AnnotatedVideo?
-        let frameRate = source.frameRate
+        // With --every N the video holds every Nth frame at 1/N of the rate, so that it lasts as long as the part.
+        let frameRate = source.frameRate.map { $0 / Double(every) }
+        // The sound comes from the file ffmpeg reads (not from Y4M, stdin or images, which have none).
+        let audio = noAudio ? nil : input.flatMap { VideoSource.handles($0) ? AudioTrack(path: $0, start: part.start) : nil }
         // The CSV file appears whole when the run ends (also after a fault in the input, with every row before it).
         let table: AtomicFile?
         if let csv {
@@ -207,7 +236,7 @@ struct Run: ParsableCommand {
                 video = try AnnotatedVideo(
                     path: render, width: frame.frame.width, height: frame.frame.height, frameRate: frameRate,
                     sourceName: opened.name.split(separator: "/").last.map(String.init) ?? opened.name,
-                    cropping: analyser.classifier?.cropping ?? FaceCropping())
+                    cropping: analyser.classifier?.cropping ?? FaceCropping(), audio: audio)
             }
             try video?.write(frame, analysis)
         }

@@ -21,7 +21,7 @@ public final class AnnotatedVideo {
     /// `frameRate` frames per second (still images: one a second).
     public init(
         path: String, width: Int, height: Int, frameRate: Double?, sourceName: String, cropping: FaceCropping,
-        options: OverlayOptions = OverlayOptions()
+        options: OverlayOptions = OverlayOptions(), audio: AudioTrack? = nil
     ) throws {
         self.path = path
         self.options = options
@@ -33,7 +33,7 @@ public final class AnnotatedVideo {
         let header = Y4MHeader(
             for: YUVFrame(gray: GrayImage(width: canvas.width, height: canvas.height)),
             framesPerSecond: self.frameRate)
-        output = try VideoWriter(path: path, header: header)
+        output = try VideoWriter(path: path, header: header, audio: audio)
     }
 
     public var framesWritten: Int { output.framesWritten }

@@ -4,13 +4,21 @@ import V4L2Kit
 public enum InputSource {
     /// A Y4M stream for `-` and `*.y4m`; an image or a directory of images; otherwise a video file or URL
     /// decoded by ffmpeg. `stop` lets a signal end a stream that is waiting for input.
-    /// `skipped` collects the undecodable images of a directory, which are passed over.
+    /// `skipped` collects the undecodable images of a directory, which are passed over. `part` limits a video
+    /// to a stretch of it (ffmpeg seeks to its start; a Y4M stream is read up to it).
     public static func open(
-        _ input: String, stop: StopSignal? = nil, skipped: SkippedImages? = nil
+        _ input: String, stop: StopSignal? = nil, skipped: SkippedImages? = nil, part: VideoPart = VideoPart()
     ) throws -> any FrameSource {
-        if input == "-" || input.lowercased().hasSuffix(".y4m") { return try Y4MSource(path: input, stop: stop) }
-        if VideoSource.handles(input) { return try VideoSource(path: input, stop: stop) }
-        return try ImageSource(path: input, skipped: skipped)
+        let source: any FrameSource
+        if input == "-" || input.lowercased().hasSuffix(".y4m") {
+            source = try Y4MSource(path: input, stop: stop)
+        } else if VideoSource.handles(input) {
+            source = try VideoSource(path: input, stop: stop, start: part.start)
+        } else {
+            guard part.isWhole else { throw InputError("\(input): --start, --duration and --every need a video") }
+            return try ImageSource(path: input, skipped: skipped)
+        }
+        return part.isWhole ? source : PartSource(source, part: part)
     }
 
     /// The camera at `device`.

@@ -14,6 +14,8 @@ import Posix
 public struct VideoSource: FrameSource {
     private let decoder: Decoder
     public let name: String
+    /// Frames before the seek point: frame numbers and times stay the source's.
+    private let firstIndex: Int
 
     /// Whether `input` goes through ffmpeg: URLs, and files that are neither Y4M, images nor directories.
     public static func handles(_ input: String) -> Bool {
@@ -24,22 +26,24 @@ public struct VideoSource: FrameSource {
         return !ImageFile.isImageName(input)
     }
 
-    public init(path: String, stop: StopSignal? = nil, executable: String = "ffmpeg") throws {
+    /// `start`: seconds into the input at which ffmpeg starts decoding (it seeks; nothing before is decoded).
+    public init(path: String, stop: StopSignal? = nil, executable: String = "ffmpeg", start: Double = 0) throws {
         if !path.contains("://") {
             // Say plainly what is wrong with a local file before ffmpeg words it its own way.
             do {
                 if try FileKind(path: path) == .directory { throw InputError("\(path): is a directory") }
             } catch let error as SystemCallError { throw InputError("\(path): \(error.message)") }
         }
-        decoder = try Decoder(path: path, stop: stop, executable: executable)
+        decoder = try Decoder(path: path, stop: stop, executable: executable, start: start)
         name = path
+        firstIndex = Int((start * decoder.reader.header.frameRate.value).rounded())
     }
 
     public var header: Y4MHeader { decoder.reader.header }
     public var frameRate: Double? { decoder.reader.header.frameRate.value }
 
     public mutating func next() throws -> SourceFrame? {
-        let index = decoder.reader.framesRead
+        let index = firstIndex + decoder.reader.framesRead
         guard let frame = try decoder.next() else { return nil }
         let pts = Double(index) / decoder.reader.header.frameRate.value
         return SourceFrame(index: index, pts: pts, source: name, frame: frame)
@@ -52,12 +56,12 @@ public struct VideoSource: FrameSource {
         let path: String
         let stop: StopSignal?
 
-        init(path: String, stop: StopSignal?, executable: String) throws {
+        init(path: String, stop: StopSignal?, executable: String, start: Double) throws {
             self.path = path
             self.stop = stop
             child = try FFmpeg.start(
                 executable,
-                arguments: [
+                arguments: (start > 0 ? ["-ss", JSONLines.number(start, decimals: 6)] : []) + [
                     "-i", path, "-map", "0:v:0", "-an", "-sn", "-dn", "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", "-",
                 ],
                 input: .null, output: .pipe, path: path, task: "reading this video",

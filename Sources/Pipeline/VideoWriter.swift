@@ -6,6 +6,17 @@ import Posix
 /// encodes what it reads as Y4M on a pipe (the container and codec follow the name: H.264 in `.mp4`
 /// and `.mkv`, VP9 in `.webm`, ...). An existing file is replaced. Every frame is written in full
 /// before `write` returns; nothing is dropped, so the result does not depend on the machine's speed.
+/// Where an annotated video's sound comes from: the source file, from `start` seconds on.
+public struct AudioTrack: Sendable, Equatable {
+    public var path: String
+    public var start: Double
+
+    public init(path: String, start: Double = 0) {
+        self.path = path
+        self.start = start
+    }
+}
+
 public final class VideoWriter {
     public let path: String
     private let encoder: ChildProcess?
@@ -13,15 +24,22 @@ public final class VideoWriter {
 
     public var framesWritten: Int { writer.framesWritten }
 
-    public init(path: String, header: Y4MHeader, executable: String = "ffmpeg") throws {
+    /// `audio`: a file whose first audio stream (if it has one) is muxed in beside the frames, encoded with the
+    /// container's default codec and cut to the video's length, so that it stays in sync. Y4M has no audio.
+    public init(path: String, header: Y4MHeader, executable: String = "ffmpeg", audio: AudioTrack? = nil) throws {
         self.path = path
         if path.lowercased().hasSuffix(".y4m") {
             encoder = nil
             writer = try Y4MWriter(path: path, header: header)
             return
         }
+        var arguments = ["-y", "-f", "yuv4mpegpipe", "-i", "-"]
+        if let audio {
+            arguments += (audio.start > 0 ? ["-ss", JSONLines.number(audio.start, decimals: 6)] : []) + ["-i", audio.path]
+            arguments += ["-map", "0:v:0", "-map", "1:a:0?", "-shortest"]
+        }
         let child = try FFmpeg.start(
-            executable, arguments: ["-y", "-f", "yuv4mpegpipe", "-i", "-", "-pix_fmt", "yuv420p", path],
+            executable, arguments: arguments + ["-pix_fmt", "yuv420p", path],
             input: .pipe, output: .null, path: path, task: "writing video", otherwise: "or write .y4m")
         encoder = child
         writer = Y4MWriter(

@@ -18,7 +18,8 @@ final class ResearchOutputTests: XCTestCase {
         let clip = try ReplayTests.makeStream(frames: 4)
         defer { try? FileManager.default.removeItem(atPath: clip) }
         let table = directory.appendingPathComponent("faces.csv").path
-        let run = try runFercam(["--input", clip, "--stdout", "--no-timings", "--csv", table])
+        // fp32 for both runs: `--precision auto` times both precisions at start-up and may choose differently.
+        let run = try runFercam(["--input", clip, "--stdout", "--no-timings", "--csv", table, "--precision", "fp32"])
         XCTAssertEqual(run.status, 0, run.stderr)
         let csv = try String(contentsOfFile: table, encoding: .utf8).split(separator: "\n").map {
             $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
@@ -56,7 +57,7 @@ final class ResearchOutputTests: XCTestCase {
         XCTAssertNil(rows.next(), "one row per face and frame, no more")
         XCTAssertGreaterThan(compared, 0)
         // The same table on stdout.
-        let printed = try runFercam(["--input", clip, "--stdout", "--format", "csv"])
+        let printed = try runFercam(["--input", clip, "--stdout", "--format", "csv", "--precision", "fp32"])
         XCTAssertEqual(printed.stdout, try String(contentsOfFile: table, encoding: .utf8))
     }
 
@@ -90,6 +91,83 @@ final class ResearchOutputTests: XCTestCase {
             let probabilities = row.suffix(7).map { Double($0)! }
             XCTAssertEqual(probabilities.reduce(0, +), 1, accuracy: 1e-4)
             XCTAssertEqual(Double(row[4])!, probabilities.max()!, accuracy: 1e-6)
+        }
+    }
+
+    private func ffmpeg(_ arguments: [String]) throws -> Data {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ffmpeg") else { throw XCTSkip("install ffmpeg") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        process.arguments = ["-v", "error"] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, "ffmpeg \(arguments)")
+        return data
+    }
+
+    /// A clip that turns from black to white at 3 s, with silence that turns into a 1 kHz tone at 3 s.
+    private func makeToneClip() throws -> String {
+        let clip = directory.appendingPathComponent("tone.mkv").path
+        _ = try ffmpeg([
+            "-f", "lavfi", "-i", "color=c=black:size=160x120:rate=25,geq=lum='if(gte(T,3),235,16)':cb=128:cr=128",
+            "-f", "lavfi", "-i", "aevalsrc='if(gte(t,3),0.5*sin(2*PI*1000*t),0)':s=48000",
+            "-t", "5", "-c:v", "ffv1", "-c:a", "flac", clip,
+        ])
+        return clip
+    }
+
+    /// `--render` keeps the sound, in sync, also from `--start`: the tone starts on the frame the picture turns
+    /// white (within a frame); `--no-audio` drops it.
+    func testRenderKeepsTheSoundInSync() throws {
+        let clip = try makeToneClip()
+        let out = directory.appendingPathComponent("out.mkv").path
+        let run = try runFercam(["--input", clip, "--render", out, "--start", "1", "--no-expressions"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let luma = try ffmpeg(["-i", out, "-vf", "scale=16:12", "-f", "rawvideo", "-pix_fmt", "gray", "-"])
+        let frames = stride(from: 0, to: luma.count, by: 192).map { luma[$0..<min($0 + 192, luma.count)] }
+        let white = try XCTUnwrap(frames.firstIndex { $0.reduce(0) { $0 + Int($1) } / 192 > 128 })
+        XCTAssertEqual(white, 50, "the change at 3 s of the source is 2 s into a render from 1 s")
+        let pcm = try ffmpeg(["-i", out, "-f", "s16le", "-ac", "1", "-ar", "48000", "-"])
+        let samples = pcm.withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
+        let onset = try XCTUnwrap(samples.firstIndex { abs(Int($0)) > 3000 })
+        XCTAssertEqual(Double(onset) / 48000, Double(white) / 25, accuracy: 0.04)
+
+        let silent = directory.appendingPathComponent("silent.mkv").path
+        XCTAssertEqual(try runFercam(["--input", clip, "--render", silent, "--no-audio", "--no-expressions"]).status, 0)
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
+        probe.arguments = ["-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0", silent]
+        let types = Pipe()
+        probe.standardOutput = types
+        try probe.run()
+        probe.waitUntilExit()
+        XCTAssertEqual(String(decoding: types.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "video\n")
+    }
+
+    /// `--start` seeks, `--duration` ends, `--every` keeps every Nth frame: the frames handed on are the
+    /// source's own frames (same numbers, times and pixels as a whole run's).
+    func testPartsOfAVideoAreTheSourcesFrames() throws {
+        let clip = try makeToneClip()
+        func frames(_ extra: [String]) throws -> [[String: Any]] {
+            let run = try runFercam(["--input", clip, "--stdout", "--no-expressions", "--no-timings"] + extra)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            return try run.stdout.split(separator: "\n").map {
+                try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
+        }
+        let part = try frames(["--start", "0:02.8", "--duration", "0.4", "--every", "3"])
+        XCTAssertEqual(part.map { $0["frame"] as! Int }, [70, 73, 76, 79])
+        XCTAssertEqual(part.map { $0["pts"] as! Double }, [2.8, 2.92, 3.04, 3.16])
+        // The seeked stream is the same pixels: rendered at its frame 75 (white) and 74 (black).
+        for (start, white) in [("3", true), ("2.96", false)] {
+            let out = directory.appendingPathComponent("f\(start).y4m").path
+            XCTAssertEqual(
+                try runFercam(["--input", clip, "--render", out, "--start", start, "--duration", "0.04", "--no-expressions"]).status, 0)
+            let luma = try ffmpeg(["-i", out, "-vf", "crop=16:16:72:52", "-f", "rawvideo", "-pix_fmt", "gray", "-"])
+            XCTAssertEqual(luma.reduce(0) { $0 + Int($1) } / luma.count > 128, white, start)
         }
     }
 }

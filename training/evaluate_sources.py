@@ -1,0 +1,78 @@
+"""Score a model on every validation source through fercam's Swift engine, at fercam's margins.
+
+    python -m training.evaluate_sources --model assets/fercam-resnet-cbam.safetensors --out assets/eval-sources.json
+
+Runs `fercam eval --json` on FER2013 val (both label sets), and with `--detect` at each margin on the posed
+photographs (the dev set, never trained on), RAF-DB's held-out 10% (`--list training/splits/rafdb-val.txt
+--pad 0.5`) and ExpW's held-out 10% (`--list training/splits/expw-val.txt`). A face the detector misses counts
+as wrong. Sources whose folder is absent are left out. The model card (`training.model_card`) renders the result.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import subprocess
+import sys
+
+from .sources import SHARED_DATA, SPLITS_DIR, VAL_MARGINS
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def detected_sources(data: pathlib.Path) -> dict:
+    """name: (folder, extra fercam flags)."""
+    return {
+        "posed": (data / "expressions" / "taiwanese", []),
+        "rafdb": (data / "rafdb" / "train", ["--list", str(SPLITS_DIR / "rafdb-val.txt"), "--pad", "0.5"]),
+        "expw": (data / "expw", ["--list", str(SPLITS_DIR / "expw-val.txt")]),
+    }
+
+
+def run(fercam: pathlib.Path, arguments: list[str]) -> dict:
+    done = subprocess.run([str(fercam), "eval", *arguments, "--json"], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"fercam eval {' '.join(arguments)} failed: {done.stderr.strip()}")
+    return json.loads(done.stdout)
+
+
+def summary(result: dict) -> dict:
+    keep = ("images", "accuracy", "macro_f1", "ece", "no_face", "recall")
+    return {k: result[k] for k in keep if k in result}
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--fercam", type=pathlib.Path, default=ROOT / ".build/release/fercam")
+    p.add_argument("--model", type=pathlib.Path, default=ROOT / "assets/fercam-resnet-cbam.safetensors")
+    p.add_argument("--data", type=pathlib.Path, default=SHARED_DATA)
+    p.add_argument("--margins", type=float, nargs="+", default=list(VAL_MARGINS))
+    p.add_argument("--out", type=pathlib.Path, required=True)
+    args = p.parse_args(argv)
+    model = ["--model", str(args.model)]
+    out = {"model": args.model.name, "margins": args.margins, "sources": {}}
+    fer = args.data / "fer2013" / "val"
+    if fer.is_dir():
+        result = run(args.fercam, [str(fer), "--labels", str(args.data / "fer2013" / "ferplus.csv"), *model])
+        out["sources"]["fer2013"] = {"none": summary(result)}
+        ferplus = result.get("label_sets", {}).get("FER+ majority")
+        if ferplus:
+            out["sources"]["ferplus"] = {"none": summary(ferplus)}
+    for name, (folder, extra) in detected_sources(args.data).items():
+        if not folder.is_dir():
+            print(f"note: {folder} is absent; {name} left out", file=sys.stderr)
+            continue
+        out["sources"][name] = {}
+        for margin in args.margins:
+            result = run(args.fercam, [str(folder), "--detect", f"--margin={margin}", *extra, *model])
+            out["sources"][name][f"{margin:g}"] = summary(result)
+            print(f"{name} margin {margin:g}: {result['accuracy']:.2%} (macro-F1 {result['macro_f1']:.3f}, "
+                  f"no face {result.get('no_face', 0)})", file=sys.stderr, flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    partial = args.out.with_suffix(".partial")
+    partial.write_text(json.dumps(out, indent=1) + "\n")
+    partial.replace(args.out)
+
+
+if __name__ == "__main__":
+    main()
