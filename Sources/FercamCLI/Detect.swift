@@ -3,6 +3,7 @@ import FaceDetection
 import Frames
 import ImageFiles
 import Pipeline
+import Posix
 
 struct Detect: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,8 +14,10 @@ struct Detect: ParsableCommand {
               fercam detect photos/*.png --json --min-size 40  one JSON object per image
             """)
 
-    @Argument(help: "Image files (JPEG, PNG, PGM, PPM, ...).")
+    @Argument(help: "Image files (JPEG, PNG, PGM, PPM, ...); with --recursive, directories too.")
     var images: [String]
+    @Flag(help: "A directory argument stands for every image below it, at any depth, in sorted path order.")
+    var recursive = false
     @Flag(help: "One JSON object per image instead of text.")
     var json = false
     @OptionGroup var detector: DetectorOptions
@@ -23,10 +26,18 @@ struct Detect: ParsableCommand {
         let haar = try detector.makeDetector()
         // An undecodable image is reported and passed over; the others are still detected.
         let skipped = SkippedImages(report: { printError($0) })
-        for path in images {
+        var paths: [String] = []
+        for argument in images {
+            if recursive, case .directory? = try? FileKind(path: argument) {
+                paths += try ImageFile.files(in: argument, recursive: true)
+            } else {
+                paths.append(argument)
+            }
+        }
+        for path in paths {
             let gray: GrayImage
             do { gray = try ImageFile.loadGray(path) } catch {
-                if images.count == 1 { throw error }
+                if paths.count == 1 { throw error }
                 skipped.add(path, reason: error.reason)
                 continue
             }

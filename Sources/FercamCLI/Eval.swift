@@ -59,6 +59,8 @@ struct Eval: ParsableCommand {
             "With --detect: pad each image by this fraction of its longer side, repeating its edges, before "
                 + "detecting (tightly cropped faces such as RAF-DB's need 0.5).", valueName: "fraction"))
     var pad: Double = 0
+    @Flag(help: "Take a class's images at any depth below its folder (DIR/<class>/.../*.jpg).")
+    var recursive = false
     @Flag(help: "Stop at the first unreadable image instead of listing it and going on.")
     var stopOnError = false
     @OptionGroup var modelOptions: ModelOptions
@@ -78,7 +80,7 @@ struct Eval: ParsableCommand {
         let haar = detect ? try detector.makeDetector() : nil
         let images =
             try list.map { try LabelledImages(root: directory, listFile: $0, classNames: classifier.classNames) }
-            ?? LabelledImages(root: directory, classNames: classifier.classNames)
+            ?? LabelledImages(root: directory, classNames: classifier.classNames, recursive: recursive)
         let labels = try labelsFiles.map { try LabelsFile(path: $0, classNames: classifier.classNames) }
         let evaluator = Evaluator(
             classifier: classifier, detector: haar.map { ($0, detector.parameters(defaults: .opencvDefaults)) },

@@ -75,6 +75,8 @@ struct Run: ParsableCommand {
     var every: Int = 1
     @Flag(help: "With --render, leave out the source's sound (by default it is copied, in sync, where the container allows).")
     var noAudio = false
+    @Flag(help: "With --input DIR: the images in its subfolders too, at any depth, in sorted path order.")
+    var recursive = false
     @Flag(help: "Leave out the timing fields, so that replays of the same input are byte-identical.")
     var noTimings = false
     @Flag(
@@ -176,7 +178,7 @@ struct Run: ParsableCommand {
         stop: StopSignal? = nil, skipped: SkippedImages? = nil
     ) throws -> (source: any FrameSource, name: String, live: Bool) {
         if let input {
-            let source = try InputSource.open(input, stop: stop, skipped: skipped, part: part)
+            let source = try InputSource.open(input, stop: stop, skipped: skipped, part: part, recursive: recursive)
             return (source, input == "-" ? "stdin" : input, false)
         }
         let request = CaptureRequest(size: captureSize!, framesPerSecond: fps ?? 30)

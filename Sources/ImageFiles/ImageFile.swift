@@ -101,6 +101,34 @@ public enum ImageFile {
         return names.sorted().map { base + $0 }
     }
 
+    /// With `recursive`, the image files at any depth below `directory`, sorted by path (stable across runs
+    /// and machines). As `find` does by default, links to files are followed and links to directories are
+    /// not (they could loop, or lead outside a class folder); a directory met twice is entered once, and
+    /// nesting stops at 64 levels.
+    public static func files(in directory: String, recursive: Bool) throws(ImageFileError) -> [String] {
+        guard recursive else { return try files(in: directory) }
+        var found: [String] = []
+        var visited = Set<FileIdentity>()
+        func walk(_ folder: String, depth: Int) throws(ImageFileError) {
+            guard depth < 64, let identity = FileIdentity(path: folder), visited.insert(identity).inserted else { return }
+            let entries: [String]
+            do { entries = try directoryEntryNames(folder) } catch {
+                throw ImageFileError(path: folder, reason: error.message)
+            }
+            let base = folder.hasSuffix("/") ? folder : folder + "/"
+            for name in entries where !name.hasPrefix(".") {
+                let path = base + name
+                if case .directory? = try? FileKind(path: path) {
+                    if !isSymbolicLink(path) { try walk(path, depth: depth + 1) }
+                } else if isImageName(name) {
+                    found.append(path)
+                }
+            }
+        }
+        try walk(directory, depth: 0)
+        return found.sorted()
+    }
+
     public static func isImageName(_ name: String) -> Bool {
         guard let dot = name.lastIndex(of: ".") else { return false }
         return extensions.contains(name[name.index(after: dot)...].lowercased())

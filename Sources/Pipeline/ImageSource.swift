@@ -42,13 +42,13 @@ public struct ImageSource: FrameSource {
 
     /// With `skipped`, an undecodable image in a directory is reported there and passed over; without, or for
     /// a single file, it ends the run.
-    public init(path: String, skipped: SkippedImages? = nil) throws {
+    public init(path: String, skipped: SkippedImages? = nil, recursive: Bool = false) throws {
         let kind: FileKind
         do { kind = try FileKind(path: path) } catch { throw InputError("\(path): \(error.message)") }
         isDirectory = kind == .directory
         self.skipped = skipped
         if isDirectory {
-            paths = try ImageFile.files(in: path)
+            paths = try ImageFile.files(in: path, recursive: recursive)
             guard !paths.isEmpty else {
                 let looked = ImageFile.extensions.sorted().joined(separator: ", ")
                 throw InputError("\(path): no images in this directory (looked for \(looked))")

@@ -7,7 +7,8 @@ public enum InputSource {
     /// `skipped` collects the undecodable images of a directory, which are passed over. `part` limits a video
     /// to a stretch of it (ffmpeg seeks to its start; a Y4M stream is read up to it).
     public static func open(
-        _ input: String, stop: StopSignal? = nil, skipped: SkippedImages? = nil, part: VideoPart = VideoPart()
+        _ input: String, stop: StopSignal? = nil, skipped: SkippedImages? = nil, part: VideoPart = VideoPart(),
+        recursive: Bool = false
     ) throws -> any FrameSource {
         let source: any FrameSource
         if input == "-" || input.lowercased().hasSuffix(".y4m") {
@@ -16,7 +17,7 @@ public enum InputSource {
             source = try VideoSource(path: input, stop: stop, start: part.start)
         } else {
             guard part.isWhole else { throw InputError("\(input): --start, --duration and --every need a video") }
-            return try ImageSource(path: input, skipped: skipped)
+            return try ImageSource(path: input, skipped: skipped, recursive: recursive)
         }
         return part.isWhole ? source : PartSource(source, part: part)
     }

@@ -5,7 +5,8 @@ import ImageFiles
 public struct LabelledImages: Sendable {
     public var items: [(path: String, label: Int)]
 
-    public init(root: String, classNames: [String]) throws {
+    /// With `recursive`, a class's images may sit at any depth below its folder (`root/happy/session-1/x.jpg`).
+    public init(root: String, classNames: [String], recursive: Bool = false) throws {
         var items: [(String, Int)] = []
         var found = false
         for (label, name) in classNames.enumerated() {
@@ -13,7 +14,7 @@ public struct LabelledImages: Sendable {
             // A class the tree does not have is fine; one it has but cannot read would silently shift every figure.
             guard FileManager.default.fileExists(atPath: folder) else { continue }
             let entries: [String]
-            do { entries = try ImageFile.files(in: folder) } catch {
+            do { entries = try ImageFile.files(in: folder, recursive: recursive) } catch {
                 throw InputError("\(folder): cannot read this class folder: \(error.reason)")
             }
             found = true

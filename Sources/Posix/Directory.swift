@@ -30,3 +30,9 @@ public enum FileKind: Sendable, Equatable {
         }
     }
 }
+
+/// Whether `path` itself is a symbolic link (not followed).
+public func isSymbolicLink(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+}

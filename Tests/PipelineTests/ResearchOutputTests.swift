@@ -1,5 +1,6 @@
 import Foundation
 import Frames
+import ImageFiles
 import XCTest
 
 /// Tables for research runs (issue 34): `--csv` rows checked value by value against the JSON Lines of the
@@ -169,5 +170,36 @@ final class ResearchOutputTests: XCTestCase {
             let luma = try ffmpeg(["-i", out, "-vf", "crop=16:16:72:52", "-f", "rawvideo", "-pix_fmt", "gray", "-"])
             XCTAssertEqual(luma.reduce(0) { $0 + Int($1) } / luma.count > 128, white, start)
         }
+    }
+
+    /// Folders as researchers keep them: `--recursive` takes images at any depth, in sorted path order, in
+    /// folder runs, `detect` and `eval`.
+    func testRecursiveFoldersInSortedOrder() throws {
+        let root = directory.appendingPathComponent("study")
+        let files = ["happy/s2/b.png", "happy/s1/a.png", "happy/c.png", "sad/deep/er/d.png"]
+        for name in files {
+            let url = root.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try ImageFile.writePNG(RGBImage(width: 8, height: 8, pixels: [UInt8](repeating: 99, count: 192)), path: url.path)
+        }
+        // A link loop must not be followed forever.
+        try FileManager.default.createSymbolicLink(
+            atPath: root.appendingPathComponent("sad/deep/loop").path, withDestinationPath: root.path)
+        let sorted = ["happy/c.png", "happy/s1/a.png", "happy/s2/b.png", "sad/deep/er/d.png"].map {
+            root.appendingPathComponent($0).path
+        }
+        let run = try runFercam(["--input", root.path, "--recursive", "--stdout", "--no-expressions", "--no-timings"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let sources = try run.stdout.split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["source"] as? String
+        }
+        XCTAssertEqual(sources, sorted)
+        let flat = try runFercam(["--input", root.path, "--stdout", "--no-expressions"])
+        XCTAssertEqual(flat.status, 1, "without --recursive the top folder has no images")
+        let detect = try runFercam(["detect", root.path, "--recursive"])
+        XCTAssertEqual(detect.stdout.split(separator: "\n").map { String($0.split(separator: ":")[0]) }, sorted)
+        let eval = try runFercam(["eval", root.path, "--recursive", "--json"])
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(object["images"] as? Int, 4)
     }
 }
