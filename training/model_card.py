@@ -2,9 +2,10 @@
 
     python -m training.model_card
 
-Reads assets/MODEL.md.in, assets/metrics.json (training/export.py), assets/eval-val.json and
-assets/fercam-resnet-cbam.posed.json (`fercam eval ... --json`, written by `make export`) and the training log,
-and fills @FIGURES@, @POSED@, @LOG@ and @HOURS@.
+Reads assets/MODEL.md.in, assets/metrics.json (training/export.py), assets/eval-val.json,
+assets/fercam-resnet-cbam.posed.json (`fercam eval ... --json`) and assets/eval-sources.json
+(`training.evaluate_sources`, with assets/eval-sources-previous.json: the default it replaced), written by
+`make export`, and the training log, and fills @FIGURES@, @POSED@, @SOURCES@, @LOG@ and @HOURS@.
 """
 from __future__ import annotations
 
@@ -61,19 +62,61 @@ def posed(evaluation: dict | None) -> str:
         confusion_table(evaluation["confusion"], evaluation["recall"], evaluation["no_face_by_class"])])
 
 
+SOURCE_NAMES = {"fer2013": "FER2013 val, FER2013 labels", "ferplus": "FER2013 val, FER+ majority",
+                "posed": "posed photographs (dev set)", "rafdb": "RAF-DB held-out 10%", "expw": "ExpW held-out 10%"}
+
+
+def sources_table(evaluation: dict | None, previous: dict | None = None) -> str:
+    """Accuracy and macro-F1 per validation source and margin through fercam (`training.evaluate_sources`),
+    beside the previous default's where its evaluation is kept."""
+    if not evaluation:
+        return "(not measured: run `make export` with ../shared/data present)"
+    margins = [f"{m:g}" for m in evaluation["margins"]]
+    head = "| source | " + " | ".join(f"margin {m}" for m in margins) + " | spread | per-class recall (margin " \
+        + margins[len(margins) // 2] + ") |"
+    lines = [head, "|---" * (len(margins) + 3) + "|"]
+    for name, by_margin in evaluation["sources"].items():
+        cells, accuracies = [], []
+        for m in margins:
+            r = by_margin.get(m) or by_margin.get("none")
+            accuracies.append(r["accuracy"])
+            old = ((previous or {}).get("sources", {}).get(name, {}).get(m)
+                   or (previous or {}).get("sources", {}).get(name, {}).get("none"))
+            was = f" (was {old['accuracy']:.1%})" if old else ""
+            cells.append(f"{r['accuracy']:.2%}, F1 {r['macro_f1']:.3f}{was}")
+        if "none" in by_margin:
+            cells = [cells[0]] + ["same (no detection)"] * (len(margins) - 1)
+        middle = by_margin.get(margins[len(margins) // 2]) or by_margin.get("none")
+        recall = " / ".join(f"{middle['recall'][c]:.0%}" for c in CLASS_NAMES) if "recall" in middle else ""
+        lines.append(f"| {SOURCE_NAMES.get(name, name)} | " + " | ".join(cells) +
+                     f" | {100 * (max(accuracies) - min(accuracies)):.1f} points | {recall} |")
+    lines.append("")
+    lines.append("Per-class recall in the order " + ", ".join(CLASS_NAMES) + "; \"was\": "
+                 + (f"the previous default ({previous['model']}, FER2013 only), the same command." if previous
+                    else "no earlier evaluation kept."))
+    return "\n".join(lines)
+
+
 def log_table(log: pathlib.Path) -> tuple[str, float]:
     if not log.exists():
         return "(no training log)", float("nan")
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     # The margins the run watched (five on the CPU runs; fercam's -0.15 and 0 on the GPU sweep).
     margins = sorted({m for r in rows for m in r.get("devset", {})}, key=float)
-    lines = [f"| epoch | train loss | val FER+ | val FER2013 | posed photos (margin {' / '.join(margins)}) | seconds |",
-             "|---|---|---|---|---|---|"]
+    others = [k for k in ("val_rafdb", "val_expw") if any(k in r for r in rows)]
+    other_margins = sorted({m for r in rows for k in others for m in r.get(k, {})}, key=float)
+    extra_heads = "".join(f" {k[4:].replace('rafdb', 'RAF-DB').replace('expw', 'ExpW')} (margin "
+                          f"{' / '.join(other_margins)}) |" for k in others)
+    lines = [f"| epoch | train loss | val FER+ | val FER2013 | posed photos (margin {' / '.join(margins)}) |{extra_heads}"
+             f" seconds |", "|---" * (6 + len(others)) + "|"]
     for r in rows:
         dev = r.get("devset", {})
         posed_cells = " / ".join(f"{dev[k]:.1%}" if k in dev else "-" for k in margins)
+        extra = "".join(" " + " / ".join(f"{r.get(k, {})[m]:.1%}" if m in r.get(k, {}) else "-"
+                                         for m in other_margins) + " |" for k in others)
         lines.append(f"| {r['epoch']} | {r['loss']:.3f} | {r.get('val_ferplus', float('nan')):.2%} | "
-                     f"{r.get('val_fer2013', r.get('val_accuracy', float('nan'))):.2%} | {posed_cells} | {r['seconds']:.0f} |")
+                     f"{r.get('val_fer2013', r.get('val_accuracy', float('nan'))):.2%} | {posed_cells} |{extra}"
+                     f" {r['seconds']:.0f} |")
     return "\n".join(lines), sum(r["seconds"] for r in rows)
 
 
@@ -88,6 +131,7 @@ def main(argv=None) -> None:
     text = (ROOT / "assets/MODEL.md.in").read_text()
     text = (text.replace("@FIGURES@", figures(read("metrics.json"), read("eval-val.json")))
                 .replace("@POSED@", posed(read("fercam-resnet-cbam.posed.json")))
+                .replace("@SOURCES@", sources_table(read("eval-sources.json"), read("eval-sources-previous.json")))
                 .replace("@LOG@", table).replace("@HOURS@", f"{seconds / 3600:.1f}"))
     (ROOT / "assets/MODEL.md").write_text(text)
 
