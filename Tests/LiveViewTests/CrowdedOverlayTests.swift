@@ -104,10 +104,25 @@ final class CrowdedOverlayTests: XCTestCase {
         let selected = try XCTUnwrap(plan.selected)
         XCTAssertEqual(plan.faces[selected].trackID, 9)
         XCTAssertNotNil(plan.faces[selected].panel)
-        // A track that left the frame falls back to the largest face.
+        // A track that left the frame falls back to the default choice.
         XCTAssertEqual(
-            OverlayRenderer.selectedFace(analysis.faces, trackID: 99),
-            analysis.faces.indices.max { analysis.faces[$0].box.area < analysis.faces[$1].box.area })
+            OverlayRenderer.selectedFace(analysis.faces, trackID: 99), OverlayRenderer.selectedFace(analysis.faces, trackID: nil))
+    }
+
+    /// A large box that appeared this frame (a false positive) does not take the bars from a face tracked for a
+    /// while; a small long-lived face does not take them from a large one.
+    func testTheBarsGoToTheLongestTrackedLargeFace() {
+        func tracked(_ side: Int, x: Int, age: Int) -> DetectedFace {
+            DetectedFace(
+                box: Rect(x: x, y: 10, width: side, height: side),
+                track: TrackedFace(id: x, age: age, seconds: Double(age) / 30, smoothed: []))
+        }
+        let faces = [tracked(120, x: 0, age: 90), tracked(600, x: 200, age: 1), tracked(400, x: 900, age: 40)]
+        XCTAssertEqual(OverlayRenderer.selectedFace(faces, trackID: nil), 2, "the 600 px newcomer loses to a settled face")
+        let small = [tracked(100, x: 0, age: 300), tracked(300, x: 200, age: 5)]
+        XCTAssertEqual(OverlayRenderer.selectedFace(small, trackID: nil), 1, "too small to count as a large face")
+        let stills = [DetectedFace(box: Rect(x: 0, y: 0, width: 50, height: 50)), DetectedFace(box: Rect(x: 90, y: 0, width: 60, height: 60))]
+        XCTAssertEqual(OverlayRenderer.selectedFace(stills, trackID: nil), 1)
     }
 
     func testTabCyclesTracksAndAClickPicksTheFaceUnderIt() {
