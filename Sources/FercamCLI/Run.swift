@@ -191,7 +191,9 @@ struct Run: ParsableCommand {
             tracking: trackingOptions.makeTracking())
         let out = ByteWriter(fileDescriptor: 1, name: "stdout", ownsDescriptor: false)
         var written = 0
+        var progress: ProgressBar?
         let emit: (String) throws -> Void = { line in
+            progress?.update(written + 1)
             if stdout && format == .json { try out.write(Array((line + "\n").utf8)) }
             written += 1
             if let frames, written >= frames { stop.requestStop() }
@@ -204,6 +206,11 @@ struct Run: ParsableCommand {
             throw error
         }
         var source: any FrameSource = StoppableSource(opened.source, stop: stop)
+        // A part of known length gets a progress bar on a terminal (a whole stream's length is not known ahead).
+        if let rate = source.frameRate, let end = part.end {
+            let frames = Int(((end - part.start) * rate / Double(every)).rounded(.up))
+            progress = ProgressBar(total: frames, label: "\(part.start == 0 ? "0" : JSONLines.number(part.start, decimals: 1))-\(JSONLines.number(end, decimals: 1)) s")
+        }
         if let record { source = RecordingSource(source, path: record) }
         var video: AnnotatedVideo?
         // With --every N the video holds every Nth frame at 1/N of the rate, so that it lasts as long as the part.
@@ -251,6 +258,7 @@ struct Run: ParsableCommand {
             if !(error is FileWriteError) { try? table?.commit() }
             throw error
         }
+        progress?.finish()
         try video?.finish()
         if let table, count > 0 {
             do { try table.commit() } catch { throw FileWriteError(path: table.path, cause: error) }

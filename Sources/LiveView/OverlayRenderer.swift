@@ -139,12 +139,12 @@ public final class OverlayRenderer {
     }
 
     /// The face whose bars are shown: the chosen track while it is in view; else, among the large faces (at
-    /// least half the largest's area), the one tracked longest, so that a one-frame false positive, however
+    /// least half the largest's side), the one tracked longest, so that a one-frame false positive, however
     /// large, does not take the panel from a face that has been there (then the larger; untracked: the largest).
     public static func selectedFace(_ faces: [DetectedFace], trackID: Int?) -> Int? {
         if let trackID, let i = faces.firstIndex(where: { $0.track?.id == trackID }) { return i }
         let largest = faces.map(\.box.area).max() ?? 0
-        return faces.indices.filter { 2 * faces[$0].box.area >= largest }.max {
+        return faces.indices.filter { 4 * faces[$0].box.area >= largest }.max {
             (faces[$0].track?.age ?? 0, faces[$0].box.area, -$0) < (faces[$1].track?.age ?? 0, faces[$1].box.area, -$1)
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Frames
 import ImageFiles
+import Pipeline
 import XCTest
 
 /// Tables for research runs (issue 34): `--csv` rows checked value by value against the JSON Lines of the
@@ -201,5 +202,12 @@ final class ResearchOutputTests: XCTestCase {
         let eval = try runFercam(["eval", root.path, "--recursive", "--json"])
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(object["images"] as? Int, 4)
+    }
+
+    func testTheProgressBarEstimatesTheTimeLeft() {
+        XCTAssertEqual(ProgressBar.remaining(done: 50, total: 150, elapsed: 10), "  0:20 left")
+        XCTAssertEqual(ProgressBar.remaining(done: 1, total: 400, elapsed: 10), "  1:06:30 left")
+        XCTAssertEqual(ProgressBar.remaining(done: 0, total: 10, elapsed: 10), "", "no rate yet")
+        XCTAssertEqual(ProgressBar.remaining(done: 10, total: 10, elapsed: 10), "", "done")
     }
 }
