@@ -174,11 +174,15 @@ struct Run: ParsableCommand {
         try runHeadless(try makeAnalyser(), stop: stop)
     }
 
+    /// `seekable`: a replayed file comes back repositionable (the window's stepping keys).
     func openInput(
-        stop: StopSignal? = nil, skipped: SkippedImages? = nil
+        stop: StopSignal? = nil, skipped: SkippedImages? = nil, seekable: Bool = false
     ) throws -> (source: any FrameSource, name: String, live: Bool) {
         if let input {
-            let source = try InputSource.open(input, stop: stop, skipped: skipped, part: part, recursive: recursive)
+            let source =
+                seekable
+                ? try InputSource.openForReplay(input, stop: stop, skipped: skipped, part: part, recursive: recursive)
+                : try InputSource.open(input, stop: stop, skipped: skipped, part: part, recursive: recursive)
             return (source, input == "-" ? "stdin" : input, false)
         }
         let request = CaptureRequest(size: captureSize!, framesPerSecond: fps ?? 30)
@@ -273,7 +277,7 @@ struct Run: ParsableCommand {
         let display = try Display()
         try analyser.classifier?.network.prepare(batchSizes: 1...4)
         let skipped = SkippedImages(report: { printError($0) })
-        let opened = try openInput(skipped: skipped)
+        let opened = try openInput(skipped: skipped, seekable: true)
         var source = opened.source
         // Peek at the first frame for the window size, then hand it back in front of the rest.
         guard let first = try source.next() else { throw InputError("\(opened.name): no frames") }

@@ -1,6 +1,7 @@
 /// What a key does in the live window.
 enum KeyAction: Sendable {
     case quit, pause, attention, bars, snapshot, record, fullscreen, help, nextFace
+    case step(StepRequest)
 }
 
 /// The one table of keys: the event loop dispatches through it and the help overlay lists it.
@@ -21,6 +22,10 @@ struct KeyBinding: Sendable {
         KeyBinding(keys: ["r"], label: "r", action: .record, help: "start/stop recording"),
         KeyBinding(keys: ["f"], label: "f", action: .fullscreen, help: "fullscreen"),
         KeyBinding(keys: ["tab"], label: "Tab / click", action: .nextFace, help: "choose the face whose bars show"),
+        KeyBinding(keys: ["."], label: ". / ,", action: .step(.frames(1)), help: "paused: one frame on / back"),
+        KeyBinding(keys: [","], label: "", action: .step(.frames(-1)), help: ""),
+        KeyBinding(keys: ["]"], label: "] / [", action: .step(.seconds(5)), help: "paused: 5 s on / back"),
+        KeyBinding(keys: ["["], label: "", action: .step(.seconds(-5)), help: ""),
         KeyBinding(keys: ["h"], label: "h", action: .help, help: "this help"),
     ]
 

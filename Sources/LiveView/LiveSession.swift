@@ -87,7 +87,11 @@ public final class LiveSession {
             // Tracking runs on the analysis thread, in frame order, on the frames analysed (dropped ones are
             // gaps the smoothing weighs by their time stamps).
             var tracking = initialTracking
+            var last: SourceFrame?
             while let frame = captured.take() {
+                // Stepping back or jumping starts every track afresh: smoothing runs forwards in time.
+                if let last, frame.index < last.index || frame.pts - last.pts > 2 { tracking = initialTracking }
+                last = frame
                 do {
                     var result = try analyserBox.value.analyse(frame)
                     tracking?.apply(to: &result)
@@ -143,6 +147,12 @@ public final class LiveSession {
                 case .record: state.toggleRecording()
                 case .snapshot: try snapshot(current)
                 case .nextFace: selectNext(in: current?.1)
+                case .step(let step):
+                    // A stepping key pauses a playing replay first; a camera does not step.
+                    if !isLive {
+                        state.paused = true
+                        state.requestStep(step)
+                    }
                 case nil: break
                 }
             }
@@ -200,7 +210,12 @@ public final class LiveSession {
 
     func hud(rate: Double) -> HeadsUp {
         var status: String?
-        if state.paused { status = "paused (space to resume)" }
+        if state.paused {
+            let at = state.position.map {
+                " at frame \($0.index), \(JSONLines.number($0.pts, decimals: 2)) s"
+            } ?? ""
+            status = "paused\(at) (space resumes; . , step; [ ] 5 s)"
+        }
         if state.finished { status = "end of stream (q to quit)" }
         if let notice = state.notice { status = notice }
         return HeadsUp(
@@ -254,11 +269,26 @@ public final class LiveSession {
         do {
             while !state.stopRequested {
                 if state.paused && !isLive {
-                    usleep(10_000)
                     clock = nil
+                    guard let step = state.takeStep() else {
+                        usleep(10_000)
+                        continue
+                    }
+                    let move = step.frames(at: source.frameRate ?? 1)
+                    // One frame on is simply the next frame; anything else reopens the input there.
+                    if move != 1, let at = state.position {
+                        guard try source.seek(toFrame: max(0, at.index + move)) else {
+                            state.notice = "this input cannot step back or jump (stdin or a stream)"
+                            continue
+                        }
+                    }
+                    guard let frame = try source.next() else { continue }  // past the end: stay on the last
+                    state.position = (frame.index, frame.pts)
+                    output.put(frame)
                     continue
                 }
                 guard let frame = try source.next() else { break }
+                state.position = (frame.index, frame.pts)
                 if options.paced && !isLive {
                     // Still images carry no time stamps: show one per second.
                     let pts = source.frameRate == nil ? Double(frame.index) * interval : frame.pts

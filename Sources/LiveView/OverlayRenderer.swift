@@ -365,7 +365,7 @@ public final class OverlayRenderer {
 
     func drawHelp(width: Int, height: Int) {
         let rowHeight = label.lineHeight + 4
-        let keys = KeyBinding.all
+        let keys = KeyBinding.all.filter { !$0.label.isEmpty }  // a pair of keys shares one row
         let keyWidth = keys.map { label.width(of: $0.label) }.max() ?? 0
         let panelWidth = keyWidth + (keys.map { label.width(of: $0.help) }.max() ?? 0) + 60
         let panelHeight = rowHeight * (keys.count + 1) + 20

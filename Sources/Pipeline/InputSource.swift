@@ -22,6 +22,23 @@ public enum InputSource {
         return part.isWhole ? source : PartSource(source, part: part)
     }
 
+    /// As `open`, for the window: a file (Y4M or through ffmpeg) comes back repositionable, reopened at the
+    /// frame asked for within `part`; stdin, URLs and images come back as they are.
+    public static func openForReplay(
+        _ input: String, stop: StopSignal? = nil, skipped: SkippedImages? = nil, part: VideoPart = VideoPart(),
+        recursive: Bool = false
+    ) throws -> any FrameSource {
+        let first = try open(input, stop: stop, skipped: skipped, part: part, recursive: recursive)
+        guard input != "-", !input.contains("://"), first.isVideo, let rate = first.frameRate else { return first }
+        return SeekableInput(first) { frame in
+            // Half a frame early, so that rounding never skips the frame asked for (PartSource drops the rest).
+            let start = max(part.start, (Double(frame) - 0.5) / rate)
+            let at = VideoPart(start: start, end: part.end, every: 1)
+            let source = try open(input, stop: stop, part: at)
+            return PartSource(source, part: VideoPart(start: Double(frame) / rate, end: part.end, every: 1))
+        }
+    }
+
     /// The camera at `device`.
     public static func camera(_ device: String, request: CaptureRequest) throws -> any FrameSource {
         try CameraSource(path: device, request: request)

@@ -5,6 +5,8 @@ import Frames
 public struct RecordingSource: FrameSource {
     var base: any FrameSource
     private var recorder: Recorder?
+    /// The last frame recorded: frames met again after stepping back are not recorded twice.
+    private var lastRecorded = -1
     /// Asked before each frame: the file to record it to, or nil for none. A new path starts a new file.
     private let target: () -> String?
     /// With a handler, a failed write (a full disk) ends that recording and the frames go on; without, it
@@ -32,7 +34,11 @@ public struct RecordingSource: FrameSource {
         guard let frame = try base.next() else { return nil }
         let wanted = target()
         if wanted != recorder?.path { recorder = wanted.map { Recorder(path: $0, frameRate: base.frameRate) } }
-        do { try recorder?.write(frame.frame) } catch {
+        if frame.index <= lastRecorded && base.isVideo { return frame }
+        do {
+            try recorder?.write(frame.frame)
+            if recorder != nil { lastRecorded = frame.index }
+        } catch {
             guard let onFailure else { throw error }
             recorder = nil
             onFailure(error)
