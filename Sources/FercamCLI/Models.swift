@@ -11,7 +11,12 @@ struct ModelLookupError: Error, CustomStringConvertible {
     var searched: [String]
 
     var description: String {
-        "model \(name) is not installed: no \(Architecture(rawValue: name)?.fileName ?? name) in "
+        guard Architecture(rawValue: name) != nil else {
+            // Neither a model name nor a file: say which names there are rather than "no such file".
+            return "--model \(name): no such model or file (names: "
+                + Architecture.allCases.map(\.rawValue).joined(separator: ", ") + "; or a .safetensors path)"
+        }
+        return "model \(name) is not installed: no \(Architecture(rawValue: name)!.fileName) in "
             + searched.joined(separator: ", ")
             + " (`fercam models` lists what is; `make export ARCH=\(name)` writes it)"
     }
@@ -43,7 +48,12 @@ enum ModelLocator {
 
     /// `value` is a model name (an architecture) unless it names a file or looks like a path.
     static func path(for value: String) throws(ModelLookupError) -> String {
-        guard let architecture = Architecture(rawValue: value), access(value, F_OK) != 0 else { return value }
+        guard let architecture = Architecture(rawValue: value), access(value, F_OK) != 0 else {
+            if access(value, F_OK) != 0 && !value.contains("/") && !value.hasSuffix(".safetensors") {
+                throw ModelLookupError(name: value, searched: [])
+            }
+            return value
+        }
         let searched = directories()
         for directory in searched where access(directory + "/" + architecture.fileName, R_OK) == 0 {
             return directory + "/" + architecture.fileName

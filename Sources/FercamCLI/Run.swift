@@ -96,7 +96,13 @@ struct Run: ParsableCommand {
     @OptionGroup(title: "Tracking and smoothing (video and cameras)") var trackingOptions: TrackingOptions
 
     func validate() throws {
-        guard captureSize != nil else { throw ValidationError("--size must look like 640x480 (got \(size))") }
+        guard captureSize != nil else {
+            let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
+            if parts.count == 2, parts.allSatisfy({ $0 > 0 }) {
+                throw ValidationError("--size \(size) is too large: at most 8192x8192")
+            }
+            throw ValidationError("--size must look like 640x480 (got \(size))")
+        }
         if let fps {
             guard fps > 0, fps <= 1000 else { throw ValidationError("--fps must be above 0 and at most 1000 (got \(fps))") }
             if input != nil {
@@ -134,6 +140,11 @@ struct Run: ParsableCommand {
         guard let input else { return }
         let source = input == "-" ? FileIdentity(descriptor: 0) : FileIdentity(path: input)
         guard let source else { return }
+        for (flag, output) in [("--render", render), ("--record", record), ("--csv", csv)] {
+            if let output, case .directory? = try? FileKind(path: output) {
+                throw ValidationError("\(flag) \(output) is a directory; name a file")
+            }
+        }
         for (flag, output) in [("--render", render), ("--record", record), ("--csv", csv)] {
             guard let output, FileIdentity(path: output) == source else { continue }
             throw ValidationError(

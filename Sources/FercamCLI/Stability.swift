@@ -18,7 +18,7 @@ struct Stability: ParsableCommand {
             Example: fercam stability clip.y4m --compare 0 0.25 0.5 --expect happy
             """)
 
-    @Argument(help: "Y4M file or '-' for Y4M on stdin.")
+    @Argument(help: "A video: a file or URL ffmpeg reads, a Y4M file, or '-' for Y4M on stdin.")
     var input: String
     @Option(
         parsing: .upToNextOption,

@@ -7,6 +7,11 @@ public struct LabelledImages: Sendable {
 
     /// With `recursive`, a class's images may sit at any depth below its folder (`root/happy/session-1/x.jpg`).
     public init(root: String, classNames: [String], recursive: Bool = false) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) else {
+            throw InputError("\(root): No such file or directory")
+        }
+        guard isDirectory.boolValue else { throw InputError("\(root): not a directory (eval takes a tree DIR/<class>/*)") }
         var items: [(String, Int)] = []
         var found = false
         for (label, name) in classNames.enumerated() {

@@ -57,7 +57,8 @@ public struct LabelsFile: Sendable {
                 let label = row[labelColumn].csvTrimmed
                 guard let index = classNames.firstIndex(of: label) else {
                     let known = classNames.joined(separator: ", ")
-                    throw InputError("\(path): line \(line + 2): unknown class '\(label)' (the model knows \(known))")
+                    throw InputError(
+                        "\(path): line \(line + 2): unknown class '\(Self.excerpt(label))' (the model knows \(known))")
                 }
                 try Self.insert(index, for: row[pathColumn], line: line + 2, path: path, into: &labels)
             }
@@ -65,6 +66,11 @@ public struct LabelsFile: Sendable {
             throw InputError("\(path): line 1: expected FER+ vote columns or a 'label' column")
         }
         self.labels = labels
+    }
+
+    /// A field as an error message quotes it: at most 60 characters (a 2 MB field once came back whole).
+    static func excerpt(_ field: String) -> String {
+        field.count <= 60 ? field : String(field.prefix(57)) + "..."
     }
 
     /// A second row for the same image is an error: a conflicting one makes the score depend on row order,
@@ -75,7 +81,7 @@ public struct LabelsFile: Sendable {
         let key = Self.key(imagePath)
         if let earlier = labels[key] {
             let how = earlier == label ? "repeats" : "contradicts"
-            throw InputError("\(path): line \(line): \(key) is listed again and \(how) an earlier row")
+            throw InputError("\(path): line \(line): \(excerpt(key)) is listed again and \(how) an earlier row")
         }
         labels[key] = label
     }

@@ -109,6 +109,10 @@ public struct VideoSource: FrameSource {
                 let count = lines.count == 1 ? "" : " (and \(lines.count - 1) more errors)"
                 return InputError("\(path): the stream is damaged, ffmpeg says: \(first)\(count)")
             case .exited(let code):
+                // ffmpeg's own words for a file without a picture point at its map syntax, not at the file.
+                if lines.contains(where: { $0.contains("matches no streams") }) {
+                    return InputError("\(path): has no video stream (an audio-only file?)")
+                }
                 let reason = lines.last ?? "exit status \(code)"
                 return InputError("\(path): ffmpeg cannot decode it: \(reason)")
             case .signalled(let signal):

@@ -71,7 +71,11 @@ public final class VideoWriter {
         encoder.closeInput()
         let ended: ChildProcess.Termination
         do { ended = try encoder.wait() } catch { return InputError("\(path): \(error)") }
-        let said = encoder.errorText().split(separator: "\n").last.map(String.init)
+        let lines = encoder.errorText().split(separator: "\n").map(String.init)
+        if lines.contains(where: { $0.contains("Unable to choose an output format") || $0.contains("Unable to find a suitable output format") }) {
+            return InputError("\(path): no video format has this name's extension (use .mp4, .mkv, .webm, .mov or .y4m)")
+        }
+        let said = lines.last
         switch ended {
         case .exited(0): return nil
         case .exited(let code):

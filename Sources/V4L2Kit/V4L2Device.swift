@@ -14,7 +14,12 @@ public final class V4L2Device: CaptureDevice {
 
     public init(path: String) throws(DeviceFailure) {
         self.path = path
-        do { fd = try syscall("open") { fercam_v4l2_open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC) } } catch {
+        // libv4l2 prints its own lines about a device that is not a camera (/dev/null); fercam's one line says it.
+        do {
+            (fd, _) = try capturingStandardError { () throws(SystemCallError) -> Int32 in
+                try syscall("open") { fercam_v4l2_open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC) }
+            }
+        } catch {
             throw DeviceFailure(operation: "opening the device", code: error.code)
         }
     }

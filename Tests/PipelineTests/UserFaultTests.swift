@@ -94,6 +94,40 @@ final class UserFaultTests: XCTestCase {
             twice.stderr.contains("line 3: happy/a.png is listed again and contradicts an earlier row"), twice.stderr)
     }
 
+    /// Messages that pointed the wrong way now say what is wrong.
+    func testMessagesPointTheRightWay() throws {
+        let size = try runFercam(["--size", "99999x99999", "--input", try writeClip("c.y4m"), "--stdout"])
+        XCTAssertTrue(size.stderr.contains("--size 99999x99999 is too large: at most 8192x8192"), size.stderr)
+        let model = try runFercam(["eval", directory.path, "--model", "resnet"])
+        XCTAssertEqual(model.status, 1)
+        XCTAssertTrue(model.stderr.contains("--model resnet: no such model or file (names: resnet-cbam,"), model.stderr)
+        let missing = try runFercam(["eval", "/nonexistent"])
+        XCTAssertEqual(missing.stderr, "fercam: /nonexistent: No such file or directory\n")
+        let folder = try runFercam(["--input", try writeClip("d.y4m"), "--render", directory.path])
+        XCTAssertEqual(folder.status, 64)
+        XCTAssertTrue(folder.stderr.contains("--render \(directory.path) is a directory"), folder.stderr)
+        let long = String(repeating: "x", count: 2_000_000)
+        try FileManager.default.createDirectory(atPath: path("tree/happy"), withIntermediateDirectories: true)
+        try ImageFile.writePNG(solid(48, 48, 128), path: path("tree/happy/a.png"))
+        try "path,label\nhappy/a.png,\(long)\n".write(toFile: path("long.csv"), atomically: true, encoding: .utf8)
+        let field = try runFercam(["eval", path("tree"), "--labels", path("long.csv")])
+        XCTAssertEqual(field.status, 1)
+        XCTAssertLessThan(field.stderr.count, 300, "a 2 MB field is not echoed whole")
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ffmpeg") else { return }
+        let audio = path("tone.wav")
+        let ffmpeg = Process()
+        ffmpeg.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        ffmpeg.arguments = ["-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=1", audio]
+        try ffmpeg.run()
+        ffmpeg.waitUntilExit()
+        let sound = try runFercam(["--input", audio, "--stdout", "--no-expressions"])
+        XCTAssertEqual(sound.status, 1)
+        XCTAssertEqual(sound.stderr, "fercam: \(audio): has no video stream (an audio-only file?)\n")
+        let format = try runFercam(["--input", try writeClip("e.y4m"), "--render", path("out.xyz"), "--no-expressions"])
+        XCTAssertEqual(format.status, 1)
+        XCTAssertTrue(format.stderr.contains("no video format has this name's extension"), format.stderr)
+    }
+
     /// One undecodable image in a folder once ended the run and lost the rest.
     func testFolderRunsSkipAnUndecodableImageAndExitNonZeroAtTheEnd() throws {
         try FileManager.default.createDirectory(atPath: path("photos"), withIntermediateDirectories: true)
