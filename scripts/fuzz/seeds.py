@@ -81,13 +81,17 @@ def cascade_seeds():
     yield "three-stages.xml", cascade(stages=3, side=20)
 
 
-def safetensors(tensors, metadata):
+def safetensors(tensors, metadata, poison=None):
+    """`poison`: a value written as the first weight of the first tensor (NaN, Inf, 3e38: a damaged download)."""
     header, offset, blobs = {"__metadata__": metadata}, 0, []
-    for name, shape in tensors:
+    for index, (name, shape) in enumerate(tensors):
         count = 1
         for side in shape:
             count *= side
-        data = struct.pack(f"<{count}f", *[(i % 7) / 10 + 0.5 for i in range(count)])
+        values = [(i % 7) / 10 + 0.5 for i in range(count)]
+        if poison is not None and index == 0:
+            values[0] = poison
+        data = struct.pack(f"<{count}f", *values)
         header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + len(data)]}
         offset += len(data)
         blobs.append(data)
@@ -95,7 +99,7 @@ def safetensors(tensors, metadata):
     return struct.pack("<Q", len(text)) + text + b"".join(blobs)
 
 
-def tiny_model(width=4, classes=2, kernel=3):
+def tiny_model(width=4, classes=2, kernel=3, poison=None):
     """A complete fercam-resnet-cbam/1 file with one block of width 4: every tensor the loader checks."""
     tensors = []
     def conv(prefix_conv, prefix_bn, cin, cout, k):
@@ -119,11 +123,14 @@ def tiny_model(width=4, classes=2, kernel=3):
     metadata = {"format": "fercam-resnet-cbam/1", "config": json.dumps(config),
                 "class_names": json.dumps(["happy", "sad"][:classes]),
                 "normalisation": json.dumps({"scale": 1 / 255, "mean": 0.5, "std": 0.25}), "temperature": "1.2"}
-    return safetensors(tensors, metadata)
+    return safetensors(tensors, metadata, poison)
 
 
 def model_seeds():
     yield "tiny.safetensors", tiny_model()
+    # Non-finite and overflowing weights (issue 32): refused at load, naming the tensor.
+    for label, value in (("nan", float("nan")), ("inf", float("inf")), ("huge", 3e38)):
+        yield f"tiny-{label}.safetensors", tiny_model(poison=value)
     # The seed systems have fixed sizes (a real file is 0.3-5 MB, past -max_len), so these carry each one's
     # metadata and first tensors: the format, config and tensor checks up to the first missing tensor.
     common = {"class_names": json.dumps(["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]),
@@ -155,6 +162,9 @@ def run_log_seeds():
     yield "tracked.jsonl", b"".join(
         b'{"frame":%d,"pts":%.2f,"source":"clip.mp4","width":640,"height":480,"faces":[%s],"ms":{"total":3.1}}\n'
         % (i, i * 0.04, tracked) for i in range(3))
+    # Absurd numbers (issue 32): a pts of 1e19 once trapped converting a tick to Int; scores past 1.
+    yield "far-pts.jsonl", b'{"frame":0,"pts":0.0,"faces":[%s]}\n{"frame":1,"pts":1e19,"faces":[%s]}\n' % (tracked, tracked)
+    yield "huge-score.jsonl", b'{"frame":0,"pts":0.0,"faces":[%s]}\n' % tracked.replace(b'"happy":0.7', b'"happy":1e300')
     yield "stills.jsonl", b'{"frame":0,"pts":0.0,"source":"a.jpg","width":64,"height":64,"faces":[' + still + b',' + \
         still + b']}\n{"frame":1,"pts":0.0,"source":"b.jpg","width":64,"height":64,"faces":[]}\n'
 
@@ -169,7 +179,10 @@ def flags_seeds():
                  ["report", "run.jsonl", "-o", "r.png", "--summary", "s.csv", "--width", "900"],
                  ["--version", "--verbose"],
                  ["--model", "cnn-alstm", "--input", "a.jpg", "--stdout", "--attention"],
-                 ["models", "--json", "--no-timing"]):
+                 ["models", "--json", "--no-timing"],
+                 ["eval", "photos", "--margin", "-0.2", "--list", "l.txt", "--pad", "0.5", "--predictions", "p.csv"],
+                 ["--input", "a.mp4", "--csv", "f.csv", "--start", "1:02.5", "--duration", "-3", "--every", "-2"],
+                 ["--input", "a.mp4", "--stdout", "--format", "csv", "--end", "99999999999", "--recursive"]):
         yield "-".join(argv[:2]).strip("-") + ".args", b"\0".join(a.encode() for a in argv)
 
 
