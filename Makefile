@@ -12,7 +12,7 @@ REF_VENV := .venv-ref
 TRAIN_VENV := .venv-train
 PY_REF := $(REF_VENV)/bin/python
 
-.PHONY: deps build run test fuzz soak train-smoke bench bench-detect bench-model screenshot reference-setup golden train-setup train export clean install-udev install uninstall install-build manual
+.PHONY: deps build run test fuzz soak train-smoke bench bench-detect bench-model screenshot reference-setup golden train-setup train teacher export clean install-udev install uninstall install-build manual
 
 ## make install: PREFIX and DESTDIR as usual; UDEV=1 also installs the camera rules (under DESTDIR/etc).
 PREFIX ?= /usr/local
@@ -139,28 +139,31 @@ $(TRAIN_VENV)/.installed: training/requirements.txt
 
 train-setup: $(TRAIN_VENV)/.installed
 
-## Train the shipped expression model from ../shared/data/fer2013 on FER2013's labels, distilled from a MANet teacher
-## (checkpoints in training/runs/main; the teacher first, into training/runs/manet-fer2013, unless it has finished;
-## RESUME=1 continues either, DEVICE=cuda trains on a GPU). ARCH=NAME trains a seed system
+## Train the shipped expression model: ResNet-CBAM on FER2013's labels, RAF-DB's training split and ExpW, the
+## last two cropped through the Haar detector (training/sources.py; 10% of each held out, training/splits/), into
+## training/runs/main (RESUME=1 continues it, DEVICE=cuda trains on a GPU). ARCH=NAME trains a seed system
 ## (resnet-cbam, lbp-attention, cnn-alstm, deep-emotion, manet; training/arch/) into training/runs/NAME under the
-## comparison protocol of docs/seed-systems.md (FER+ votes); ABLATE=1 trains it without its attention component into
-## training/runs/NAME-ablated.
-# The schedules the shipped files trained with (the GPU sweeps of 2026-12-04, training/sweeps/).
-EPOCHS ?= $(if $(ARCH),57,39)
+## comparison protocol of docs/seed-systems.md (FER2013 alone, FER+ votes); ABLATE=1 trains it without its attention
+## component into training/runs/NAME-ablated. `make teacher` trains the MANet teacher of the FER2013-only default.
+# The schedules the shipped files trained with (the default: 2026-12-06 on the CPU; seed systems: the GPU sweeps of
+# 2026-12-04, training/sweeps/).
+EPOCHS ?= $(if $(ARCH),57,20)
 TEACHER_RUN = training/runs/manet-fer2013
 TRAIN_FLAGS = $(if $(RESUME),--resume) $(if $(DEVICE),--device $(DEVICE))
-train: train-setup $(if $(ARCH),,$(TEACHER_RUN)/complete)
-	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" \
+train: train-setup
+	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --shared-data "$(SHARED)/data" \
 	  --out training/runs/$(if $(ARCH),$(ARCH)$(if $(ABLATE),-ablated),main) \
-	  $(if $(ARCH),--arch $(ARCH),--label-mix 0 --teacher $(TEACHER_RUN)/best.pt) \
+	  $(if $(ARCH),--arch $(ARCH) --sources none,--label-mix 0) \
 	  --epochs $(EPOCHS) $(if $(ABLATE),--ablate) $(TRAIN_FLAGS)
+
+teacher: train-setup $(TEACHER_RUN)/complete
 
 # The teacher: MANet (seed 004) on FER2013's labels, 102 epochs. `complete` marks a finished schedule, since
 # best.pt exists from the first epoch on.
 $(TEACHER_RUN)/complete:
 	$(MAKE) train-setup
 	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --out $(TEACHER_RUN) \
-	  --arch manet --label-mix 0 --epochs 102 $(TRAIN_FLAGS)
+	  --arch manet --label-mix 0 --sources none --epochs 102 $(TRAIN_FLAGS)
 	touch $@
 
 ## Every architecture checked (shapes, budget), then a one-epoch run on 1,024 faces (ARCH=NAME: that seed system) into
@@ -168,7 +171,7 @@ $(TEACHER_RUN)/complete:
 train-smoke: train-setup
 	$(TRAIN_VENV)/bin/python -m training.arch.check
 	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --out .cache/train-smoke-$(if $(ARCH),$(ARCH),main) \
-	  --epochs 1 --subset 1024 $(if $(ARCH),--arch $(ARCH))
+	  --epochs 1 --subset 1024 $(if $(ARCH),--arch $(ARCH) --sources none)
 
 ## Export the best checkpoint to assets/ (safetensors + ONNX, fixtures), score it with fercam's own engine on the
 ## posed photographs (assets/fercam-NAME.posed.json, read by `fercam models`). The default model also gets FER2013
@@ -184,6 +187,8 @@ export: train-setup build
 ifeq ($(ARCH),)
 	$(BIN) eval "$(SHARED)/data/fer2013/val" --labels "$(SHARED)/data/fer2013/ferplus.csv" --json \
 	  --reliability assets/reliability.png > assets/eval-val.json
+	$(TRAIN_VENV)/bin/python -m training.evaluate_sources --fercam $(BIN) --data "$(SHARED)/data" \
+	  --model assets/$(EXPORT_NAME).safetensors --out assets/eval-sources.json
 	$(TRAIN_VENV)/bin/python -m training.model_card
 endif
 

@@ -92,7 +92,7 @@ def sources_table(evaluation: dict | None, previous: dict | None = None) -> str:
                      f" | {100 * (max(accuracies) - min(accuracies)):.1f} points | {recall} |")
     lines.append("")
     lines.append("Per-class recall in the order " + ", ".join(CLASS_NAMES) + "; \"was\": "
-                 + (f"the previous default ({previous['model']}, FER2013 only), the same command." if previous
+                 + (f"{previous['model']} (FER2013 only), the same command." if previous
                     else "no earlier evaluation kept."))
     return "\n".join(lines)
 
