@@ -27,23 +27,23 @@ public struct SeekableInput: FrameSource, Repositionable {
     }
 }
 
+/// Seeks the source a wrapper holds, when it can be repositioned; false otherwise.
+func seekWrapped(_ wrapped: inout any FrameSource, toFrame index: Int) throws -> Bool {
+    guard var movable = wrapped as? any Repositionable & FrameSource, try movable.seek(toFrame: index) else {
+        return false
+    }
+    wrapped = movable
+    return true
+}
+
 extension PrependedSource: Repositionable {
     public mutating func seek(toFrame index: Int) throws -> Bool {
-        guard var movable = rest as? any Repositionable & FrameSource, try movable.seek(toFrame: index) else {
-            return false
-        }
-        first = nil
-        rest = movable
+        guard try seekWrapped(&rest, toFrame: index) else { return false }
+        first = nil  // the frame read ahead is from before the seek
         return true
     }
 }
 
 extension RecordingSource: Repositionable {
-    public mutating func seek(toFrame index: Int) throws -> Bool {
-        guard var movable = base as? any Repositionable & FrameSource, try movable.seek(toFrame: index) else {
-            return false
-        }
-        base = movable
-        return true
-    }
+    public mutating func seek(toFrame index: Int) throws -> Bool { try seekWrapped(&base, toFrame: index) }
 }
