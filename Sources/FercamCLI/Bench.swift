@@ -23,7 +23,10 @@ struct BenchDetect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "detect",
         abstract: "Time detection on every image of a directory; prints the median per frame as JSON.",
-        discussion: "Example: fercam bench detect .cache/faces-gray/caltech1999 --threads 1 --repeats 5")
+        discussion: """
+            Example:
+              fercam bench detect .cache/faces-gray/caltech1999 --threads 1
+            """)
 
     @Argument(help: "Directory of frames (e.g. 640x480 PGMs written by scripts/reference/bench_detect.py).")
     var frames: String
@@ -64,7 +67,10 @@ struct BenchModel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Per-face latency of the expression model; one JSON line per (precision, batch).",
-        discussion: "Example: fercam bench model --precisions fp32 bf16 --batch 1 --batch 8 --threads 1")
+        discussion: """
+            Example:
+              fercam bench model --precisions fp32 bf16 --batch 1 --batch 8
+            """)
 
     @Option(name: .customLong("batch"), help: "Batch sizes to time (repeat the flag).")
     var batches: [Int] = [1, 8]

@@ -10,8 +10,9 @@ struct Detect: ParsableCommand {
         abstract: "Print the faces found in each image (for scripts and parity checks).",
         discussion: """
             Examples:
-              fercam detect group.jpg                          one line per image: its path and boxes
-              fercam detect photos/*.png --json --min-size 40  one JSON object per image
+              fercam detect group.jpg                  # a line per image: path, boxes
+              fercam detect photos/*.png --json        # a JSON object per image
+              fercam detect study/ --recursive --min-size 40
             """)
 
     @Argument(help: "Image files (JPEG, PNG, PGM, PPM, ...); with --recursive, directories too.")

@@ -17,10 +17,13 @@ struct Eval: ParsableCommand {
             calibration error (ECE, 15 bins) of the reported score. Unreadable images are listed and left out.
 
             Examples:
-              fercam eval ../shared/data/fer2013/val --labels ../shared/data/fer2013/ferplus.csv
-              fercam eval ../shared/data/expressions/taiwanese --detect --json
-              fercam eval ../shared/data/fer2013/val --labels ../shared/data/fer2013/ferplus.csv \\
-                --reliability val.png --reliability-labels ../shared/data/fer2013/ferplus.csv
+              cd ../shared/data
+              fercam eval fer2013/val --labels fer2013/ferplus.csv
+              fercam eval expressions/taiwanese --detect --json
+              fercam eval photos/ --detect --predictions per-image.csv
+              fercam eval rafdb/train --list rafdb-val.txt --detect --pad 0.5
+              fercam eval fer2013/val --labels fer2013/ferplus.csv \\
+                --reliability val.png --reliability-labels fer2013/ferplus.csv
             """)
 
     @Argument(help: "Root of the tree, e.g. ../shared/data/fer2013/val.")

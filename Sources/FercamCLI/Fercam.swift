@@ -19,12 +19,13 @@ public struct Fercam: ParsableCommand {
         abstract: "Real-time facial-expression recognition for Linux webcams.",
         discussion: """
             Examples:
-              fercam                                        the camera, in a window (keys: h)
+              fercam                             # the camera, in a window (keys: h)
               fercam --input interview.mp4 --stdout > run.jsonl
               fercam report run.jsonl -o run.png --summary run.csv
               fercam --input clip.mp4 --render annotated.mp4
-              fercam --model cnn-alstm                      another seed system (fercam models lists them)
-              fercam --version                              version, model file and its SHA-256
+              fercam --model cnn-alstm           # another seed system (fercam models)
+              fercam --version                   # version, model file, SHA-256
+
             Options of the default command: fercam run --help.
             """,
         subcommands: [Run.self, Detect.self, Eval.self, Stability.self, Report.self, Models.self, Bench.self],

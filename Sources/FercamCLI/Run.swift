@@ -18,12 +18,14 @@ struct Run: ParsableCommand {
             """,
         discussion: """
             Examples:
-              fercam                                          the camera at /dev/video0, in a window
-              fercam --input interview.mp4                    a video file (anything ffmpeg reads)
-              fercam --input clip.mp4 --stdout > run.jsonl    one JSON object per frame (docs/output-format.md)
-              fercam --input clip.mp4 --render annotated.mp4  the window's drawing on every frame, as a video
-              fercam --record session.y4m                     the camera, recorded as it is shown
-              fercam --list-devices                           cameras with their formats and sizes
+              fercam                                     # the camera at /dev/video0
+              fercam --input interview.mp4               # a video (anything ffmpeg reads)
+              fercam --input clip.mp4 --stdout > r.jsonl # JSON Lines, one object a frame
+              fercam --input clip.mp4 --csv faces.csv    # one CSV row a face and frame
+              fercam --input clip.mp4 --render out.mp4   # the window's drawing, as video
+              fercam --input talk.mp4 --start 10:00 --duration 90 --every 5 --csv f.csv
+              fercam --record session.y4m                # the camera, recorded
+              fercam --list-devices                      # cameras, formats, sizes
             """)
 
     @Option(

@@ -15,7 +15,8 @@ struct Stability: ParsableCommand {
             expression). \
             See docs/tracking.md.
 
-            Example: fercam stability clip.y4m --compare 0 0.25 0.5 --expect happy
+            Example:
+              fercam stability clip.mp4 --compare 0 0.25 0.5 --expect happy
             """)
 
     @Argument(help: "A video: a file or URL ffmpeg reads, a Y4M file, or '-' for Y4M on stdin.")

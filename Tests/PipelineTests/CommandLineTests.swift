@@ -12,6 +12,21 @@ final class CommandLineTests: XCTestCase {
         try runFercam(arguments, binary: binary, directory: directory)
     }
 
+    /// Examples are never wrapped mid-path: every line under "Examples:" keeps its indentation at 80 columns.
+    func testHelpExamplesFitEightyColumns() throws {
+        for command in [[], ["eval"], ["detect"], ["stability"], ["report"], ["models"], ["bench"], ["bench", "detect"],
+                        ["bench", "model"]] {
+            let help = try run(command + ["--help"]).stdout
+            guard let start = help.range(of: "Example") else { continue }
+            // The examples run from the line after "Examples:" to the first blank line.
+            let section = help[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
+                .dropFirst().prefix { !$0.isEmpty }
+            for line in section {
+                XCTAssertTrue(line.hasPrefix("  "), "\(command): a wrapped example line: \(line)")
+            }
+        }
+    }
+
     func testHelpForEveryCommand() throws {
         for arguments in [
             ["--help"], ["eval", "--help"], ["detect", "--help"], ["help", "bench"], ["run", "-h"],
