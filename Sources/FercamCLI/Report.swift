@@ -23,8 +23,9 @@ struct Report: ParsableCommand {
     var output: String?
     @Option(help: ArgumentHelp("Per-face summary to write: .csv or .json.", valueName: "file"))
     var summary: String?
-    @Option(help: "Chart width in pixels.")
+    @Option(parsing: .unconditional, help: "Chart width in pixels.")
     var width = 1200
+    @OptionGroup(title: "Part of the run") var partOptions: PartOptions
 
     func validate() throws {
         guard output != nil || summary != nil else {
@@ -41,7 +42,7 @@ struct Report: ParsableCommand {
     }
 
     func run() throws {
-        let timelines = try RunTimelines(jsonLines: log)
+        let timelines = try RunTimelines(jsonLines: log, part: partOptions.part)
         if let output {
             let name = timelines.source.isEmpty ? log : timelines.source
             let title = "Expressions over time: \(name.split(separator: "/").last.map(String.init) ?? name)"

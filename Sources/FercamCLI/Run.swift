@@ -65,16 +65,6 @@ struct Run: ParsableCommand {
     var csv: String?
     @Option(help: "What --stdout prints: json (JSON Lines, one object a frame) or csv (the --csv columns).")
     var format: OutputFormat = .json
-    @Option(parsing: .unconditional, help: ArgumentHelp("Start this far into the input (seconds, MM:SS or HH:MM:SS); ffmpeg seeks there.", valueName: "time"))
-    var start: TimeArgument?
-    @Option(parsing: .unconditional, help: ArgumentHelp("Analyse this long from --start.", valueName: "time"))
-    var duration: TimeArgument?
-    @Option(parsing: .unconditional, help: ArgumentHelp("Stop at this time of the input (instead of --duration).", valueName: "time"))
-    var end: TimeArgument?
-    @Option(
-        parsing: .unconditional,
-        help: "Analyse every Nth frame only; times stay the source's, and tracking follows the gaps.")
-    var every: Int = 1
     @Flag(help: "With --render, leave out the source's sound (by default it is copied, in sync, where the container allows).")
     var noAudio = false
     @Flag(help: "With --input DIR: the images in its subfolders too, at any depth, in sorted path order.")
@@ -93,6 +83,7 @@ struct Run: ParsableCommand {
     var version = false
     @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this many frames (window: displayed frames).", visibility: .hidden))
     var frames: Int?
+    @OptionGroup(title: "Part of a recording") var partOptions: PartOptions
     @OptionGroup var detector: DetectorOptions
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup(title: "Tracking and smoothing (video and cameras)") var trackingOptions: TrackingOptions
@@ -117,10 +108,6 @@ struct Run: ParsableCommand {
         }
         if let frames { guard frames > 0 else { throw ValidationError("--frames must be 1 or more") } }
         if render != nil && listDevices { throw ValidationError("--render and --list-devices do not combine") }
-        guard every >= 1, every <= 100_000 else { throw ValidationError("--every must be from 1 to 100000 (got \(every))") }
-        if duration != nil && end != nil { throw ValidationError("--duration and --end do not combine: give one") }
-        if let duration, duration.seconds <= 0 { throw ValidationError("--duration must be above 0") }
-        if let end, end.seconds <= (start?.seconds ?? 0) { throw ValidationError("--end must be after --start") }
         if input == nil && !part.isWhole {
             throw ValidationError("--start, --duration, --end and --every apply to a replayed input (--input)")
         }
@@ -131,10 +118,8 @@ struct Run: ParsableCommand {
     enum OutputFormat: String, ExpressibleByArgument { case json, csv }
 
     /// The stretch of the input that --start, --duration, --end and --every ask for.
-    var part: VideoPart {
-        let from = start?.seconds ?? 0
-        return VideoPart(start: from, end: end?.seconds ?? duration.map { from + $0.seconds }, every: every)
-    }
+    var part: VideoPart { partOptions.part }
+    var every: Int { partOptions.every }
 
     /// Writing the annotated video or the recording over the file being read would truncate it before its
     /// first frame is read: refused by identity (device and inode), so links to the input count too.

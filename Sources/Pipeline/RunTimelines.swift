@@ -46,10 +46,20 @@ public struct RunTimelines: Sendable {
     /// Classes in the order fercam's models use; names a log has besides come after, sorted.
     static let knownOrder = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 
-    public init(jsonLines path: String) throws {
-        let log = try Self.read(path)
+    /// `part`: only the frames from `start` to `end` (by `pts`), every `every`th of them.
+    public init(jsonLines path: String, part: VideoPart = VideoPart()) throws {
+        var log = try Self.read(path)
         let name = path == "-" ? "stdin" : path
         guard !log.frames.isEmpty else { throw InputError("\(name): no frames in it") }
+        if !part.isWhole {
+            var kept = 0
+            log.frames = log.frames.filter { frame in
+                guard frame.time + 1e-9 >= part.start, part.end.map({ frame.time + 1e-9 < $0 }) ?? true else { return false }
+                defer { kept += 1 }
+                return kept % part.every == 0
+            }
+            guard !log.frames.isEmpty else { throw InputError("\(name): no frames in the part asked for") }
+        }
         let tracked = log.frames.contains { $0.faces.contains { $0.id != nil } }
         let classNames =
             Self.knownOrder.filter(log.names.contains) + Set(log.names).subtracting(Self.knownOrder).sorted()

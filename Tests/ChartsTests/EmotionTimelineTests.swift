@@ -123,6 +123,17 @@ final class EmotionTimelineTests: XCTestCase {
         XCTAssertEqual(image.width, 640)
     }
 
+    /// `report --start/--end/--every`: only the frames of the part, every Nth, at their own times.
+    func testAPartOfTheRun() throws {
+        let path = try write((0..<10).map { frame($0, [face(1, $0 < 5 ? "happy" : "sad")]) })
+        let run = try RunTimelines(jsonLines: path, part: VideoPart(start: 0.3, end: 0.8, every: 2))
+        XCTAssertEqual(run.faces.count, 1)
+        XCTAssertEqual(run.faces[0].times, [0.3, 0.5, 0.7])
+        XCTAssertThrowsError(try RunTimelines(jsonLines: path, part: VideoPart(start: 5))) { error in
+            XCTAssertEqual("\(error)", "\(path): no frames in the part asked for")
+        }
+    }
+
     func testBadLogsAreOneLineNamingTheLine() throws {
         let path = try write([frame(0, [face(1, "happy")]), "{\"frame\":1,", frame(2, [])])
         XCTAssertThrowsError(try RunTimelines(jsonLines: path)) { error in
