@@ -115,29 +115,30 @@ def load_rafdb(root: pathlib.Path) -> tuple[SourceFaces, dict]:
     import cv2
     detector = _detector()
     rows = _read_rows(root / "labels.csv")
-    gray_images, boxes, found = [], [], []
+    gray_images, boxes = [], []
     for row in rows:
         gray = cv2.cvtColor(cv2.imread(str(root / row["path"])), cv2.COLOR_BGR2GRAY)
         pad = int(round(gray.shape[0] * RAF_PAD))
         padded = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
         detections = detector.detectMultiScale(padded, scaleFactor=1.1, minNeighbors=3)
         gray_images.append(padded)
-        if len(detections):
-            boxes.append(tuple(int(v) for v in max(detections, key=lambda b: b[2] * b[3])))
-            found.append(True)
-        else:
-            boxes.append(None)
-            found.append(False)
+        boxes.append(tuple(int(v) for v in max(detections, key=lambda b: b[2] * b[3])) if len(detections) else None)
     # The aligned crop is the dataset's box: the whole original image inside the padding.
     side = [g.shape[0] / (1 + 2 * RAF_PAD) for g in gray_images]
-    dataset_boxes = np.asarray([(int(round(s * RAF_PAD)),) * 2 + (int(round(s)),) * 2 for s in side])
-    hit = np.asarray(found)
-    mapping = framing_map(dataset_boxes[hit], np.asarray([b for b in boxes if b is not None]))
+    dataset_boxes = [(int(round(s * RAF_PAD)),) * 2 + (int(round(s)),) * 2 for s in side]
+    return _crop_faces("rafdb", rows, gray_images, boxes, dataset_boxes)
+
+
+def _crop_faces(name: str, rows: list[dict], gray_images, boxes, dataset_boxes) -> tuple[SourceFaces, dict]:
+    """Stored crops around each face's Haar box, or, where the cascade missed it (box None), around its dataset
+    box mapped to Haar framing by `framing_map` over the faces it found."""
+    hit = np.asarray([b is not None for b in boxes])
+    mapping = framing_map(np.asarray(dataset_boxes)[hit], np.asarray([b for b in boxes if b is not None]))
     crops = [store_crop(g, b if b is not None else apply_map(d, mapping))
              for g, b, d in zip(gray_images, boxes, dataset_boxes)]
     labels = np.asarray([CLASS_NAMES.index(r["label"]) for r in rows], np.int64)
     stats = {"faces": len(rows), "detected": int(hit.sum()), "map": [round(float(v), 4) for v in mapping]}
-    return SourceFaces("rafdb", np.stack(crops), labels, [r["path"] for r in rows], hit), stats
+    return SourceFaces(name, np.stack(crops), labels, [r["path"] for r in rows], hit), stats
 
 
 def load_expw(root: pathlib.Path) -> tuple[SourceFaces, dict, list[str]]:
@@ -145,7 +146,7 @@ def load_expw(root: pathlib.Path) -> tuple[SourceFaces, dict, list[str]]:
     import cv2
     detector = _detector()
     rows = _read_rows(root / "labels.csv")
-    gray_images, boxes, dataset_boxes, found = [], [], [], []
+    gray_images, boxes, dataset_boxes = [], [], []
     for row in rows:
         gray = cv2.cvtColor(cv2.imread(str(root / row["path"])), cv2.COLOR_BGR2GRAY)
         labelled = tuple(int(row[k]) for k in "xywh")
@@ -155,15 +156,8 @@ def load_expw(root: pathlib.Path) -> tuple[SourceFaces, dict, list[str]]:
         gray_images.append(gray)
         dataset_boxes.append(labelled)
         boxes.append(best[1] if best[0] >= 0.3 else None)
-        found.append(best[0] >= 0.3)
-    hit = np.asarray(found)
-    mapping = framing_map(np.asarray(dataset_boxes)[hit], np.asarray([b for b in boxes if b is not None]))
-    crops = [store_crop(g, b if b is not None else apply_map(d, mapping))
-             for g, b, d in zip(gray_images, boxes, dataset_boxes)]
-    labels = np.asarray([CLASS_NAMES.index(r["label"]) for r in rows], np.int64)
-    stats = {"faces": len(rows), "detected": int(hit.sum()), "map": [round(float(v), 4) for v in mapping]}
-    return (SourceFaces("expw", np.stack(crops), labels, [r["path"] for r in rows], hit), stats,
-            [r["source_image"] for r in rows])
+    faces, stats = _crop_faces("expw", rows, gray_images, boxes, dataset_boxes)
+    return faces, stats, [r["source_image"] for r in rows]
 
 
 def rafdb_val_index(labels: np.ndarray) -> np.ndarray:

@@ -112,31 +112,28 @@ struct Run: ParsableCommand {
             throw ValidationError("--start, --duration, --end and --every apply to a replayed input (--input)")
         }
         if format == .csv && !stdout { throw ValidationError("--format csv is what --stdout prints; add --stdout") }
-        try refuseOverwritingInput()
+        try refuseBadOutputs()
     }
 
     enum OutputFormat: String, ExpressibleByArgument { case json, csv }
 
     /// The stretch of the input that --start, --duration, --end and --every ask for.
     var part: VideoPart { partOptions.part }
-    var every: Int { partOptions.every }
 
-    /// Writing the annotated video or the recording over the file being read would truncate it before its
-    /// first frame is read: refused by identity (device and inode), so links to the input count too.
-    func refuseOverwritingInput() throws {
-        guard let input else { return }
-        let source = input == "-" ? FileIdentity(descriptor: 0) : FileIdentity(path: input)
-        guard let source else { return }
-        for (flag, output) in [("--render", render), ("--record", record), ("--csv", csv)] {
-            if let output, case .directory? = try? FileKind(path: output) {
+    /// Outputs that cannot be written: a directory, or the file being read (writing the annotated video or
+    /// the recording over it would truncate it before its first frame is read), told by identity (device and
+    /// inode), so that links to the input count too.
+    func refuseBadOutputs() throws {
+        let source = input.flatMap { $0 == "-" ? FileIdentity(descriptor: 0) : FileIdentity(path: $0) }
+        for case let (flag, output?) in [("--render", render), ("--record", record), ("--csv", csv)] {
+            if case .directory? = try? FileKind(path: output) {
                 throw ValidationError("\(flag) \(output) is a directory; name a file")
             }
-        }
-        for (flag, output) in [("--render", render), ("--record", record), ("--csv", csv)] {
-            guard let output, FileIdentity(path: output) == source else { continue }
-            throw ValidationError(
-                "\(flag) \(output) is the input file itself\(input == "-" ? " (stdin)" : ""); "
-                    + "writing it would destroy the input: choose another name")
+            if let source, FileIdentity(path: output) == source {
+                throw ValidationError(
+                    "\(flag) \(output) is the input file itself\(input == "-" ? " (stdin)" : ""); "
+                        + "writing it would destroy the input: choose another name")
+            }
         }
     }
 
@@ -210,13 +207,13 @@ struct Run: ParsableCommand {
         var source: any FrameSource = StoppableSource(opened.source, stop: stop)
         // A part of known length gets a progress bar on a terminal (a whole stream's length is not known ahead).
         if let rate = source.frameRate, let end = part.end {
-            let frames = Int(((end - part.start) * rate / Double(every)).rounded(.up))
+            let frames = Int(((end - part.start) * rate / Double(part.every)).rounded(.up))
             progress = ProgressBar(total: frames, label: "\(part.start == 0 ? "0" : JSONLines.number(part.start, decimals: 1))-\(JSONLines.number(end, decimals: 1)) s")
         }
         if let record { source = RecordingSource(source, path: record) }
         var video: AnnotatedVideo?
         // With --every N the video holds every Nth frame at 1/N of the rate, so that it lasts as long as the part.
-        let frameRate = source.frameRate.map { $0 / Double(every) }
+        let frameRate = source.frameRate.map { $0 / Double(part.every) }
         // The sound comes from the file ffmpeg reads (not from Y4M, stdin or images, which have none).
         let audio = noAudio ? nil : input.flatMap { VideoSource.handles($0) ? AudioTrack(path: $0, start: part.start) : nil }
         // The CSV file appears whole when the run ends (also after a fault in the input, with every row before it).

@@ -103,14 +103,12 @@ public enum ImageFile {
 
     /// With `recursive`, the image files at any depth below `directory`, sorted by path (stable across runs
     /// and machines). As `find` does by default, links to files are followed and links to directories are
-    /// not (they could loop, or lead outside a class folder); a directory met twice is entered once, and
-    /// nesting stops at 64 levels.
+    /// not (they could loop, or lead outside a class folder); nesting stops at 64 levels.
     public static func files(in directory: String, recursive: Bool) throws(ImageFileError) -> [String] {
         guard recursive else { return try files(in: directory) }
         var found: [String] = []
-        var visited = Set<FileIdentity>()
         func walk(_ folder: String, depth: Int) throws(ImageFileError) {
-            guard depth < 64, let identity = FileIdentity(path: folder), visited.insert(identity).inserted else { return }
+            guard depth < 64 else { return }
             let entries: [String]
             do { entries = try directoryEntryNames(folder) } catch {
                 throw ImageFileError(path: folder, reason: error.message)

@@ -87,11 +87,11 @@ public final class LiveSession {
             // Tracking runs on the analysis thread, in frame order, on the frames analysed (dropped ones are
             // gaps the smoothing weighs by their time stamps).
             var tracking = initialTracking
-            var last: SourceFrame?
+            var last: (index: Int, pts: Double)?
             while let frame = captured.take() {
                 // Stepping back or jumping starts every track afresh: smoothing runs forwards in time.
                 if let last, frame.index < last.index || frame.pts - last.pts > 2 { tracking = initialTracking }
-                last = frame
+                last = (frame.index, frame.pts)
                 do {
                     var result = try analyserBox.value.analyse(frame)
                     tracking?.apply(to: &result)

@@ -83,8 +83,8 @@ public struct Evaluator {
             let face: GrayImage?
             var box: Rect? = Rect(x: 0, y: 0, width: gray.width, height: gray.height)
             if let (haar, parameters) = detector {
-                let border = padding > 0 ? Int((Double(max(gray.width, gray.height)) * padding).rounded()) : 0
-                if border > 0 { gray = gray.padded(by: border) }
+                let border = Int((Double(max(gray.width, gray.height)) * padding).rounded())
+                gray = gray.padded(by: border)  // the image itself when border is 0
                 let found = haar.detect(in: gray, parameters: parameters).max(by: { $0.area < $1.area })
                 face = found.map { classifier.cropping.crop(gray, box: $0, size: size) }
                 box = found.map { Rect(x: $0.x - border, y: $0.y - border, width: $0.width, height: $0.height) }

@@ -7,6 +7,12 @@ enum FFmpeg {
     /// The common arguments: no keyboard, no banner, errors only (fercam reports them).
     static let quiet = ["-nostdin", "-hide_banner", "-loglevel", "error"]
 
+    /// The input option that starts reading the next `-i` at `seconds` (ffmpeg seeks; nothing before it is
+    /// decoded); none for the start.
+    static func seek(to seconds: Double) -> [String] {
+        seconds > 0 ? ["-ss", JSONLines.number(seconds, decimals: 6)] : []
+    }
+
     /// Starts `executable` for `path`; `task` says what needs it ("reading this video"), `otherwise` what the
     /// user can do without it.
     static func start(

@@ -7,17 +7,17 @@ import Posix
 /// non-zero at the end when any were skipped, as `fercam eval` does.
 public final class SkippedImages: @unchecked Sendable {
     private let lock = NSLock()
-    private var paths: [String] = []
+    private var skipped = 0
     private let report: @Sendable (String) -> Void
 
     public init(report: @escaping @Sendable (String) -> Void) { self.report = report }
 
     public func add(_ path: String, reason: String) {
-        lock.withLock { paths.append(path) }
+        lock.withLock { skipped += 1 }
         report("\(path): skipped: \(reason)")
     }
 
-    public var count: Int { lock.withLock { paths.count } }
+    public var count: Int { lock.withLock { skipped } }
 
     /// Thrown at the end of a run that skipped images, so that it exits non-zero.
     public func check() throws(SkippedImagesError) {

@@ -16,7 +16,7 @@ public enum InputSource {
         } else if VideoSource.handles(input) {
             source = try VideoSource(path: input, stop: stop, start: part.start)
         } else {
-            guard part.isWhole else { throw InputError("\(input): --start, --duration and --every need a video") }
+            guard part.isWhole else { throw InputError("\(input): --start, --duration, --end and --every need a video") }
             return try ImageSource(path: input, skipped: skipped, recursive: recursive)
         }
         return part.isWhole ? source : PartSource(source, part: part)
@@ -30,12 +30,9 @@ public enum InputSource {
     ) throws -> any FrameSource {
         let first = try open(input, stop: stop, skipped: skipped, part: part, recursive: recursive)
         guard input != "-", !input.contains("://"), first.isVideo, let rate = first.frameRate else { return first }
+        // Reopened as a part that starts at the frame (PartSource's half-frame slack keeps exactly that frame).
         return SeekableInput(first) { frame in
-            // Half a frame early, so that rounding never skips the frame asked for (PartSource drops the rest).
-            let start = max(part.start, (Double(frame) - 0.5) / rate)
-            let at = VideoPart(start: start, end: part.end, every: 1)
-            let source = try open(input, stop: stop, part: at)
-            return PartSource(source, part: VideoPart(start: Double(frame) / rate, end: part.end, every: 1))
+            try open(input, stop: stop, part: VideoPart(start: max(part.start, Double(frame) / rate), end: part.end))
         }
     }
 

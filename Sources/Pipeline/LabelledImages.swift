@@ -45,8 +45,8 @@ public struct LabelledImages: Sendable {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             let place = "\(listFile):\(number + 1)"
-            let className = line.split(separator: "/").first.map(String.init) ?? ""
-            guard let label = classNames.firstIndex(of: className), line.split(separator: "/").count >= 2 else {
+            let components = line.split(separator: "/")
+            guard components.count >= 2, let label = classNames.firstIndex(of: String(components[0])) else {
                 throw InputError(
                     "\(place): \(line) is not <class>/<file> with a class of the model (\(classNames.joined(separator: ", ")))")
             }

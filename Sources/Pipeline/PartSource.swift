@@ -14,8 +14,8 @@ public struct VideoPart: Sendable, Equatable {
     public var isWhole: Bool { start == 0 && end == nil && every == 1 }
 }
 
-/// Frames of `base` inside a `VideoPart`: those before `start` are read and dropped (a source that can
-/// seek, such as ffmpeg, is opened at `start` instead and reports `skipsTo`), reading stops at `end`, and
+/// Frames of `base` inside a `VideoPart`: those before `start` are read and dropped (ffmpeg is opened at
+/// `start` instead, so there are none to drop), reading stops at `end`, and
 /// only every `every`th frame from the part's first is handed on. Frame numbers and times stay the
 /// source's, so that tracking and smoothing see the real gaps between the frames they get.
 public struct PartSource: FrameSource {

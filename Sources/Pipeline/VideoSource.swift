@@ -61,7 +61,7 @@ public struct VideoSource: FrameSource {
             self.stop = stop
             child = try FFmpeg.start(
                 executable,
-                arguments: (start > 0 ? ["-ss", JSONLines.number(start, decimals: 6)] : []) + [
+                arguments: FFmpeg.seek(to: start) + [
                     "-i", path, "-map", "0:v:0", "-an", "-sn", "-dn", "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", "-",
                 ],
                 input: .null, output: .pipe, path: path, task: "reading this video",

@@ -2,10 +2,6 @@ import Frames
 import Glibc
 import Posix
 
-/// Writes frames to a video file: `.y4m` directly, any other name through an `ffmpeg` child that
-/// encodes what it reads as Y4M on a pipe (the container and codec follow the name: H.264 in `.mp4`
-/// and `.mkv`, VP9 in `.webm`, ...). An existing file is replaced. Every frame is written in full
-/// before `write` returns; nothing is dropped, so the result does not depend on the machine's speed.
 /// Where an annotated video's sound comes from: the source file, from `start` seconds on.
 public struct AudioTrack: Sendable, Equatable {
     public var path: String
@@ -17,6 +13,10 @@ public struct AudioTrack: Sendable, Equatable {
     }
 }
 
+/// Writes frames to a video file: `.y4m` directly, any other name through an `ffmpeg` child that
+/// encodes what it reads as Y4M on a pipe (the container and codec follow the name: H.264 in `.mp4`
+/// and `.mkv`, VP9 in `.webm`, ...). An existing file is replaced. Every frame is written in full
+/// before `write` returns; nothing is dropped, so the result does not depend on the machine's speed.
 public final class VideoWriter {
     public let path: String
     private let encoder: ChildProcess?
@@ -35,7 +35,7 @@ public final class VideoWriter {
         }
         var arguments = ["-y", "-f", "yuv4mpegpipe", "-i", "-"]
         if let audio {
-            arguments += (audio.start > 0 ? ["-ss", JSONLines.number(audio.start, decimals: 6)] : []) + ["-i", audio.path]
+            arguments += FFmpeg.seek(to: audio.start) + ["-i", audio.path]
             arguments += ["-map", "0:v:0", "-map", "1:a:0?", "-shortest"]
         }
         let child = try FFmpeg.start(

@@ -47,7 +47,9 @@ public final class AtomicFile {
         try syscall("fsync") { fsync(descriptor) }
         let fd = descriptor
         descriptor = -1
-        try syscall("close") { close(fd) }
+        // Never retried: after close fails with EINTR the descriptor is gone on Linux, and a second close could
+        // close a descriptor another thread has just been given.
+        if close(fd) != 0 && errno != EINTR { throw SystemCallError(call: "close", code: errno) }
         try syscall("rename") { rename(temporaryPath, path) }
         committed = true
     }

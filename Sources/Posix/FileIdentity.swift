@@ -2,7 +2,7 @@ import Glibc
 
 /// A file as the kernel knows it (device and inode): two paths name the same file, through symbolic or hard
 /// links, exactly when their identities are equal.
-public struct FileIdentity: Hashable, Sendable {
+public struct FileIdentity: Equatable, Sendable {
     public let device: UInt64
     public let inode: UInt64
 
