@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "FaceDetection", dependencies: ["Frames", "Posix"], swiftSettings: fastest),
         // Swift wrapper over the oneDNN C API.
         .target(name: "DNNLKit", dependencies: ["CDNNL"], swiftSettings: fast),
+        // MediaPipe's BlazeFace face detector (converted weights) on oneDNN: letterbox, network, anchors, suppression.
+        .target(name: "BlazeFace", dependencies: ["Frames", "DNNLKit", "ExpressionModel"], swiftSettings: fast),
         // The ResNet+CBAM expression classifier: safetensors loading, preprocessing, inference.
         .target(name: "ExpressionModel", dependencies: ["Frames", "DNNLKit", "Posix"], swiftSettings: fast),
         // Swift wrapper over libv4l2: camera capture behind a protocol.
@@ -44,14 +46,14 @@ let package = Package(
         // Faces followed from frame to frame (ids), and their probabilities smoothed over time. Pure.
         .target(name: "Tracking", dependencies: ["Frames"]),
         // Frame sources, per-frame analysis and JSON Lines output.
-        .target(name: "Pipeline", dependencies: ["Frames", "ImageFiles", "FaceDetection", "ExpressionModel", "Tracking", "V4L2Kit", "Posix"]),
+        .target(name: "Pipeline", dependencies: ["Frames", "ImageFiles", "FaceDetection", "BlazeFace", "ExpressionModel", "Tracking", "V4L2Kit", "Posix"]),
         // Charts drawn offscreen: the reliability diagram of `fercam eval`.
         .target(name: "Charts", dependencies: ["SDLKit", "Pipeline", "Frames"]),
         // The live window.
         .target(name: "LiveView", dependencies: ["Pipeline", "Charts", "SDLKit", "ImageFiles", "Frames", "ExpressionModel", "Posix"]),
         // The command-line interface: commands, flags and their validation, errors reported once.
         .target(name: "FercamCLI", dependencies: [
-            "Pipeline", "Tracking", "LiveView", "Charts", "FaceDetection", "ExpressionModel", "DNNLKit", "Frames", "ImageFiles", "SDLKit", "V4L2Kit", "Posix",
+            "Pipeline", "Tracking", "LiveView", "Charts", "FaceDetection", "BlazeFace", "ExpressionModel", "DNNLKit", "Frames", "ImageFiles", "SDLKit", "V4L2Kit", "Posix",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
         .executableTarget(name: "fercam", dependencies: ["FercamCLI"]),
@@ -59,6 +61,7 @@ let package = Package(
         .testTarget(name: "FramesTests", dependencies: ["Frames"]),
         .testTarget(name: "ImageFilesTests", dependencies: ["ImageFiles", "Frames"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FaceDetectionTests", dependencies: ["FaceDetection", "Frames", "ImageFiles"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "BlazeFaceTests", dependencies: ["BlazeFace", "ExpressionModel", "ImageFiles", "Frames", "DNNLKit"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ExpressionModelTests", dependencies: ["ExpressionModel", "DNNLKit", "Frames"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrackingTests", dependencies: ["Tracking", "Frames"]),
         .testTarget(name: "V4L2KitTests", dependencies: ["V4L2Kit", "Frames"]),

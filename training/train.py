@@ -85,6 +85,10 @@ def parse_args(argv=None):
                    help="folder holding rafdb/ and expw/ (default: %(default)s)")
     p.add_argument("--subset", type=int, default=0, help="train on the first N shuffled faces only (smoke runs)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.add_argument("--init", type=pathlib.Path,
+                   help="start from a trained run's best.pt (same architecture): a fine-tune with a fresh schedule")
+    p.add_argument("--side-range", default="",
+                   help="crop sides (of the Haar box) per source, e.g. rafdb=0.7:1.35 (default: sources.SIDE_RANGE)")
     args = p.parse_args(argv)
     if args.mix_alpha <= 0:
         p.error(f"--mix-alpha must be above 0, got {args.mix_alpha}")
@@ -137,7 +141,8 @@ def source_validation(others: dict) -> dict:
                    "labels": torch.from_numpy(val.labels)} for name, (_, val, _) in others.items()}
 
 
-def combine(train: Split, others: dict, source_weights: dict) -> tuple[Split, Framing, torch.Tensor, list[str]]:
+def combine(train: Split, others: dict, source_weights: dict,
+            side_ranges: dict | None = None) -> tuple[Split, Framing, torch.Tensor, list[str]]:
     """FER2013 and the other sources in one training set at the sources' stored size. FER2013's 48x48 faces are
     repeated 2x2 (nearest), which bilinear sampling at the identity reads back exactly; their framing is their
     own. Returns the set, each face's framing, its source weight and the source of each face."""
@@ -159,7 +164,7 @@ def combine(train: Split, others: dict, source_weights: dict) -> tuple[Split, Fr
         names += [name] * n
         # Around the margin-0 framing: sides from 0.7 (margin -0.15) to 1.35 (margin +0.175) of the box. RAF-DB's
         # aligned photo ends at 0.9 box sides: wider crops would be mostly repeated edges, which no camera shows.
-        low, high = extra_sources.SIDE_RANGE[name]
+        low, high = (side_ranges or {}).get(name, extra_sources.SIDE_RANGE[name])
         base.append(torch.full((n,), extra_sources.base_scale(0.0)))
         side_min.append(torch.full((n,), low))
         side_max.append(torch.full((n,), high))
@@ -167,6 +172,18 @@ def combine(train: Split, others: dict, source_weights: dict) -> tuple[Split, Fr
     framing = Framing(torch.cat(base), torch.cat(side_min), torch.cat(side_max))
     weight = torch.tensor([source_weights.get(n, 1.0) for n in names])
     return combined, framing, weight, names
+
+
+def parse_side_ranges(text: str) -> dict:
+    """`rafdb=0.7:1.35,expw=0.7:1.35` -> {name: (low, high)}."""
+    ranges = {}
+    for item in filter(None, text.split(",")):
+        name, _, value = item.partition("=")
+        low, _, high = value.partition(":")
+        if name not in extra_sources.SIDE_RANGE or not 0 < float(low) < float(high):
+            raise SystemExit(f"--side-range: {item!r} is not SOURCE=LOW:HIGH with 0 < LOW < HIGH")
+        ranges[name] = (float(low), float(high))
+    return ranges
 
 
 def parse_source_weights(text: str) -> dict:
@@ -376,7 +393,8 @@ def main(argv=None) -> None:
     others = extra_sources.load_sources(args.shared_data, names) if names else {}
     framing, source_weight = None, None
     if others:
-        train, framing, source_weight, _ = combine(train, others, parse_source_weights(args.source_weights))
+        train, framing, source_weight, _ = combine(train, others, parse_source_weights(args.source_weights),
+                                                   parse_side_ranges(args.side_range))
     if args.subset:
         keep = torch.randperm(len(train.images), generator=torch.Generator().manual_seed(args.seed))[:args.subset]
         train = train.subset(keep)
@@ -402,6 +420,12 @@ def main(argv=None) -> None:
     if parameters > MAX_PARAMETERS or macs > MAX_MACS:
         raise SystemExit(f"{args.arch}: {parameters:,} parameters and {macs / 1e6:.1f} M MACs per face exceed the "
                          f"real-time budget ({MAX_PARAMETERS / 1e6:.0f} M, {MAX_MACS / 1e6:.0f} M)")
+    if args.init:
+        _, init_state, init_arch = load_trained(args.init)
+        if init_arch != args.arch:
+            raise SystemExit(f"--init {args.init}: a {init_arch} run, not {args.arch}")
+        model.load_state_dict(init_state["model"])
+        print(f"initialised from {args.init} (epoch {init_state['epoch'] + 1})", file=sys.stderr)
     model = model.to(device).to(memory_format=torch.channels_last)
     teacher = None
     if args.teacher:

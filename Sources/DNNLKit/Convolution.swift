@@ -9,11 +9,16 @@ public struct ConvolutionShape: Sendable, Hashable {
     public var width: Int
     public var kernel: Int
     public var stride: Int
+    /// Zero rows and columns before the image (top and left).
     public var padding: Int
+    /// Zero rows and columns after it (bottom and right): TensorFlow's SAME padding puts an odd one there.
+    public var paddingEnd: Int
+    /// Channel groups: 1 for a full convolution, `inputChannels` for a depthwise one.
+    public var groups: Int
 
     public init(
         batch: Int, inputChannels: Int, outputChannels: Int, height: Int, width: Int, kernel: Int, stride: Int,
-        padding: Int
+        padding: Int, paddingEnd: Int? = nil, groups: Int = 1
     ) {
         self.batch = batch
         self.inputChannels = inputChannels
@@ -23,12 +28,16 @@ public struct ConvolutionShape: Sendable, Hashable {
         self.kernel = kernel
         self.stride = stride
         self.padding = padding
+        self.paddingEnd = paddingEnd ?? padding
+        self.groups = groups
     }
 
-    public var outputHeight: Int { (height + 2 * padding - kernel) / stride + 1 }
-    public var outputWidth: Int { (width + 2 * padding - kernel) / stride + 1 }
+    public var outputHeight: Int { (height + padding + paddingEnd - kernel) / stride + 1 }
+    public var outputWidth: Int { (width + padding + paddingEnd - kernel) / stride + 1 }
     public var inputCount: Int { batch * height * width * inputChannels }
     public var outputCount: Int { batch * outputHeight * outputWidth * outputChannels }
+    /// Weights in OIHW order, each output channel seeing `inputChannels / groups` inputs.
+    public var weightCount: Int { outputChannels * (inputChannels / groups) * kernel * kernel }
 }
 
 /// One convolution primitive with its weights and bias, for NHWC tensors.
@@ -67,7 +76,9 @@ public final class Convolution: @unchecked Sendable {
     ) throws(DNNLError) {
         let s = shape
         precondition(
-            oihw.count == s.outputChannels * s.inputChannels * s.kernel * s.kernel, "weights do not match the shape")
+            s.groups >= 1 && s.inputChannels % s.groups == 0 && s.outputChannels % s.groups == 0,
+            "channels do not split into the groups")
+        precondition(oihw.count == s.weightCount, "weights do not match the shape")
         precondition(biasValues.count == s.outputChannels, "bias does not match the shape")
         self.shape = shape
         precondition(output == .fp32 || precision == .bf16, "a bf16 result needs a bf16 convolution")
@@ -84,18 +95,23 @@ public final class Convolution: @unchecked Sendable {
         var destinationMD = try descriptor(
             [s.batch, s.outputChannels, s.outputHeight, s.outputWidth], output == .bf16 ? dnnl_bf16 : dnnl_f32,
             layouts.destination.tag)
-        var anyWeightsMD = try descriptor(
-            [s.outputChannels, s.inputChannels, s.kernel, s.kernel], compute, dnnl_format_tag_any)
+        // Grouped weights are 5-D for oneDNN: groups x (outputs / groups) x (inputs / groups) x kernel x kernel.
+        let weightDims =
+            s.groups == 1
+            ? [s.outputChannels, s.inputChannels, s.kernel, s.kernel]
+            : [s.groups, s.outputChannels / s.groups, s.inputChannels / s.groups, s.kernel, s.kernel]
+        var anyWeightsMD = try descriptor(weightDims, compute, dnnl_format_tag_any)
         var biasMD = try descriptor([s.outputChannels], dnnl_f32, dnnl_a)
         let strides: [Int64] = [Int64(s.stride), Int64(s.stride)]
         let padding: [Int64] = [Int64(s.padding), Int64(s.padding)]
+        let paddingEnd: [Int64] = [Int64(s.paddingEnd), Int64(s.paddingEnd)]
         func create(_ algorithm: Algorithm) throws(DNNLError) -> (dnnl_primitive_t, [dnnl_memory_desc_t], BoundMemory?)
         {
             var desc = dnnl_convolution_desc_t()
             try check(
                 dnnl_convolution_forward_desc_init(
                     &desc, dnnl_forward_inference, algorithm.kind, &sourceMD, &anyWeightsMD,
-                    &biasMD, &destinationMD, strides, padding, padding), "describing \(what)")
+                    &biasMD, &destinationMD, strides, padding, paddingEnd), "describing \(what)")
             return try createPrimitive(&desc, postOps: postOps, engine: engine, what: what)
         }
         // Winograd does fewer multiplications for fp32 3x3 kernels at stride 1: 1.1-2.2x faster per layer
@@ -103,7 +119,7 @@ public final class Convolution: @unchecked Sendable {
         // it 1.1-1.7x slower. oneDNN declines the shapes, post-ops and CPUs it has no kernel for: those stay direct.
         var made: (dnnl_primitive_t, [dnnl_memory_desc_t], BoundMemory?)?
         let winogradPays = s.outputWidth >= 12 || s.batch == 1
-        if allowWinograd && winogradPays && precision == .fp32 && s.kernel == 3 && s.stride == 1 {
+        if allowWinograd && winogradPays && precision == .fp32 && s.kernel == 3 && s.stride == 1 && s.groups == 1 {
             made = try? create(.winograd)
         }
         algorithm = made == nil ? .direct : .winograd
@@ -116,7 +132,7 @@ public final class Convolution: @unchecked Sendable {
         destination = try BoundMemory(destinationMD, engine: engine, allocate: false, what: what)
         bias = try BoundMemory(biasMD, engine: engine, allocate: false, what: what)
         weights = try reorderedWeights(
-            oihw, plain: try descriptor([s.outputChannels, s.inputChannels, s.kernel, s.kernel], dnnl_f32, dnnl_oihw),
+            oihw, plain: try descriptor(weightDims, dnnl_f32, s.groups == 1 ? dnnl_oihw : dnnl_goihw),
             chosen: chosenWeights[0], engine: engine, what: what)
         self.biasValues = biasValues
         staging = precision == .bf16 ? [UInt16](repeating: 0, count: s.inputCount) : []

@@ -1,0 +1,47 @@
+import ExpressionModel
+import Frames
+
+/// MediaPipe's BlazeFace on fercam's engine: letterbox, network, anchor decoding, weighted suppression.
+///
+/// Loads a file that scripts/blazeface/convert.py made from MediaPipe 0.10.14's TFLite models (assets/
+/// blazeface.safetensors: short range, 128x128, webcam distances; blazeface-full.safetensors: full range,
+/// 192x192, small and far faces). Threading rule: one thread at a time (the network reuses its buffers).
+public final class BlazeFaceDetector: @unchecked Sendable {
+    public let path: String
+    /// "blazeface" or "blazeface-full", from the file.
+    public let architecture: String
+    public let inputSize: Int
+    public let keypointNames: [String]
+    public let decoding: DecodingOptions
+    private let network: DetectorNetwork
+    private let anchors: [Float]
+
+    public init(path: String) throws {
+        let graph = try DetectorGraph(path: path)
+        network = try DetectorNetwork(graph: graph)
+        self.path = path
+        architecture = graph.architecture
+        inputSize = graph.inputSize
+        keypointNames = graph.keypointNames
+        decoding = graph.decoding
+        anchors = graph.anchors
+    }
+
+    /// Faces in `image`, best score first.
+    public func detect(in image: RGBImage) -> [BlazeFaceDetection] {
+        guard image.width > 0, image.height > 0 else { return [] }
+        let letterbox = Letterbox(width: image.width, height: image.height, size: inputSize)
+        let (scores, regressors) = network.run(letterbox.tensor(image))
+        let candidates = decodeCandidates(scores: scores, regressors: regressors, anchors: anchors, options: decoding)
+        return weightedSuppression(candidates, threshold: decoding.suppressionIoU).map { c in
+            let (x0, y0) = letterbox.sourcePoint(Double(c.xmin), Double(c.ymin))
+            let (x1, y1) = letterbox.sourcePoint(Double(c.xmax), Double(c.ymax))
+            let keypoints = stride(from: 0, to: c.keypoints.count, by: 2).map {
+                letterbox.sourcePoint(Double(c.keypoints[$0]), Double(c.keypoints[$0 + 1]))
+            }
+            return BlazeFaceDetection(
+                x: x0, y: y0, width: x1 - x0, height: y1 - y0, score: c.score,
+                keypoints: keypoints.map { (x: $0.x, y: $0.y) })
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Frames
+
+/// The detector's input as MediaPipe makes it: the image centred in a square as wide as its longer side (the rest
+/// zero), scaled to `size`, RGB in -1...1.
+///
+/// MediaPipe's ImageToTensorCalculator samples with OpenCV's `warpPerspective` (INTER_LINEAR, constant zero
+/// border) from source point (side / size) x (dx, dy) + origin, with no half-pixel shift, and this reproduces
+/// its fixed-point arithmetic: positions rounded to 1/32 pixel, 15-bit weights, one rounding to 8 bits; then
+/// value x 2/255 - 1 in Float. Parity with MediaPipe depends on it (Tests/FaceDetectionTests, BlazeFaceParity).
+public struct Letterbox: Sendable, Equatable {
+    public let size: Int
+    /// Source pixels per input pixel.
+    public let scale: Double
+    /// Where the square's corner lies in the source (negative on the shorter side).
+    public let originX: Double
+    public let originY: Double
+
+    public init(width: Int, height: Int, size: Int) {
+        let side = Double(max(width, height))
+        self.size = size
+        scale = side / Double(size)
+        originX = (Double(width) - side) / 2
+        originY = (Double(height) - side) / 2
+    }
+
+    /// A point in 0-1 of the input square, in source pixels.
+    public func sourcePoint(_ u: Double, _ v: Double) -> (x: Double, y: Double) {
+        (u * scale * Double(size) + originX, v * scale * Double(size) + originY)
+    }
+
+    /// The input map (size x size x 3, NHWC) for `image`.
+    public func tensor(_ image: RGBImage) -> [Float] {
+        precondition(image.width > 0 && image.height > 0, "an empty image")
+        let w = image.width, h = image.height
+        // 1/32-pixel positions of each output column and row, as warpPerspective rounds them (half to even).
+        let xs = (0..<size).map { Int(((scale * Double($0) + originX) * 32).rounded(.toNearestOrEven)) }
+        let ys = (0..<size).map { Int(((scale * Double($0) + originY) * 32).rounded(.toNearestOrEven)) }
+        var out = [Float](repeating: 0, count: size * size * 3)
+        let unit = Float(2.0 / 255.0)
+        image.pixels.withUnsafeBufferPointer { px in
+            out.withUnsafeMutableBufferPointer { dst in
+                for (oy, fixedY) in ys.enumerated() {
+                    let sy = fixedY >> 5, fy = fixedY & 31
+                    for (ox, fixedX) in xs.enumerated() {
+                        let sx = fixedX >> 5, fx = fixedX & 31
+                        // Weights in 1/32768; a tap outside the image reads zero (BORDER_CONSTANT).
+                        let taps = [
+                            (sx, sy, (32 - fx) * (32 - fy)), (sx + 1, sy, fx * (32 - fy)),
+                            (sx, sy + 1, (32 - fx) * fy), (sx + 1, sy + 1, fx * fy),
+                        ]
+                        var sums = (0, 0, 0)
+                        for (x, y, weight) in taps where weight > 0 && x >= 0 && y >= 0 && x < w && y < h {
+                            let p = (y * w + x) * 3
+                            sums.0 += Int(px[p]) * weight * 32
+                            sums.1 += Int(px[p + 1]) * weight * 32
+                            sums.2 += Int(px[p + 2]) * weight * 32
+                        }
+                        let o = (oy * size + ox) * 3
+                        dst[o] = Float(min(255, (sums.0 + (1 << 14)) >> 15)) * unit - 1
+                        dst[o + 1] = Float(min(255, (sums.1 + (1 << 14)) >> 15)) * unit - 1
+                        dst[o + 2] = Float(min(255, (sums.2 + (1 << 14)) >> 15)) * unit - 1
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
