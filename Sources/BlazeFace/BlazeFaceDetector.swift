@@ -13,11 +13,20 @@ public final class BlazeFaceDetector: @unchecked Sendable {
     public let inputSize: Int
     public let keypointNames: [String]
     public let decoding: DecodingOptions
+    /// The keypoints every detector file must give, in this order (MediaPipe's face detection graph).
+    public static let keypointOrder = [
+        "right_eye", "left_eye", "nose_tip", "mouth_center", "right_ear_tragion", "left_ear_tragion",
+    ]
     private let network: DetectorNetwork
     private let anchors: [Float]
 
     public init(path: String) throws {
         let graph = try DetectorGraph(path: path)
+        guard graph.keypointNames == Self.keypointOrder else {
+            throw ModelFileError.badMetadata(
+                path: path, key: "keypoints",
+                detail: "\(graph.keypointNames), expected \(Self.keypointOrder) (levelling reads the eyes from them)")
+        }
         network = try DetectorNetwork(graph: graph)
         self.path = path
         architecture = graph.architecture

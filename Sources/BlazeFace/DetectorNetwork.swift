@@ -105,7 +105,7 @@ final class DetectorNetwork: @unchecked Sendable {
     private func place(_ residual: [Float], channels: Int, into out: inout [Float], _ output: Int) {
         let width = graph.shapes[output].channels
         if channels == width {
-            out.withUnsafeMutableBufferPointer { o in residual.withUnsafeBufferPointer { o.update(fromContentsOf: $0) } }
+            out.withUnsafeMutableBufferPointer { o in _ = residual.withUnsafeBufferPointer { o.update(fromContentsOf: $0) } }
             return
         }
         let pixels = residual.count / channels

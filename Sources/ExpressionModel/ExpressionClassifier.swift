@@ -76,7 +76,12 @@ public final class ExpressionClassifier: @unchecked Sendable {
 
     /// Crops each detector box from `image` and classifies the crops in one batch.
     public func classify(boxes: [Rect], in image: GrayImage) throws -> [Expression] {
-        try classify(faces: boxes.map { cropping.crop(image, box: $0, size: description.inputSize) })
+        try classify(regions: boxes.map { FaceRegion(box: $0) }, in: image)
+    }
+
+    /// As `classify(boxes:in:)`, each crop turned by its region's angle (levelled faces).
+    public func classify(regions: [FaceRegion], in image: GrayImage) throws -> [Expression] {
+        try classify(faces: regions.map { cropping.crop(image, box: $0.box, size: description.inputSize, angle: $0.angle) })
     }
 }
 

@@ -1,4 +1,13 @@
+import Foundation
 import Frames
+
+/// A detector box and the angle its crop is turned by (radians, clockwise on screen; 0: upright).
+public struct FaceRegion: Sendable, Equatable {
+    public var box: Rect
+    public var angle: Double
+
+    public init(box: Rect, angle: Double = 0) { (self.box, self.angle) = (box, angle) }
+}
 
 /// How a detector box becomes a model input: a square around the box, widened by
 /// `margin` of the box size on each side (narrowed when negative), area-resampled to the input size.
@@ -19,9 +28,12 @@ public struct FaceCropping: Sendable, Equatable {
     }
 
     /// Area-weighted sampling (a box filter over bilinear samples) so that large faces do not alias;
-    /// positions outside the image repeat the edge pixels.
-    public func crop(_ image: GrayImage, box: Rect, size: Int) -> GrayImage {
+    /// positions outside the image repeat the edge pixels. With `angle` (radians, clockwise on screen) the square
+    /// is turned about the box centre by it: a face whose eyes slope by `angle` comes out level.
+    public func crop(_ image: GrayImage, box: Rect, size: Int, angle: Double = 0) -> GrayImage {
         let (x0, y0, side) = region(for: box)
+        let (cosine, sine) = (cos(angle), sin(angle))
+        let (cx, cy) = (x0 + side / 2, y0 + side / 2)
         let step = side / Double(size)
         let taps = max(1, Int(step.rounded(.up)))
         let tapStep = step / Double(taps)
@@ -42,9 +54,14 @@ public struct FaceCropping: Sendable, Equatable {
                     var sum = 0.0
                     for ty in 0..<taps {
                         for tx in 0..<taps {
-                            sum += sample(
-                                x0 + (Double(ox) * Double(taps) + Double(tx) + 0.5) * tapStep,
-                                y0 + (Double(oy) * Double(taps) + Double(ty) + 0.5) * tapStep)
+                            let u = (Double(ox) * Double(taps) + Double(tx) + 0.5) * tapStep
+                            let v = (Double(oy) * Double(taps) + Double(ty) + 0.5) * tapStep
+                            if angle == 0 {
+                                sum += sample(x0 + u, y0 + v)  // kept apart: the shipped fixtures are upright crops
+                            } else {
+                                let (du, dv) = (u - side / 2, v - side / 2)
+                                sum += sample(cx + du * cosine - dv * sine, cy + du * sine + dv * cosine)
+                            }
                         }
                     }
                     out[oy * size + ox] = UInt8(min(255, max(0, (sum / Double(taps * taps)).rounded())))

@@ -39,24 +39,22 @@ struct BenchDetect: ParsableCommand {
     }
 
     func run() throws {
-        let haar = try detector.makeDetector()
-        let parameters = detector.parameters()
+        let finder = try detector.makeFinder()
         var source = try ImageSource(path: frames)
-        var images: [GrayImage] = []
-        while let frame = try source.next() { images.append(frame.frame.luma) }
+        var images: [(gray: GrayImage, rgb: RGBImage)] = []
+        while let frame = try source.next() { images.append((frame.frame.luma, frame.frame.rgb())) }
         var perFrame: [Double] = []
         var faces = 0
         for _ in 0..<max(1, repeats) {
             let start = monotonicSeconds()
-            faces = images.reduce(0) {
-                $0 + haar.detect(in: $1, parameters: parameters, threads: detector.threads).count
-            }
+            faces = images.reduce(0) { $0 + finder.find(gray: $1.gray, rgb: { [rgb = $1.rgb] in rgb }).count }
             perFrame.append((monotonicSeconds() - start) * 1000 / Double(images.count))
         }
         perFrame.sort()
         print(
             JSONValue.object([
-                ("frames", .int(images.count)), ("threads", .int(detector.threads)), ("faces", .int(faces)),
+                ("frames", .int(images.count)), ("detector", .string(finder.name)),
+                ("threads", .int(finder.needsColour ? 1 : detector.threads)), ("faces", .int(faces)),
                 ("median_ms_per_frame", .number(perFrame[perFrame.count / 2], decimals: 3)),
                 ("runs_ms_per_frame", .array(perFrame.map { .number($0, decimals: 3) })),
             ]).encoded)

@@ -24,7 +24,7 @@ struct Detect: ParsableCommand {
     @OptionGroup var detector: DetectorOptions
 
     func run() throws {
-        let haar = try detector.makeDetector()
+        let finder = try detector.makeFinder()
         // An undecodable image is reported and passed over; the others are still detected.
         let skipped = SkippedImages(report: { printError($0) })
         var paths: [String] = []
@@ -37,17 +37,26 @@ struct Detect: ParsableCommand {
         }
         for path in paths {
             let gray: GrayImage
-            do { gray = try ImageFile.loadGray(path) } catch {
+            var rgb: RGBImage?
+            do {
+                if finder.needsColour {
+                    rgb = try ImageFile.loadRGB(path)
+                    gray = rgb!.grayscale()
+                } else {
+                    gray = try ImageFile.loadGray(path)
+                }
+            } catch {
                 if paths.count == 1 { throw error }
                 skipped.add(path, reason: error.reason)
                 continue
             }
-            let faces = haar.detect(in: gray, parameters: detector.parameters(), threads: detector.threads)
-                .sorted { ($0.y, $0.x, $0.width) < ($1.y, $1.x, $1.width) }
+            let colour = rgb
+            let faces = finder.find(gray: gray, rgb: { colour! })
+                .sorted { ($0.box.y, $0.box.x, $0.box.width) < ($1.box.y, $1.box.x, $1.box.width) }
             if json {
                 print(JSONLines.detection(image: path, width: gray.width, height: gray.height, faces: faces))
             } else {
-                print("\(path): \(faces.count) face\(faces.count == 1 ? "" : "s")" + faces.map { " \($0)" }.joined())
+                print("\(path): \(faces.count) face\(faces.count == 1 ? "" : "s")" + faces.map { " \($0.box)" }.joined())
             }
         }
         try skipped.check()

@@ -80,14 +80,13 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let classifier = try modelOptions.makeClassifier()
-        let haar = detect ? try detector.makeDetector() : nil
+        let finder = detect ? try detector.makeFinder(defaults: .opencvDefaults) : nil
         let images =
             try list.map { try LabelledImages(root: directory, listFile: $0, classNames: classifier.classNames) }
             ?? LabelledImages(root: directory, classNames: classifier.classNames, recursive: recursive)
         let labels = try labelsFiles.map { try LabelsFile(path: $0, classNames: classifier.classNames) }
         let evaluator = Evaluator(
-            classifier: classifier, detector: haar.map { ($0, detector.parameters(defaults: .opencvDefaults)) },
-            padding: pad)
+            classifier: classifier, finder: finder, padding: pad)
         var progress = ProgressBar(total: images.items.count, label: "eval")
         let evaluation = try evaluator.run(images, stopOnError: stopOnError) { progress.update($0) }
         // A labels file that labels none of the images would score 0.00%, which reads as a result.

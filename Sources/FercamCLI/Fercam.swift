@@ -1,4 +1,5 @@
 import ArgumentParser
+import BlazeFace
 import DNNLKit
 import ExpressionModel
 import FaceDetection
@@ -62,6 +63,16 @@ public struct Fercam: ParsableCommand {
 /// Detector flags shared by every command that finds faces. Unset flags take the command's defaults
 /// (`DetectionParameters.live` for video, OpenCV's for `eval --detect` on photographs).
 struct DetectorOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Face detector: haar (OpenCV's cascade, upright frontal faces), blazeface (MediaPipe's short range: "
+                + "tilted and turned faces at webcam distance), blazeface-full (MediaPipe's full range: small, far "
+                + "faces), or a converted BlazeFace .safetensors file.", valueName: "name"))
+    var detector: String = "haar"
+    @Flag(
+        name: .customLong("no-level"),
+        help: "BlazeFace: do not turn each face crop to level the eyes (levelling is on by default).")
+    var noLevel = false
     @Option(help: "Haar cascade XML (OpenCV's current format).")
     var cascade: String = HaarCascade.defaultPath
     @Option(parsing: .unconditional, help: "Pyramid step between scales (default 1.1, as OpenCV).")
@@ -93,6 +104,11 @@ struct DetectorOptions: ParsableArguments {
             throw ValidationError("--min-size and --max-size must be from 0 to 16384 pixels")
         }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+        guard DetectorOptions.names.contains(detector) || detector.hasSuffix(".safetensors") else {
+            throw ValidationError(
+                "--detector must be \(DetectorOptions.names.joined(separator: ", ")) or a .safetensors file "
+                    + "(got \(detector))")
+        }
         if let minSize, let maxSize, maxSize > 0, maxSize < minSize {
             throw ValidationError("--max-size \(maxSize) is below --min-size \(minSize): no face could be found")
         }
@@ -107,6 +123,31 @@ struct DetectorOptions: ParsableArguments {
 
     func makeDetector() throws -> HaarDetector {
         try HaarDetector(path: cascade)
+    }
+
+    static let names = ["haar", "blazeface", "blazeface-full"]
+
+    /// The detector `--detector` names, with the command's Haar defaults. BlazeFace keeps every face unless
+    /// --min-size or --max-size is given: it has no small-scale cost to skip and finds small faces well.
+    func makeFinder(defaults: DetectionParameters = .live) throws -> FaceFinder {
+        if detector == "haar" {
+            return .haar(try makeDetector(), parameters(defaults: defaults), threads: threads)
+        }
+        let path: String
+        if detector.hasSuffix(".safetensors") {
+            path = detector
+        } else {
+            let file = "detector-\(detector).safetensors"
+            let searched = ModelLocator.directories()
+            guard let directory = searched.first(where: { access($0 + "/" + file, R_OK) == 0 }) else {
+                throw InputError(
+                    "--detector \(detector): \(file) is not in \(searched.isEmpty ? "assets" : searched.joined(separator: ", "))"
+                        + " (`make install` puts it in share/fercam)")
+            }
+            path = directory + "/" + file
+        }
+        return .blazeface(
+            try BlazeFaceDetector(path: path), minimumSide: minSize ?? 0, maximumSide: maxSize ?? 0, level: !noLevel)
     }
 }
 

@@ -144,10 +144,9 @@ struct Run: ParsableCommand {
     }
 
     func makeAnalyser() throws -> FrameAnalyser {
-        let haar = try detector.makeDetector()
+        let finder = try detector.makeFinder()
         let classifier = noExpressions ? nil : try modelOptions.makeClassifier()
-        return FrameAnalyser(
-            detector: haar, parameters: detector.parameters(), threads: detector.threads, classifier: classifier)
+        return FrameAnalyser(finder: finder, classifier: classifier)
     }
 
     func run() throws {

@@ -59,6 +59,23 @@ public struct RGBImage: Equatable, Sendable {
         self.pixels = pixels
     }
 
+    /// As `GrayImage.padded(by:)`, for colour: a border repeating the edge pixels.
+    public func padded(by border: Int) -> RGBImage {
+        guard border > 0, width > 0, height > 0 else { return self }
+        let w = width + 2 * border, h = height + 2 * border
+        var out = [UInt8](repeating: 0, count: w * h * 3)
+        for y in 0..<h {
+            let sy = min(max(y - border, 0), height - 1)
+            for x in 0..<w {
+                let s = 3 * (sy * width + min(max(x - border, 0), width - 1)), d = 3 * (y * w + x)
+                out[d] = pixels[s]
+                out[d + 1] = pixels[s + 1]
+                out[d + 2] = pixels[s + 2]
+            }
+        }
+        return RGBImage(width: w, height: h, pixels: out)
+    }
+
     /// ITU-R BT.601 luma with the 14-bit fixed-point weights OpenCV's `cvtColor` uses,
     /// so that gray images match OpenCV's for the same decoded RGB.
     public func grayscale() -> GrayImage {

@@ -9,11 +9,20 @@ public struct DetectedFace: Sendable {
     public var expression: Expression?
     /// The track the face belongs to, with its smoothed expression; nil for still images.
     public var track: TrackedFace?
+    /// BlazeFace's score, keypoints and roll; Haar gives none of them.
+    public var detectorScore: Float?
+    public var keypoints: [Keypoint]
+    public var roll: Double?
 
-    public init(box: Rect, expression: Expression? = nil, track: TrackedFace? = nil) {
+    public init(
+        box: Rect, expression: Expression? = nil, track: TrackedFace? = nil, found: FoundFace? = nil
+    ) {
         self.box = box
         self.expression = expression
         self.track = track
+        detectorScore = found?.score
+        keypoints = found?.keypoints ?? []
+        roll = found.flatMap { $0.keypoints.isEmpty ? nil : $0.roll }
     }
 
     /// The smoothed expression of the face's track, when there is one.

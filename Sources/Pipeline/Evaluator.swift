@@ -44,16 +44,16 @@ public struct Evaluation: Sendable {
 public struct Evaluator {
     public let classifier: ExpressionClassifier
     /// With a detector, the largest face found is classified; without, each image is the face crop.
-    public let detector: (HaarDetector, DetectionParameters)?
+    public let finder: FaceFinder?
     /// Border added around each image before detection, as a fraction of its longer side, repeating the edge
     /// pixels: tightly cropped faces (RAF-DB's aligned crops) fill the image, and the cascade needs context.
     public let padding: Double
 
     public init(
-        classifier: ExpressionClassifier, detector: (HaarDetector, DetectionParameters)? = nil, padding: Double = 0
+        classifier: ExpressionClassifier, finder: FaceFinder? = nil, padding: Double = 0
     ) {
         self.classifier = classifier
-        self.detector = detector
+        self.finder = finder
         self.padding = padding
     }
 
@@ -75,19 +75,32 @@ public struct Evaluator {
         for (done, item) in labelled.items.enumerated() {
             defer { progress(done + 1) }
             var gray: GrayImage
-            do { gray = try ImageFile.loadGray(item.path) } catch {
+            var rgb: RGBImage?
+            do {
+                // BlazeFace reads colour; the gray the model sees is its luma, as loadGray would give.
+                if finder?.needsColour == true {
+                    rgb = try ImageFile.loadRGB(item.path)
+                    gray = rgb!.grayscale()
+                } else {
+                    gray = try ImageFile.loadGray(item.path)
+                }
+            } catch {
                 if stopOnError { throw error }
                 evaluation.unreadable.append((item.path, error.reason))
                 continue
             }
             let face: GrayImage?
             var box: Rect? = Rect(x: 0, y: 0, width: gray.width, height: gray.height)
-            if let (haar, parameters) = detector {
+            if let finder {
                 let border = Int((Double(max(gray.width, gray.height)) * padding).rounded())
                 gray = gray.padded(by: border)  // the image itself when border is 0
-                let found = haar.detect(in: gray, parameters: parameters).max(by: { $0.area < $1.area })
-                face = found.map { classifier.cropping.crop(gray, box: $0, size: size) }
-                box = found.map { Rect(x: $0.x - border, y: $0.y - border, width: $0.width, height: $0.height) }
+                let colour = rgb
+                let found = finder.find(gray: gray, rgb: { colour!.padded(by: border) })
+                    .max(by: { $0.box.area < $1.box.area })
+                face = found.map { classifier.cropping.crop(gray, box: $0.box, size: size, angle: $0.cropAngle) }
+                box = found.map {
+                    Rect(x: $0.box.x - border, y: $0.box.y - border, width: $0.box.width, height: $0.box.height)
+                }
             } else if gray.width == size && gray.height == size {
                 face = gray
             } else {

@@ -8,32 +8,32 @@ import Posix
 /// Threading rule: the detector is immutable, but the classifier reuses buffers,
 /// so an analyser with a classifier must be used from one thread at a time.
 public struct FrameAnalyser: @unchecked Sendable {
-    public let detector: HaarDetector
-    public let parameters: DetectionParameters
-    public let threads: Int
+    public let finder: FaceFinder
     public let classifier: ExpressionClassifier?
+
+    public init(finder: FaceFinder, classifier: ExpressionClassifier? = nil) {
+        self.finder = finder
+        self.classifier = classifier
+    }
 
     public init(
         detector: HaarDetector, parameters: DetectionParameters, threads: Int = 1,
         classifier: ExpressionClassifier? = nil
     ) {
-        self.detector = detector
-        self.parameters = parameters
-        self.threads = threads
-        self.classifier = classifier
+        self.init(finder: .haar(detector, parameters, threads: threads), classifier: classifier)
     }
 
     public func analyse(_ input: SourceFrame) throws -> FrameAnalysis {
         let start = monotonicSeconds()
         let gray = input.frame.luma
-        let boxes = detector.detect(in: gray, parameters: parameters, threads: threads)
-            .sorted { ($0.y, $0.x, $0.width) < ($1.y, $1.x, $1.width) }
+        let found = finder.find(gray: gray, rgb: { input.frame.rgb() })
+            .sorted { ($0.box.y, $0.box.x, $0.box.width) < ($1.box.y, $1.box.x, $1.box.width) }
         let detected = monotonicSeconds()
-        var faces = boxes.map { DetectedFace(box: $0) }
+        var faces = found.map { DetectedFace(box: $0.box, found: $0) }
         var timings: [(stage: String, value: Double)] = [("detect", (detected - start) * 1000)]
         if let classifier {
-            if !boxes.isEmpty {
-                let expressions = try classifier.classify(boxes: boxes, in: gray)
+            if !found.isEmpty {
+                let expressions = try classifier.classify(regions: found.map(\.region), in: gray)
                 for i in faces.indices { faces[i].expression = expressions[i] }
             }
             timings.append(("classify", (monotonicSeconds() - detected) * 1000))

@@ -58,6 +58,7 @@ public enum JSONLines {
 
     static func face(_ face: DetectedFace, classNames: [String], includeAttention: Bool) -> JSONValue {
         var fields: [(String, JSONValue)] = [("box", .box(face.box))]
+        fields += landmarks(score: face.detectorScore, keypoints: face.keypoints, roll: face.roll)
         if let track = face.track {
             fields += [
                 ("id", .int(track.id)), ("age", .int(track.age)), ("age_s", .number(track.seconds, decimals: 3)),
@@ -113,12 +114,43 @@ public enum JSONLines {
         ]
     }
 
-    /// `fercam detect --json`: one object per image.
-    public static func detection(image: String, width: Int, height: Int, faces: [Rect]) -> String {
-        JSONValue.object([
+    /// BlazeFace's fields of a face (none for Haar): `detector_score`, `keypoints` by name as [x, y] in pixels,
+    /// `roll_deg` (the eye line's slope, clockwise on screen).
+    static func landmarks(score: Float?, keypoints: [Keypoint], roll: Double?) -> [(String, JSONValue)] {
+        var fields: [(String, JSONValue)] = []
+        if let score { fields.append(("detector_score", .number(Double(score), decimals: 4))) }
+        if !keypoints.isEmpty {
+            fields.append(
+                (
+                    "keypoints",
+                    .object(
+                        zip(Keypoint.names, keypoints).map {
+                            ($0, .array([.number($1.x, decimals: 1), .number($1.y, decimals: 1)]))
+                        })
+                ))
+        }
+        if let roll { fields.append(("roll_deg", .number(roll * 180 / .pi, decimals: 1))) }
+        return fields
+    }
+
+    /// `fercam detect --json`: one object per image; with BlazeFace, `details` holds each face's score and
+    /// keypoints in the order of `faces`.
+    public static func detection(image: String, width: Int, height: Int, faces: [FoundFace]) -> String {
+        var fields: [(String, JSONValue)] = [
             ("image", .string(image)), ("width", .int(width)), ("height", .int(height)),
-            ("faces", .array(faces.map(JSONValue.box))),
-        ]).encoded
+            ("faces", .array(faces.map { .box($0.box) })),
+        ]
+        if faces.contains(where: { $0.score != nil }) {
+            fields.append(
+                (
+                    "details",
+                    .array(
+                        faces.map {
+                            .object(landmarks(score: $0.score, keypoints: $0.keypoints, roll: $0.roll))
+                        })
+                ))
+        }
+        return JSONValue.object(fields).encoded
     }
 
     /// One label set's figures in `fercam eval --json`.

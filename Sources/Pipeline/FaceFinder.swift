@@ -1,0 +1,97 @@
+import BlazeFace
+import ExpressionModel
+import FaceDetection
+import Foundation
+import Frames
+
+/// A point in source pixels (BlazeFace's keypoints).
+public struct Keypoint: Sendable, Equatable, Codable {
+    public var x: Double
+    public var y: Double
+
+    public init(x: Double, y: Double) { (self.x, self.y) = (x, y) }
+
+    /// MediaPipe's order, which every detector file must declare (levelling reads the first two).
+    public static let names = BlazeFaceDetector.keypointOrder
+}
+
+/// A face a detector found: its box in Haar framing (what the expression model was trained on), and with BlazeFace
+/// its detector score, six keypoints and the roll that levels the eyes.
+public struct FoundFace: Sendable, Equatable {
+    public var box: Rect
+    public var score: Float?
+    public var keypoints: [Keypoint]
+    /// Radians the eye line is turned clockwise on screen (0 without keypoints).
+    public var roll: Double
+    /// Radians the crop is turned: the roll when levelling is on, else 0.
+    public var cropAngle: Double
+
+    public init(box: Rect, score: Float? = nil, keypoints: [Keypoint] = [], roll: Double = 0, cropAngle: Double = 0) {
+        (self.box, self.score, self.keypoints, self.roll, self.cropAngle) = (box, score, keypoints, roll, cropAngle)
+    }
+
+    public var region: FaceRegion { FaceRegion(box: box, angle: cropAngle) }
+}
+
+/// Which detector finds faces, with its settings (`--detector`).
+///
+/// Threading rule: Haar is immutable; BlazeFace reuses buffers, so a finder must be used from one thread at a time
+/// (as the classifier beside it in `FrameAnalyser`).
+public enum FaceFinder: @unchecked Sendable {
+    case haar(HaarDetector, DetectionParameters, threads: Int)
+    /// Boxes outside minimum...maximum side (0: no limit) are dropped; `level` turns each crop to level the eyes.
+    case blazeface(BlazeFaceDetector, minimumSide: Int, maximumSide: Int, level: Bool)
+
+    public var name: String {
+        switch self {
+        case .haar: return "haar"
+        case let .blazeface(detector, _, _, _): return detector.architecture
+        }
+    }
+
+    public var needsColour: Bool { if case .blazeface = self { return true } else { return false } }
+
+    /// Faces in an image: Haar reads `gray`, BlazeFace `rgb()` (MediaPipe's models take colour).
+    public func find(gray: GrayImage, rgb: () -> RGBImage) -> [FoundFace] {
+        switch self {
+        case let .haar(detector, parameters, threads):
+            return detector.detect(in: gray, parameters: parameters, threads: threads).map { FoundFace(box: $0) }
+        case let .blazeface(detector, minimumSide, maximumSide, level):
+            return detector.detect(in: rgb()).compactMap { d in
+                let face = Self.haarFraming(d, level: level, framing: Self.framing[detector.architecture] ?? (0, 1))
+                let side = face.box.width
+                guard side >= max(1, minimumSide), maximumSide == 0 || side <= maximumSide else { return nil }
+                return face
+            }
+        }
+    }
+
+    /// The Haar box the cascade would give the same face, from BlazeFace's: the centre moved up by `framing.down`
+    /// of the side (turned with the face) and the side scaled by `framing.scale`. Measured on the 169 upright Caltech
+    /// faces where both detectors find the face (`scripts/blazeface/framing.py`, docs/detectors.md).
+    static func haarFraming(_ d: BlazeFaceDetection, level: Bool, framing: (down: Double, scale: Double)) -> FoundFace {
+        var roll = 0.0
+        if d.keypoints.count >= 2 {
+            // Keypoint 0 is the subject's right eye, on the image's left when upright.
+            roll = atan2(d.keypoints[1].y - d.keypoints[0].y, d.keypoints[1].x - d.keypoints[0].x)
+        }
+        let side = max(d.width, d.height)
+        let turn = level ? roll : 0
+        // Sideways the median offset is under 0.02 sides, and a face is symmetric: only the vertical one is used.
+        let (ox, oy) = (0.0, framing.down * side)
+        let cx = d.x + d.width / 2 + ox * cos(turn) - oy * sin(turn)
+        let cy = d.y + d.height / 2 + ox * sin(turn) + oy * cos(turn)
+        let haarSide = side * framing.scale
+        let box = Rect(
+            x: Int((cx - haarSide / 2).rounded()), y: Int((cy - haarSide / 2).rounded()),
+            width: Int(haarSide.rounded()), height: Int(haarSide.rounded()))
+        return FoundFace(
+            box: box, score: d.score, keypoints: d.keypoints.map { Keypoint(x: $0.x, y: $0.y) },
+            roll: roll, cropAngle: turn)
+    }
+
+    /// Per model: the Haar centre's offset below BlazeFace's (in its box sides; negative is up) and the side ratio.
+    static let framing: [String: (down: Double, scale: Double)] = [
+        "blazeface": (-0.1064, 1.0748), "blazeface-full": (-0.0660, 1.0192),
+    ]
+}
