@@ -1,11 +1,17 @@
+import BlazeFace
 import ExpressionModel
+import Frames
 import FuzzSupport
 
-/// Safetensors header, tensor table and fercam's metadata, checked against the architecture they name.
+/// Safetensors header, tensor table and fercam's metadata, checked against the architecture they name; the same
+/// bytes as a BlazeFace detector file (graph, shapes, anchors), run once on a small frame when they load.
 func fuzzModelFile(_ input: UnsafeRawBufferPointer) {
     let file = ScratchFile(suffix: ".safetensors")
     file.write(input)
     _ = try? ModelFile(path: file.path)
+    if let detector = try? BlazeFaceDetector(path: file.path) {
+        _ = detector.detect(in: RGBImage(width: 24, height: 18, pixels: [UInt8](repeating: 90, count: 24 * 18 * 3)))
+    }
 }
 
 @_cdecl("FuzzModelFile_main")

@@ -114,6 +114,10 @@ struct DetectorGraph: Sendable {
             rawShapes.allSatisfy({ $0.count == 3 && $0.allSatisfy { (1...4096).contains($0) } })
         else { throw bad("tensor_shapes", "every map needs a height, width and channel count between 1 and 4096") }
         shapes = rawShapes.map { MapShape(height: $0[0], width: $0[1], channels: $0[2]) }
+        // Every map is allocated at load: bounded, so that a damaged file cannot ask for gigabytes.
+        guard shapes.allSatisfy({ $0.count <= 1 << 22 }), shapes.reduce(0, { $0 + $1.count }) <= 1 << 25 else {
+            throw bad("tensor_shapes", "maps larger than any face detector's (4 M values each, 32 M in all)")
+        }
         guard shapes[0] == MapShape(height: size, width: size, channels: 3) else {
             throw bad("tensor_shapes", "the input is \(shapes[0]), expected \(size)x\(size)x3")
         }

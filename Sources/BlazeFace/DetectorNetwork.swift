@@ -17,12 +17,11 @@ final class DetectorNetwork: @unchecked Sendable {
     let graph: DetectorGraph
     private let engine: Engine
     private var steps: [Step] = []
-    private var maps: [[Float]]
+    private var maps: [[Float]] = []
 
     init(graph: DetectorGraph) throws {
         self.graph = graph
         engine = try Engine()
-        maps = graph.shapes.map { [Float](repeating: 0, count: $0.count) }
         for op in graph.ops {
             let input = graph.shapes[op.input], output = graph.shapes[op.output]
             switch op {
@@ -51,6 +50,8 @@ final class DetectorNetwork: @unchecked Sendable {
                 steps.append(.depthToSpace(input: i, output: o, block: block))
             }
         }
+        // Allocated once every weight has been read and checked (DetectorGraph bounds the sizes).
+        maps = graph.shapes.map { [Float](repeating: 0, count: $0.count) }
     }
 
     /// Runs the graph on one input map (`inputSize` squared x 3, NHWC) and returns the raw scores (one an anchor)

@@ -1,6 +1,6 @@
 /// What a key does in the live window.
 enum KeyAction: Sendable {
-    case quit, pause, attention, bars, snapshot, record, fullscreen, help, nextFace
+    case quit, pause, attention, bars, keypoints, snapshot, record, fullscreen, help, nextFace
     case step(StepRequest)
 }
 
@@ -18,6 +18,7 @@ struct KeyBinding: Sendable {
         KeyBinding(keys: [" "], label: "space", action: .pause, help: "pause"),
         KeyBinding(keys: ["a"], label: "a", action: .attention, help: "attention map on/off"),
         KeyBinding(keys: ["b"], label: "b", action: .bars, help: "class bars on/off"),
+        KeyBinding(keys: ["k"], label: "k", action: .keypoints, help: "BlazeFace keypoints on/off"),
         KeyBinding(keys: ["s"], label: "s", action: .snapshot, help: "snapshot (PNG of the window)"),
         KeyBinding(keys: ["r"], label: "r", action: .record, help: "start/stop recording"),
         KeyBinding(keys: ["f"], label: "f", action: .fullscreen, help: "fullscreen"),

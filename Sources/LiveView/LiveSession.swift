@@ -142,6 +142,7 @@ public final class LiveSession {
                 case .pause: state.togglePaused()
                 case .attention: options.overlay.attention.toggle()
                 case .bars: options.overlay.bars.toggle()
+                case .keypoints: options.overlay.keypoints.toggle()
                 case .help: options.overlay.help.toggle()
                 case .fullscreen: window.toggleFullscreen()
                 case .record: state.toggleRecording()

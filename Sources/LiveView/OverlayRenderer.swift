@@ -9,6 +9,8 @@ public struct OverlayOptions: Sendable, Equatable {
     public var attention = true
     public var bars = true
     public var help = false
+    /// BlazeFace's six keypoints as dots (eyes, nose tip, mouth, ears); Haar gives none.
+    public var keypoints = true
     /// The track whose class bars are shown (Tab or a click chooses it); nil: the largest face.
     public var selectedTrack: Int?
 
@@ -118,6 +120,7 @@ public final class OverlayRenderer {
             var layout = OverlayLayout(
                 width: frame.width, height: frame.height, faces: analysis.faces.map(\.box), hud: plan.hud)
             for (i, face) in analysis.faces.enumerated() { drawBox(face, selected: i == plan.selected) }
+            if options.keypoints { for face in analysis.faces { drawKeypoints(face) } }
             // The selected face is placed first, then the others from the largest down.
             let order = analysis.faces.indices.sorted { a, b in
                 (a == plan.selected ? 1 : 0, analysis.faces[a].box.area, -a)
@@ -185,6 +188,23 @@ public final class OverlayRenderer {
         target.outline(
             Rect(x: box.x + 1, y: box.y + 1, width: box.width - 2, height: box.height - 2), tint,
             thickness: selected && face.track != nil ? 4 : 3)
+    }
+
+    /// Each keypoint as a dot with a dark rim, scaled with the face: eyes yellow, nose and mouth white, ears cyan.
+    func drawKeypoints(_ face: DetectedFace) {
+        let radius = max(2, face.box.width / 40)
+        let colours = [
+            Color(255, 220, 0), Color(255, 220, 0), Color(255, 255, 255), Color(255, 255, 255), Color(0, 220, 255),
+            Color(0, 220, 255),
+        ]
+        for (i, point) in face.keypoints.enumerated() {
+            let (x, y) = (Int(point.x.rounded()), Int(point.y.rounded()))
+            target.fill(
+                Rect(x: x - radius - 1, y: y - radius - 1, width: 2 * radius + 2, height: 2 * radius + 2),
+                Color(0, 0, 0, 200))
+            target.fill(
+                Rect(x: x - radius, y: y - radius, width: 2 * radius, height: 2 * radius), colours[i % colours.count])
+        }
     }
 
     /// The label: the track id on the track's colour, then the expression on its own colour ("happy 81%";

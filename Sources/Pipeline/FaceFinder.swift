@@ -69,7 +69,7 @@ public enum FaceFinder: @unchecked Sendable {
     /// The Haar box the cascade would give the same face, from BlazeFace's: the centre moved up by `framing.down`
     /// of the side (turned with the face) and the side scaled by `framing.scale`. Measured on the 169 upright Caltech
     /// faces where both detectors find the face (`scripts/blazeface/framing.py`, docs/detectors.md).
-    static func haarFraming(_ d: BlazeFaceDetection, level: Bool, framing: (down: Double, scale: Double)) -> FoundFace {
+    public static func haarFraming(_ d: BlazeFaceDetection, level: Bool, framing: (down: Double, scale: Double)) -> FoundFace {
         var roll = 0.0
         if d.keypoints.count >= 2 {
             // Keypoint 0 is the subject's right eye, on the image's left when upright.
@@ -91,7 +91,7 @@ public enum FaceFinder: @unchecked Sendable {
     }
 
     /// Per model: the Haar centre's offset below BlazeFace's (in its box sides; negative is up) and the side ratio.
-    static let framing: [String: (down: Double, scale: Double)] = [
+    public static let framing: [String: (down: Double, scale: Double)] = [
         "blazeface": (-0.1064, 1.0748), "blazeface-full": (-0.0660, 1.0192),
     ]
 }

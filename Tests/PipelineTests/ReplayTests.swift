@@ -56,8 +56,7 @@ final class ReplayTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: file) }
         func tracked() throws -> [String] {
             let detector = try makeAnalyser()
-            let analyser = FrameAnalyser(
-                detector: detector.detector, parameters: .live, classifier: try ExpressionClassifier(path: model))
+            let analyser = FrameAnalyser(finder: detector.finder, classifier: try ExpressionClassifier(path: model))
             let run = HeadlessRun(
                 analyser: analyser, includeTimings: false, tracking: FaceTracking(smoothing: SmoothingParameters()))
             var source = try Y4MSource(path: file)

@@ -145,6 +145,40 @@ def model_seeds():
     for arch, (config, tensors) in heads.items():
         yield f"{arch}-head.safetensors", safetensors(tensors, {**common, "format": f"fercam-{arch}/1",
                                                                  "config": json.dumps(config)})
+    # BlazeFace detector files (issue 33) go through the same harness.
+    yield "detector.safetensors", tiny_detector()
+    yield "detector-nan.safetensors", tiny_detector(poison=float("nan"))
+
+
+def tiny_detector(poison=None, size=16):
+    """A complete fercam-blazeface-1 file: a 3x3 stride-2 convolution, a depthwise one with a channel-padded
+    residual, max pooling, and score and regressor heads on an 8x8 map (one anchor a cell)."""
+    graph = [
+        {"op": "conv", "input": 0, "output": 1, "weights": "t1", "kernel": 3, "stride": 2, "padding": [0, 0, 1, 1],
+         "groups": 1, "channels": 4, "relu": True, "residual": None},
+        {"op": "conv", "input": 1, "output": 2, "weights": "t2", "kernel": 3, "stride": 1, "padding": [1, 1, 1, 1],
+         "groups": 4, "channels": 4, "relu": True, "residual": 1},
+        {"op": "maxpool", "input": 2, "output": 3, "kernel": 2},
+        {"op": "resize", "input": 3, "output": 4, "align_corners": False, "half_pixel": True},
+        {"op": "conv", "input": 4, "output": 5, "weights": "t5", "kernel": 1, "stride": 1, "padding": [0, 0, 0, 0],
+         "groups": 1, "channels": 1, "relu": False, "residual": None},
+        {"op": "conv", "input": 4, "output": 6, "weights": "t6", "kernel": 1, "stride": 1, "padding": [0, 0, 0, 0],
+         "groups": 1, "channels": 16, "relu": False, "residual": None},
+    ]
+    half = size // 2
+    shapes = [[size, size, 3], [half, half, 4], [half, half, 4], [half // 2, half // 2, 4], [half, half, 4],
+              [half, half, 1], [half, half, 16]]
+    tensors = [("t1.weight", [4, 3, 3, 3]), ("t1.bias", [4]), ("t2.weight", [4, 1, 3, 3]), ("t2.bias", [4]),
+               ("t5.weight", [1, 4, 1, 1]), ("t5.bias", [1]), ("t6.weight", [16, 4, 1, 1]), ("t6.bias", [16]),
+               ("anchors", [half * half, 2])]
+    metadata = {"format": "fercam-blazeface-1", "architecture": "blazeface", "input_size": str(size),
+                "graph": json.dumps(graph), "tensor_shapes": json.dumps(shapes),
+                "outputs": json.dumps({"scores": [5], "regressors": [6]}),
+                "decode": json.dumps({"scale": float(size), "min_score": 0.5, "score_clip": 100.0, "keypoints": 6,
+                                      "suppression_iou": 0.3}),
+                "keypoints": json.dumps(["right_eye", "left_eye", "nose_tip", "mouth_center", "right_ear_tragion",
+                                         "left_ear_tragion"])}
+    return safetensors(tensors, metadata, poison)
 
 
 def labels_seeds():
