@@ -12,14 +12,15 @@ REF_VENV := .venv-ref
 TRAIN_VENV := .venv-train
 PY_REF := $(REF_VENV)/bin/python
 
-.PHONY: deps build run test fuzz soak train-smoke bench bench-detect bench-model screenshot reference-setup golden train-setup train teacher export clean install-udev install uninstall install-build manual
+.PHONY: blazeface-convert blazeface-fixtures bench-blazeface deps build run test fuzz soak train-smoke bench bench-detect bench-model screenshot reference-setup golden train-setup train teacher export clean install-udev install uninstall install-build manual
 
 ## make install: PREFIX and DESTDIR as usual; UDEV=1 also installs the camera rules (under DESTDIR/etc).
 PREFIX ?= /usr/local
 UDEV ?= 0
 MODEL := fercam-resnet-cbam.safetensors
 # Every exported seed system ships: its weights and its posed-photo score (read by `fercam models`).
-MODELS := $(notdir $(wildcard assets/fercam-*.safetensors assets/fercam-*.posed.json))
+MODELS := $(notdir $(wildcard assets/fercam-*.safetensors assets/fercam-*.posed.json)) \
+          detector-blazeface.safetensors detector-blazeface-full.safetensors LICENSE.mediapipe
 INSTALL_BIN := .build-install/release/fercam
 MANUAL := .build/plugins/GenerateManual/outputs/fercam/fercam.1
 UDEV_RULE := /etc/udev/rules.d/70-fercam-camera.rules
@@ -51,10 +52,37 @@ run: build
 ## Everything under test. The Haar parity test needs the grey images OpenCV saw, written by the reference script.
 test: deps
 	@if [ -d "$(FACES)" ]; then $(MAKE) --no-print-directory reference-setup && \
-	  $(PY_REF) scripts/reference/haar_golden.py --faces "$(FACES)" --gray-out .cache/faces-gray; \
+	  $(PY_REF) scripts/reference/haar_golden.py --faces "$(FACES)" --gray-out .cache/faces-gray && \
+	  $(PY_REF) scripts/blazeface/reference.py --frames-out .cache/blazeface-frames; \
 	else echo "note: $(FACES) is absent; tests that need the shared data will be skipped"; fi
 	swift test -c release
 	scripts/install-test.sh
+
+## BlazeFace (issue 33, docs/detectors.md): MediaPipe 0.10.14's wheel, unpacked, in a venv of its own.
+MP_VENV := .venv-mp
+MP_WHEEL := .cache/mediapipe-wheel
+$(MP_VENV)/.installed: scripts/blazeface/requirements.txt
+	python3 -m venv $(MP_VENV)
+	$(MP_VENV)/bin/pip install -q --disable-pip-version-check -r scripts/blazeface/requirements.txt
+	mkdir -p $(MP_WHEEL) && cd $(MP_WHEEL) && ../../$(MP_VENV)/bin/pip download -q --no-deps mediapipe==0.10.14 && \
+	  python3 -m zipfile -e mediapipe-0.10.14-*.whl .
+	$(MP_VENV)/bin/pip install -q --disable-pip-version-check --no-deps $(MP_WHEEL)/mediapipe-0.10.14-*.whl
+	touch $@
+
+## Converts the two TFLite detectors into assets/detector-*.safetensors (checked against TFLite on the way).
+blazeface-convert: $(MP_VENV)/.installed
+	$(MP_VENV)/bin/python scripts/blazeface/convert.py $(MP_WHEEL) assets
+	cp $(MP_WHEEL)/mediapipe-0.10.14.dist-info/LICENSE assets/LICENSE.mediapipe
+
+## MediaPipe's detections on the parity frames (Tests/BlazeFaceTests/Fixtures/blazeface-parity.json).
+blazeface-fixtures: $(MP_VENV)/.installed
+	$(MP_VENV)/bin/python scripts/blazeface/reference.py --frames-out .cache/blazeface-frames \
+	  --fixture Tests/BlazeFaceTests/Fixtures/blazeface-parity.json
+
+## fercam's BlazeFace against MediaPipe's pipeline, one core each (docs/benchmarks.md).
+bench-blazeface: build $(MP_VENV)/.installed
+	$(MP_VENV)/bin/python scripts/blazeface/reference.py --frames-out .cache/blazeface-frames
+	$(MP_VENV)/bin/python scripts/blazeface/bench.py --json .cache/bench-blazeface.json
 
 ## libFuzzer harnesses for every parser of untrusted bytes (docs/reliability.md): each runs FUZZ_SECONDS
 ## (default 180); a crash, leak, timeout or out-of-memory fails, its input kept in .cache/fuzz/findings.

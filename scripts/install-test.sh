@@ -12,6 +12,8 @@ bin="$dest/usr/bin/fercam"
 for f in usr/bin/fercam usr/share/fercam/fercam-resnet-cbam.safetensors usr/share/fercam/fercam-deep-emotion.safetensors \
          usr/share/fercam/fercam-lbp-attention.safetensors usr/share/fercam/fercam-manet.safetensors \
          usr/share/fercam/fercam-cnn-alstm.safetensors usr/share/fercam/fercam-resnet-cbam.posed.json usr/share/fercam/MODEL.md \
+         usr/share/fercam/detector-blazeface.safetensors usr/share/fercam/detector-blazeface-full.safetensors \
+         usr/share/fercam/LICENSE.mediapipe \
          usr/share/man/man1/fercam.1 usr/share/bash-completion/completions/fercam \
          usr/share/zsh/site-functions/_fercam usr/share/fish/vendor_completions.d/fercam.fish \
          etc/udev/rules.d/70-fercam-camera.rules; do

@@ -8,7 +8,7 @@ import Foundation
 ///     p_<class>..., raw_label, raw_score, raw_<class>...
 ///
 /// `face` numbers the faces of a frame from 0 in the JSON's order; `id` is the track (empty for still
-/// images); `detector_score` is empty for the Haar cascade, which gives none. `label`, `score`, `uncertain`
+/// images); `detector_score` is BlazeFace's score, empty for the Haar cascade, which gives none. `label`, `score`, `uncertain`
 /// and `p_<class>` are what fercam shows (smoothed over the track); `raw_*` are the frame's own. Without an
 /// expression model the expression columns are empty. A frame without a face has no row.
 public enum FaceTable {
@@ -26,7 +26,8 @@ public enum FaceTable {
             var row = [
                 String(analysis.index), number(analysis.pts), field(analysis.source), String(index),
                 face.track.map { String($0.id) } ?? "",
-                String(face.box.x), String(face.box.y), String(face.box.width), String(face.box.height), "",
+                String(face.box.x), String(face.box.y), String(face.box.width), String(face.box.height),
+                face.detectorScore.map { number($0) } ?? "",
             ]
             if let raw = face.expression, let shown = face.shown(classNames: names) {
                 row += [shown.label, number(shown.score), shown.uncertain ? "1" : "0"] + shown.scores.map(number)
