@@ -179,3 +179,59 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(reader.header.width, 320)
     }
 }
+
+/// `--detector` in the modes that print: BlazeFace's faces carry keypoints, a score and the roll; Haar's do not;
+/// a bad name is a usage error.
+final class DetectorFlagTests: XCTestCase {
+    static let frame = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../.cache/blazeface-frames/caltech1999-image_0024.ppm").standardized.path
+
+    func testBlazeFaceFacesCarryKeypointsInEveryPrintingMode() throws {
+        guard FileManager.default.fileExists(atPath: Self.frame) else {
+            throw XCTSkip("\(Self.frame) is absent: `make test` writes it (scripts/blazeface/reference.py)")
+        }
+        for detector in ["blazeface", "blazeface-full"] {
+            let stdout = try runFercam(["--input", Self.frame, "--stdout", "--no-timings", "--detector", detector])
+            XCTAssertEqual(stdout.status, 0, stdout.stderr)
+            let record = try XCTUnwrap(
+                JSONSerialization.jsonObject(with: Data(stdout.stdout.utf8)) as? [String: Any])
+            let faces = try XCTUnwrap(record["faces"] as? [[String: Any]])
+            XCTAssertEqual(faces.count, 1, "\(detector): one face in the portrait")
+            let keypoints = try XCTUnwrap(faces[0]["keypoints"] as? [String: [Double]], detector)
+            XCTAssertEqual(Set(keypoints.keys), ["right_eye", "left_eye", "nose_tip", "mouth_center",
+                                                "right_ear_tragion", "left_ear_tragion"])
+            // The subject's right eye is on the image's left, both inside the box.
+            let box = try XCTUnwrap(faces[0]["box"] as? [Int])
+            let (right, left) = (try XCTUnwrap(keypoints["right_eye"]), try XCTUnwrap(keypoints["left_eye"]))
+            XCTAssertLessThan(right[0], left[0])
+            for eye in [right, left] {
+                XCTAssertTrue(Double(box[0])...Double(box[0] + box[2]) ~= eye[0], "\(detector): \(eye) in \(box)")
+                XCTAssertTrue(Double(box[1])...Double(box[1] + box[3]) ~= eye[1], "\(detector): \(eye) in \(box)")
+            }
+            XCTAssertGreaterThan(try XCTUnwrap(faces[0]["detector_score"] as? Double), 0.6)
+            XCTAssertLessThan(abs(try XCTUnwrap(faces[0]["roll_deg"] as? Double)), 10, "an upright portrait")
+            XCTAssertNotNil(faces[0]["label"], "the face is classified")
+
+            let detect = try runFercam(["detect", Self.frame, "--json", "--detector", detector])
+            XCTAssertEqual(detect.status, 0, detect.stderr)
+            XCTAssertTrue(detect.stdout.contains("\"details\":[{\"detector_score\":"), detect.stdout)
+            let csv = try runFercam(["--input", Self.frame, "--stdout", "--format", "csv", "--detector", detector])
+            let row = try XCTUnwrap(csv.stdout.split(separator: "\n").dropFirst().first)
+                .split(separator: ",", omittingEmptySubsequences: false)
+            XCTAssertGreaterThan(Double(String(row[9])) ?? 0, 0.6, "detector_score column")
+        }
+        let haar = try runFercam(["--input", Self.frame, "--stdout", "--no-timings"])
+        XCTAssertFalse(haar.stdout.contains("keypoints"), "Haar gives no keypoints")
+        XCTAssertTrue(haar.stdout.contains("\"box\""), haar.stderr)
+    }
+
+    func testABadDetectorIsAUsageErrorAndAMissingFileOneLine() throws {
+        let bad = try runFercam(["detect", "x.jpg", "--detector", "yolo"])
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.stderr.contains("--detector must be haar, blazeface, blazeface-full"), bad.stderr)
+        let missing = try runFercam(["detect", "x.jpg", "--detector", "/nonexistent/d.safetensors"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.hasPrefix("fercam: /nonexistent/d.safetensors: cannot open model"), missing.stderr)
+        XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
+    }
+}
