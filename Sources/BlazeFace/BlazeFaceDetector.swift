@@ -38,9 +38,18 @@ public final class BlazeFaceDetector: @unchecked Sendable {
 
     /// Faces in `image`, best score first.
     public func detect(in image: RGBImage) -> [BlazeFaceDetection] {
-        guard image.width > 0, image.height > 0 else { return [] }
-        let letterbox = Letterbox(width: image.width, height: image.height, size: inputSize)
-        let (scores, regressors) = network.run(letterbox.tensor(image))
+        detect(width: image.width, height: image.height) { $0.tensor(image) }
+    }
+
+    /// Faces in a video frame: the same as in its `rgb()`, without converting the whole frame.
+    public func detect(in frame: YUVFrame) -> [BlazeFaceDetection] {
+        detect(width: frame.width, height: frame.height) { $0.tensor(frame) }
+    }
+
+    private func detect(width: Int, height: Int, input: (Letterbox) -> [Float]) -> [BlazeFaceDetection] {
+        guard width > 0, height > 0 else { return [] }
+        let letterbox = Letterbox(width: width, height: height, size: inputSize)
+        let (scores, regressors) = network.run(input(letterbox))
         let candidates = decodeCandidates(scores: scores, regressors: regressors, anchors: anchors, options: decoding)
         return weightedSuppression(candidates, threshold: decoding.suppressionIoU).map { c in
             let (x0, y0) = letterbox.sourcePoint(Double(c.xmin), Double(c.ymin))

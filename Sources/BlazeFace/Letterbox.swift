@@ -30,14 +30,31 @@ public struct Letterbox: Sendable, Equatable {
 
     /// The input map (size x size x 3, NHWC) for `image`.
     public func tensor(_ image: RGBImage) -> [Float] {
-        precondition(image.width > 0 && image.height > 0, "an empty image")
-        let w = image.width, h = image.height
+        image.pixels.withUnsafeBufferPointer { px in
+            tensor(width: image.width, height: image.height) { x, y in
+                let p = (y * image.width + x) * 3
+                return (px[p], px[p + 1], px[p + 2])
+            }
+        }
+    }
+
+    /// The same from a video frame, converting only the pixels sampled to RGB (as `YUVFrame.rgb()` would).
+    public func tensor(_ frame: YUVFrame) -> [Float] {
+        frame.bytes.withUnsafeBufferPointer { src in
+            tensor(width: frame.width, height: frame.height) { x, y in
+                YUVFrame.rgb(src, x: x, y: y, width: frame.width, height: frame.height, subsampling: frame.subsampling)
+            }
+        }
+    }
+
+    func tensor(width w: Int, height h: Int, pixel: (Int, Int) -> (UInt8, UInt8, UInt8)) -> [Float] {
+        precondition(w > 0 && h > 0, "an empty image")
         // 1/32-pixel positions of each output column and row, as warpPerspective rounds them (half to even).
         let xs = (0..<size).map { Int(((scale * Double($0) + originX) * 32).rounded(.toNearestOrEven)) }
         let ys = (0..<size).map { Int(((scale * Double($0) + originY) * 32).rounded(.toNearestOrEven)) }
         var out = [Float](repeating: 0, count: size * size * 3)
         let unit = Float(2.0 / 255.0)
-        image.pixels.withUnsafeBufferPointer { px in
+        do {
             out.withUnsafeMutableBufferPointer { dst in
                 for (oy, fixedY) in ys.enumerated() {
                     let sy = fixedY >> 5, fy = fixedY & 31
@@ -50,10 +67,10 @@ public struct Letterbox: Sendable, Equatable {
                         ]
                         var sums = (0, 0, 0)
                         for (x, y, weight) in taps where weight > 0 && x >= 0 && y >= 0 && x < w && y < h {
-                            let p = (y * w + x) * 3
-                            sums.0 += Int(px[p]) * weight * 32
-                            sums.1 += Int(px[p + 1]) * weight * 32
-                            sums.2 += Int(px[p + 2]) * weight * 32
+                            let (r, g, b) = pixel(x, y)
+                            sums.0 += Int(r) * weight * 32
+                            sums.1 += Int(g) * weight * 32
+                            sums.2 += Int(b) * weight * 32
                         }
                         let o = (oy * size + ox) * 3
                         dst[o] = Float(min(255, (sums.0 + (1 << 14)) >> 15)) * unit - 1

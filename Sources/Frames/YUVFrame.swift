@@ -80,32 +80,46 @@ public struct YUVFrame: Equatable, Sendable {
 
     /// BT.601 full-range RGB, for display.
     public func rgb() -> RGBImage {
-        let c = subsampling.chromaSize(width: width, height: height)
         var out = [UInt8](repeating: 0, count: width * height * 3)
         bytes.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                let cbBase = width * height, crBase = cbBase + c.width * c.height
                 for y in 0..<height {
-                    let cyIndex = c.height == height ? y : y / 2
                     for x in 0..<width {
-                        let yv = Float(src[y * width + x])
-                        var r = yv, g = yv, b = yv
-                        if c.width > 0 {
-                            let cxIndex = c.width == width ? x : x / 2
-                            let cb = Float(src[cbBase + cyIndex * c.width + cxIndex]) - 128
-                            let cr = Float(src[crBase + cyIndex * c.width + cxIndex]) - 128
-                            r = yv + 1.402 * cr
-                            g = yv - 0.344136 * cb - 0.714136 * cr
-                            b = yv + 1.772 * cb
-                        }
+                        let (r, g, b) = Self.rgb(src, x: x, y: y, width: width, height: height, subsampling: subsampling)
                         let i = 3 * (y * width + x)
-                        dst[i] = UInt8(max(0, min(255, r + 0.5)))
-                        dst[i + 1] = UInt8(max(0, min(255, g + 0.5)))
-                        dst[i + 2] = UInt8(max(0, min(255, b + 0.5)))
+                        (dst[i], dst[i + 1], dst[i + 2]) = (r, g, b)
                     }
                 }
             }
         }
         return RGBImage(width: width, height: height, pixels: out)
+    }
+
+    /// One pixel of `rgb()`, for code that reads a few pixels of a frame (BlazeFace's letterbox reads 4 taps for
+    /// each of its 128x128 inputs instead of converting all 640x480).
+    public func rgb(x: Int, y: Int) -> (UInt8, UInt8, UInt8) {
+        bytes.withUnsafeBufferPointer {
+            Self.rgb($0, x: x, y: y, width: width, height: height, subsampling: subsampling)
+        }
+    }
+
+    @inline(__always)
+    public static func rgb(
+        _ src: UnsafeBufferPointer<UInt8>, x: Int, y: Int, width: Int, height: Int, subsampling: ChromaSubsampling
+    ) -> (UInt8, UInt8, UInt8) {
+        let c = subsampling.chromaSize(width: width, height: height)
+        let yv = Float(src[y * width + x])
+        var r = yv, g = yv, b = yv
+        if c.width > 0 {
+            let cbBase = width * height, crBase = cbBase + c.width * c.height
+            let cyIndex = c.height == height ? y : y / 2
+            let cxIndex = c.width == width ? x : x / 2
+            let cb = Float(src[cbBase + cyIndex * c.width + cxIndex]) - 128
+            let cr = Float(src[crBase + cyIndex * c.width + cxIndex]) - 128
+            r = yv + 1.402 * cr
+            g = yv - 0.344136 * cb - 0.714136 * cr
+            b = yv + 1.772 * cb
+        }
+        return (UInt8(max(0, min(255, r + 0.5))), UInt8(max(0, min(255, g + 0.5))), UInt8(max(0, min(255, b + 0.5))))
     }
 }

@@ -53,11 +53,20 @@ public enum FaceFinder: @unchecked Sendable {
 
     /// Faces in an image: Haar reads `gray`, BlazeFace `rgb()` (MediaPipe's models take colour).
     public func find(gray: GrayImage, rgb: () -> RGBImage) -> [FoundFace] {
+        find(gray: gray) { $0.detect(in: rgb()) }
+    }
+
+    /// Faces in a video frame (`gray` is its luma): BlazeFace converts only the pixels it samples.
+    public func find(frame: YUVFrame, gray: GrayImage) -> [FoundFace] {
+        find(gray: gray) { $0.detect(in: frame) }
+    }
+
+    private func find(gray: GrayImage, blazeface: (BlazeFaceDetector) -> [BlazeFaceDetection]) -> [FoundFace] {
         switch self {
         case let .haar(detector, parameters, threads):
             return detector.detect(in: gray, parameters: parameters, threads: threads).map { FoundFace(box: $0) }
         case let .blazeface(detector, minimumSide, maximumSide, level):
-            return detector.detect(in: rgb()).compactMap { d in
+            return blazeface(detector).compactMap { d in
                 let face = Self.haarFraming(d, level: level, framing: Self.framing[detector.architecture] ?? (0, 1))
                 let side = face.box.width
                 guard side >= max(1, minimumSide), maximumSide == 0 || side <= maximumSide else { return nil }

@@ -26,7 +26,7 @@ public struct FrameAnalyser: @unchecked Sendable {
     public func analyse(_ input: SourceFrame) throws -> FrameAnalysis {
         let start = monotonicSeconds()
         let gray = input.frame.luma
-        let found = finder.find(gray: gray, rgb: { input.frame.rgb() })
+        let found = finder.find(frame: input.frame, gray: gray)
             .sorted { ($0.box.y, $0.box.x, $0.box.width) < ($1.box.y, $1.box.x, $1.box.width) }
         let detected = monotonicSeconds()
         var faces = found.map { DetectedFace(box: $0.box, found: $0) }

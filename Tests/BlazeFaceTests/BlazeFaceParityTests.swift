@@ -90,4 +90,17 @@ final class BlazeFaceParityTests: XCTestCase {
             XCTAssertGreaterThan(compared, 20, "\(model): too few faces compared")
         }
     }
+
+    /// A video frame is letterboxed from its YUV planes directly: the same detections as from its `rgb()`.
+    func testAVideoFrameGivesWhatItsRGBGives() throws {
+        let path = Self.framesRoot + "/caltech1999-image_0024.ppm"
+        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("\(path) is absent") }
+        let frame = YUVFrame(rgb: try ImageFile.loadRGB(path))
+        for model in ["blazeface", "blazeface-full"] {
+            let detector = try Self.detector(model)
+            let direct = detector.detect(in: frame), converted = detector.detect(in: frame.rgb())
+            XCTAssertEqual(direct.count, 1, model)
+            XCTAssertEqual(direct, converted, model)
+        }
+    }
 }
