@@ -97,7 +97,7 @@ public struct Evaluator {
                 let colour = rgb
                 let found = finder.find(gray: gray, rgb: { colour!.padded(by: border) })
                     .max(by: { $0.box.area < $1.box.area })
-                face = found.map { classifier.cropping.crop(gray, box: $0.box, size: size, angle: $0.cropAngle) }
+                face = found.map { classifier.cropping.crop(gray, box: $0.region.box, size: size, angle: $0.region.angle) }
                 box = found.map {
                     Rect(x: $0.box.x - border, y: $0.box.y - border, width: $0.box.width, height: $0.box.height)
                 }

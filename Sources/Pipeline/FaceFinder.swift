@@ -30,7 +30,11 @@ public struct FoundFace: Sendable, Equatable {
         (self.box, self.score, self.keypoints, self.roll, self.cropAngle) = (box, score, keypoints, roll, cropAngle)
     }
 
-    public var region: FaceRegion { FaceRegion(box: box, angle: cropAngle) }
+    /// The box the crop is cut around: `box` before clipping to the frame, so that a face at the border is
+    /// framed as in the middle (the crop repeats the edge pixels).
+    public var cropBox: Rect?
+
+    public var region: FaceRegion { FaceRegion(box: cropBox ?? box, angle: cropAngle) }
 }
 
 /// Which detector finds faces, with its settings (`--detector`).
@@ -67,8 +71,12 @@ public enum FaceFinder: @unchecked Sendable {
             return detector.detect(in: gray, parameters: parameters, threads: threads).map { FoundFace(box: $0) }
         case let .blazeface(detector, minimumSide, maximumSide, level):
             return blazeface(detector).compactMap { d in
-                let face = Self.haarFraming(d, level: level, framing: Self.framing[detector.architecture] ?? (0, 1))
-                let side = face.box.width
+                var face = Self.haarFraming(d, level: level, framing: Self.framing[detector.architecture] ?? (0, 1))
+                // Boxes are clipped to the frame, as Haar's always are (docs/output-format.md).
+                face.cropBox = face.box
+                face.box = face.box.intersection(Rect(x: 0, y: 0, width: gray.width, height: gray.height))
+                guard !face.box.isEmpty else { return nil }
+                let side = max(face.box.width, face.box.height)
                 guard side >= max(1, minimumSide), maximumSide == 0 || side <= maximumSide else { return nil }
                 return face
             }
