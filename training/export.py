@@ -129,7 +129,7 @@ def export_weights(model, arch: str, state: dict, path: pathlib.Path, temperatur
         "format": f"fercam-{arch}/1",
         "config": stored_config(model, arch),
         "class_names": json.dumps(CLASS_NAMES),
-        "input_size": "48",
+        "input_size": str(input_size(model)),
         "input_channels": "1",
         "normalisation": json.dumps({"scale": 1 / 255, "mean": state["mean"], "std": state["std"]}),
         "temperature": f"{temperature:.4f}",
@@ -143,10 +143,15 @@ def export_weights(model, arch: str, state: dict, path: pathlib.Path, temperatur
     save_file(tensors, str(path), metadata=metadata)
 
 
+def input_size(model) -> int:
+    """The face side the model takes: resnet-cbam's config says; the seed systems are built for 48."""
+    return getattr(getattr(model, "config", None), "input_size", 48)
+
+
 def export_onnx(model, arch: str, path: pathlib.Path) -> None:
     # affine_grid (the spatial transformer) exists in ONNX from opset 20 on; the others keep 17.
     opset = 20 if arch == "deep-emotion" else 17
-    example = torch.zeros(1, 1, 48, 48)
+    example = torch.zeros(1, 1, input_size(model), input_size(model))
     with torch.no_grad():
         names = ["logits", *attention_outputs(model, example)[1]]
     torch.onnx.export(ExportWrapper(model).eval(), (example,), str(path), input_names=["faces"], output_names=names,
@@ -163,10 +168,14 @@ def export_fixtures(model, arch: str, val, mean: float, std: float, onnx_path: p
     each attention output, flattened per face), as numbers. Returns ONNX Runtime's largest logit difference
     from PyTorch on them."""
     picks = [int((val.labels == c).nonzero()[0]) for c in range(len(CLASS_NAMES))] + [int(len(val.labels) // 2)]
+    size = input_size(model)
     inputs = [val.images[i].numpy().astype(np.uint8) for i in picks]
-    ramp = np.add.outer(np.arange(48), np.arange(48)).astype(np.float64) * (255 / 94)
+    if size != 48:  # FER2013's faces resized to the model's input, as the Swift test feeds them
+        import cv2
+        inputs = [cv2.resize(face, (size, size), interpolation=cv2.INTER_LINEAR) for face in inputs]
+    ramp = np.add.outer(np.arange(size), np.arange(size)).astype(np.float64) * (255 / (2 * size - 2))
     inputs.append(ramp.round().astype(np.uint8))
-    inputs.append(np.random.default_rng(0).integers(0, 256, (48, 48)).astype(np.uint8))
+    inputs.append(np.random.default_rng(0).integers(0, 256, (size, size)).astype(np.uint8))
     batch = normalise(torch.from_numpy(np.stack(inputs)), mean, std)
     with torch.no_grad():
         logits, attention = attention_outputs(model, batch)

@@ -85,6 +85,8 @@ def parse_args(argv=None):
                    help="folder holding rafdb/ and expw/ (default: %(default)s)")
     p.add_argument("--subset", type=int, default=0, help="train on the first N shuffled faces only (smoke runs)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.add_argument("--input-size", type=int, default=48,
+                   help="resnet-cbam: face side in pixels the model sees (48: FER2013's; validation crops are resized)")
     p.add_argument("--init", type=pathlib.Path,
                    help="start from a trained run's best.pt (same architecture): a fine-tune with a fresh schedule")
     p.add_argument("--side-range", default="",
@@ -113,7 +115,11 @@ def predict(model: FerNet, images: torch.Tensor, mean: float, std: float, flip_t
     device = next(model.parameters()).device
     out = []
     for start in range(0, len(images), batch):
-        x = normalise(images[start:start + batch].to(device), mean, std).contiguous(memory_format=torch.channels_last)
+        x = normalise(images[start:start + batch].to(device), mean, std)
+        size = getattr(getattr(model, "config", None), "input_size", x.shape[-1])
+        if x.shape[-1] != size:  # 48x48 validation crops for a larger input
+            x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+        x = x.contiguous(memory_format=torch.channels_last)
         p = F.softmax(model(x).float(), 1)
         if flip_tta:
             p = (p + F.softmax(model(torch.flip(x, dims=[3])).float(), 1)) / 2
@@ -291,7 +297,7 @@ def train_one_epoch(model, ema, optimiser, schedule, train, targets, weights, pe
         index = order[step * args.batch_size:(step + 1) * args.batch_size]
         face_framing = None if framing is None else Framing(framing.base[index], framing.side_min[index],
                                                              framing.side_max[index])
-        x = augment(normalise(train.images[index].to(device), mean, std), generator, framing=face_framing, size=48)
+        x = augment(normalise(train.images[index].to(device), mean, std), generator, framing=face_framing, size=args.input_size)
         y, w = targets[index].to(device), weights[index].to(device)
         x, y, w = mix_batch(x, y, w, args.mix, args.mix_alpha, generator)
         x = x.contiguous(memory_format=torch.channels_last)
@@ -372,8 +378,8 @@ def log_epoch(log, epoch: int, args, loss: float, result: dict, score: float, lr
     return record
 
 
-def model_config(width: float) -> ModelConfig:
-    base = ModelConfig()
+def model_config(width: float, input_size: int = 48) -> ModelConfig:
+    base = dataclasses.replace(ModelConfig(), input_size=input_size)
     scale = lambda c: int(round(c * width / 8)) * 8
     return dataclasses.replace(base, stem_width=scale(base.stem_width),
                                stage_widths=tuple(scale(c) for c in base.stage_widths))
@@ -411,7 +417,7 @@ def main(argv=None) -> None:
     std = float(train.images.float().std() / 255)
 
     # Model, optimiser, schedule.
-    config = model_config(args.width)
+    config = model_config(args.width, args.input_size)
     arch_config = {"model": dataclasses.asdict(config)} if args.arch == "resnet-cbam" else {}
     if args.ablate:
         arch_config.update(ABLATIONS[args.arch][0])

@@ -16,7 +16,10 @@ def inference_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if id(p) not in skipped)
 
 
-def inference_macs(model: nn.Module, input_size: int = 48) -> int:
+def inference_macs(model: nn.Module, input_size: int | None = None) -> int:
+    """Multiply-accumulates for one face at the model's input size (its config's, else 48)."""
+    if input_size is None:
+        input_size = getattr(getattr(model, "config", None), "input_size", 48)
     macs = 0
 
     def conv(module, inputs, output):
