@@ -222,9 +222,16 @@ public final class LiveSession {
         return HeadsUp(
             source: sourceName, framesPerSecond: rate, milliseconds: smoothed,
             dropped: captured.dropped + analysed.dropped, recording: state.recording, status: status,
-            model: analyser.classifier.map {
-                "\($0.description.architecture) \($0.precisionChoice.precision.rawValue)"
-            })
+            model: hudModel)
+    }
+
+    /// "resnet-cbam fp32", and the detector when it is not Haar ("resnet-cbam fp32  blazeface").
+    private var hudModel: String? {
+        let parts = [
+            analyser.classifier.map { "\($0.description.architecture) \($0.precisionChoice.precision.rawValue)" },
+            analyser.finder.name == "haar" ? nil : analyser.finder.name,
+        ].compactMap { $0 }
+        return parts.isEmpty ? nil : parts.joined(separator: "  ")
     }
 
     private func draw(_ frame: SourceFrame, _ analysis: FrameAnalysis, rate: Double) throws {
