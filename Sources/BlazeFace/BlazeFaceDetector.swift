@@ -4,8 +4,8 @@ import Frames
 /// MediaPipe's BlazeFace on fercam's engine: letterbox, network, anchor decoding, weighted suppression.
 ///
 /// Loads a file that scripts/blazeface/convert.py made from MediaPipe 0.10.14's TFLite models (assets/
-/// blazeface.safetensors: short range, 128x128, webcam distances; blazeface-full.safetensors: full range,
-/// 192x192, small and far faces). Threading rule: one thread at a time (the network reuses its buffers).
+/// detector-blazeface.safetensors: short range, 128x128, webcam distances; detector-blazeface-full.safetensors:
+/// full range, 192x192, small and far faces). Threading rule: one thread at a time (the network reuses its buffers).
 public final class BlazeFaceDetector: @unchecked Sendable {
     public let path: String
     /// "blazeface" or "blazeface-full", from the file.
@@ -13,20 +13,11 @@ public final class BlazeFaceDetector: @unchecked Sendable {
     public let inputSize: Int
     public let keypointNames: [String]
     public let decoding: DecodingOptions
-    /// The keypoints every detector file must give, in this order (MediaPipe's face detection graph).
-    public static let keypointOrder = [
-        "right_eye", "left_eye", "nose_tip", "mouth_center", "right_ear_tragion", "left_ear_tragion",
-    ]
     private let network: DetectorNetwork
     private let anchors: [Float]
 
     public init(path: String) throws {
         let graph = try DetectorGraph(path: path)
-        guard graph.keypointNames == Self.keypointOrder else {
-            throw ModelFileError.badMetadata(
-                path: path, key: "keypoints",
-                detail: "\(graph.keypointNames), expected \(Self.keypointOrder) (levelling reads the eyes from them)")
-        }
         network = try DetectorNetwork(graph: graph)
         self.path = path
         architecture = graph.architecture
@@ -55,11 +46,11 @@ public final class BlazeFaceDetector: @unchecked Sendable {
             let (x0, y0) = letterbox.sourcePoint(Double(c.xmin), Double(c.ymin))
             let (x1, y1) = letterbox.sourcePoint(Double(c.xmax), Double(c.ymax))
             let keypoints = stride(from: 0, to: c.keypoints.count, by: 2).map {
-                letterbox.sourcePoint(Double(c.keypoints[$0]), Double(c.keypoints[$0 + 1]))
+                let (x, y) = letterbox.sourcePoint(Double(c.keypoints[$0]), Double(c.keypoints[$0 + 1]))
+                return Keypoint(x: x, y: y)
             }
             return BlazeFaceDetection(
-                x: x0, y: y0, width: x1 - x0, height: y1 - y0, score: c.score,
-                keypoints: keypoints.map { (x: $0.x, y: $0.y) })
+                x: x0, y: y0, width: x1 - x0, height: y1 - y0, score: c.score, keypoints: keypoints)
         }
     }
 }

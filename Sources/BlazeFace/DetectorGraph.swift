@@ -68,7 +68,6 @@ public struct DecodingOptions: Sendable, Equatable {
 /// A converted BlazeFace file (format `fercam-blazeface-1`): the graph, every map's shape, which maps are the score
 /// and regressor heads, the anchors and the decoding options, all checked against each other at load.
 struct DetectorGraph: Sendable {
-    let path: String
     let architecture: String
     let inputSize: Int
     let ops: [DetectorOp]
@@ -86,7 +85,6 @@ struct DetectorGraph: Sendable {
     init(path: String) throws(ModelFileError) {
         let file = try SafeTensorsFile(path: path)
         self.file = file
-        self.path = path
         let meta = file.metadata
         func bad(_ key: String, _ detail: String) -> ModelFileError { .badMetadata(path: path, key: key, detail: detail) }
         guard meta["format"] == Self.format else {
@@ -109,6 +107,9 @@ struct DetectorGraph: Sendable {
         let heads = try json("outputs", as: [String: [Int]].self)
         let decode = try json("decode", as: DecodeRecord.self)
         keypointNames = try json("keypoints", as: [String].self)
+        guard keypointNames == Keypoint.names else {
+            throw bad("keypoints", "\(keypointNames), expected \(Keypoint.names) (levelling reads the eyes from them)")
+        }
 
         guard !rawShapes.isEmpty, rawShapes.count <= 4096,
             rawShapes.allSatisfy({ $0.count == 3 && $0.allSatisfy { (1...4096).contains($0) } })
@@ -151,7 +152,7 @@ struct DetectorGraph: Sendable {
             }
             anchorCount += a.count
         }
-        guard decode.keypoints == keypointNames.count, (0...16).contains(decode.keypoints), decode.scale > 0,
+        guard decode.keypoints == keypointNames.count, decode.scale > 0,
             (0...1).contains(decode.min_score), decode.score_clip > 0, (0...1).contains(decode.suppression_iou)
         else { throw bad("decode", "scale, min_score, score_clip, keypoints or suppression_iou out of range") }
         decoding = DecodingOptions(

@@ -6,17 +6,16 @@ import ExpressionModel
 ///
 /// Threading rule: one thread at a time (it reuses one buffer per map), as its `Engine`.
 final class DetectorNetwork: @unchecked Sendable {
+    /// An op with its oneDNN primitive where it has one; adds, resizing and depth-to-space run in Swift.
     private enum Step {
-        case convolution(Convolution, input: Int, output: Int, residual: Int?)
-        case pooling(Pooling, input: Int, output: Int)
-        case add(input: Int, other: Int, output: Int, relu: Bool)
-        case resize(input: Int, output: Int, alignCorners: Bool, halfPixel: Bool)
-        case depthToSpace(input: Int, output: Int, block: Int)
+        case convolution(Convolution, residual: Int?)
+        case pooling(Pooling)
+        case swift
     }
 
     let graph: DetectorGraph
     private let engine: Engine
-    private var steps: [Step] = []
+    private var steps: [(op: DetectorOp, step: Step)] = []
     private var maps: [[Float]] = []
 
     init(graph: DetectorGraph) throws {
@@ -25,7 +24,7 @@ final class DetectorNetwork: @unchecked Sendable {
         for op in graph.ops {
             let input = graph.shapes[op.input], output = graph.shapes[op.output]
             switch op {
-            case let .convolution(i, o, weights, kernel, stride, padding, paddingEnd, groups, residual, relu):
+            case let .convolution(_, _, weights, kernel, stride, padding, paddingEnd, groups, residual, relu):
                 let shape = ConvolutionShape(
                     batch: 1, inputChannels: input.channels, outputChannels: output.channels, height: input.height,
                     width: input.width, kernel: kernel, stride: stride, padding: padding, paddingEnd: paddingEnd,
@@ -36,18 +35,14 @@ final class DetectorNetwork: @unchecked Sendable {
                 let postOps: [PostOp] = (residual == nil ? [] : [.addDestination]) + (relu ? [.relu] : [])
                 let convolution = try Convolution(
                     engine: engine, shape: shape, weights: w, bias: b, postOps: postOps, precision: .fp32)
-                steps.append(.convolution(convolution, input: i, output: o, residual: residual))
-            case let .maxPool(i, o, kernel):
+                steps.append((op, .convolution(convolution, residual: residual)))
+            case let .maxPool(_, _, kernel):
                 let pooling = try Pooling(
                     .maximum, engine: engine, batch: 1, channels: input.channels, height: input.height,
                     width: input.width, kernel: kernel, stride: kernel)
-                steps.append(.pooling(pooling, input: i, output: o))
-            case let .add(i, other, o, relu):
-                steps.append(.add(input: i, other: other, output: o, relu: relu))
-            case let .resize(i, o, alignCorners, halfPixel):
-                steps.append(.resize(input: i, output: o, alignCorners: alignCorners, halfPixel: halfPixel))
-            case let .depthToSpace(i, o, block):
-                steps.append(.depthToSpace(input: i, output: o, block: block))
+                steps.append((op, .pooling(pooling)))
+            case .add, .resize, .depthToSpace:
+                steps.append((op, .swift))
             }
         }
         // Allocated once every weight has been read and checked (DetectorGraph bounds the sizes).
@@ -59,32 +54,29 @@ final class DetectorNetwork: @unchecked Sendable {
     func run(_ input: [Float]) -> (scores: [Float], regressors: [Float]) {
         precondition(input.count == graph.shapes[0].count, "the input does not match the detector")
         maps[0] = input
-        for step in steps {
-            switch step {
-            case let .convolution(convolution, i, o, residual):
-                var out = take(o)
-                if let residual { place(maps[residual], channels: graph.shapes[residual].channels, into: &out, o) }
+        for (op, step) in steps {
+            let i = op.input
+            // The output's buffer is moved out of `maps` so that it can be written while other maps are read.
+            var out = maps[op.output]
+            maps[op.output] = []
+            switch (step, op) {
+            case let (.convolution(convolution, residual), _):
+                if let residual { place(maps[residual], channels: graph.shapes[residual].channels, into: &out, op.output) }
                 convolution.run(maps[i], into: &out)
-                maps[o] = out
-            case let .pooling(pooling, i, o):
-                var out = take(o)
+            case let (.pooling(pooling), _):
                 pooling.run(maps[i], into: &out)
-                maps[o] = out
-            case let .add(i, other, o, relu):
-                var out = take(o)
+            case let (.swift, .add(_, other, _, relu)):
                 add(maps[i], maps[other], relu: relu, into: &out)
-                maps[o] = out
-            case let .resize(i, o, alignCorners, halfPixel):
-                var out = take(o)
+            case let (.swift, .resize(_, o, alignCorners, halfPixel)):
                 resizeBilinear(
                     maps[i], graph.shapes[i], into: &out, graph.shapes[o], alignCorners: alignCorners,
                     halfPixel: halfPixel)
-                maps[o] = out
-            case let .depthToSpace(i, o, block):
-                var out = take(o)
+            case let (.swift, .depthToSpace(_, _, block)):
                 depthToSpace(maps[i], graph.shapes[i], block: block, into: &out)
-                maps[o] = out
+            case (.swift, .convolution), (.swift, .maxPool):
+                preconditionFailure("convolutions and pooling are built as primitives")
             }
+            maps[op.output] = out
         }
         var scores: [Float] = [], regressors: [Float] = []
         for (s, r) in zip(graph.scoreHeads, graph.regressorHeads) {
@@ -92,13 +84,6 @@ final class DetectorNetwork: @unchecked Sendable {
             regressors += maps[r]
         }
         return (scores, regressors)
-    }
-
-    /// Moves a map's buffer out of `maps` so that it can be written while other maps are read (no copy).
-    private func take(_ index: Int) -> [Float] {
-        let buffer = maps[index]
-        maps[index] = []
-        return buffer
     }
 
     /// The residual into the first `channels` of each pixel of `out`, zeros in the rest (TFLite's channel padding

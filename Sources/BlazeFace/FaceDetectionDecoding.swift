@@ -1,5 +1,19 @@
 import Foundation
 
+/// A point in source pixels.
+public struct Keypoint: Sendable, Equatable, Codable {
+    public var x: Double
+    public var y: Double
+
+    public init(x: Double, y: Double) { (self.x, self.y) = (x, y) }
+
+    /// The keypoints every detector file must give, in this order (MediaPipe's face detection graph); levelling
+    /// reads the eyes from the first two.
+    public static let names = [
+        "right_eye", "left_eye", "nose_tip", "mouth_center", "right_ear_tragion", "left_ear_tragion",
+    ]
+}
+
 /// One face BlazeFace found, in source pixels.
 public struct BlazeFaceDetection: Sendable, Equatable {
     public var x: Double
@@ -7,17 +21,11 @@ public struct BlazeFaceDetection: Sendable, Equatable {
     public var width: Double
     public var height: Double
     public var score: Float
-    /// In the file's keypoint order (MediaPipe's: the subject's right eye, left eye, nose tip, mouth centre, right
-    /// ear tragion, left ear tragion); the subject's right eye is on the image's left in an upright face.
-    public var keypoints: [(x: Double, y: Double)]
+    /// In `Keypoint.names` order: the subject's right eye first, on the image's left in an upright face.
+    public var keypoints: [Keypoint]
 
-    public init(x: Double, y: Double, width: Double, height: Double, score: Float, keypoints: [(x: Double, y: Double)]) {
+    public init(x: Double, y: Double, width: Double, height: Double, score: Float, keypoints: [Keypoint]) {
         (self.x, self.y, self.width, self.height, self.score, self.keypoints) = (x, y, width, height, score, keypoints)
-    }
-
-    public static func == (a: Self, b: Self) -> Bool {
-        a.x == b.x && a.y == b.y && a.width == b.width && a.height == b.height && a.score == b.score
-            && a.keypoints.elementsEqual(b.keypoints) { $0.x == $1.x && $0.y == $1.y }
     }
 }
 

@@ -6,7 +6,7 @@ import Frames
 /// MediaPipe's ImageToTensorCalculator samples with OpenCV's `warpPerspective` (INTER_LINEAR, constant zero
 /// border) from source point (side / size) x (dx, dy) + origin, with no half-pixel shift, and this reproduces
 /// its fixed-point arithmetic: positions rounded to 1/32 pixel, 15-bit weights, one rounding to 8 bits; then
-/// value x 2/255 - 1 in Float. Parity with MediaPipe depends on it (Tests/FaceDetectionTests, BlazeFaceParity).
+/// value x 2/255 - 1 in Float. Parity with MediaPipe depends on it (Tests/BlazeFaceTests/BlazeFaceParityTests).
 public struct Letterbox: Sendable, Equatable {
     public let size: Int
     /// Source pixels per input pixel.
@@ -54,29 +54,30 @@ public struct Letterbox: Sendable, Equatable {
         let ys = (0..<size).map { Int(((scale * Double($0) + originY) * 32).rounded(.toNearestOrEven)) }
         var out = [Float](repeating: 0, count: size * size * 3)
         let unit = Float(2.0 / 255.0)
-        do {
-            out.withUnsafeMutableBufferPointer { dst in
-                for (oy, fixedY) in ys.enumerated() {
-                    let sy = fixedY >> 5, fy = fixedY & 31
-                    for (ox, fixedX) in xs.enumerated() {
-                        let sx = fixedX >> 5, fx = fixedX & 31
-                        // Weights in 1/32768; a tap outside the image reads zero (BORDER_CONSTANT).
-                        let taps = [
-                            (sx, sy, (32 - fx) * (32 - fy)), (sx + 1, sy, fx * (32 - fy)),
-                            (sx, sy + 1, (32 - fx) * fy), (sx + 1, sy + 1, fx * fy),
-                        ]
-                        var sums = (0, 0, 0)
-                        for (x, y, weight) in taps where weight > 0 && x >= 0 && y >= 0 && x < w && y < h {
+        out.withUnsafeMutableBufferPointer { dst in
+            for (oy, fixedY) in ys.enumerated() {
+                let sy = fixedY >> 5, fy = fixedY & 31
+                for (ox, fixedX) in xs.enumerated() {
+                    let sx = fixedX >> 5, fx = fixedX & 31
+                    // Weights in 1/32768 (the 2x2 taps' 1/32 fractions, times 32); a tap outside the image reads
+                    // zero (BORDER_CONSTANT).
+                    var sums = (0, 0, 0)
+                    for dy in 0...1 {
+                        let y = sy + dy, wy = dy == 0 ? 32 - fy : fy
+                        guard wy > 0, y >= 0, y < h else { continue }
+                        for dx in 0...1 {
+                            let x = sx + dx, weight = (dx == 0 ? 32 - fx : fx) * wy * 32
+                            guard weight > 0, x >= 0, x < w else { continue }
                             let (r, g, b) = pixel(x, y)
-                            sums.0 += Int(r) * weight * 32
-                            sums.1 += Int(g) * weight * 32
-                            sums.2 += Int(b) * weight * 32
+                            sums.0 += Int(r) * weight
+                            sums.1 += Int(g) * weight
+                            sums.2 += Int(b) * weight
                         }
-                        let o = (oy * size + ox) * 3
-                        dst[o] = Float(min(255, (sums.0 + (1 << 14)) >> 15)) * unit - 1
-                        dst[o + 1] = Float(min(255, (sums.1 + (1 << 14)) >> 15)) * unit - 1
-                        dst[o + 2] = Float(min(255, (sums.2 + (1 << 14)) >> 15)) * unit - 1
                     }
+                    let o = (oy * size + ox) * 3
+                    dst[o] = Float(min(255, (sums.0 + (1 << 14)) >> 15)) * unit - 1
+                    dst[o + 1] = Float(min(255, (sums.1 + (1 << 14)) >> 15)) * unit - 1
+                    dst[o + 2] = Float(min(255, (sums.2 + (1 << 14)) >> 15)) * unit - 1
                 }
             }
         }

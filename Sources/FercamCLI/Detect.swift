@@ -36,22 +36,13 @@ struct Detect: ParsableCommand {
             }
         }
         for path in paths {
-            let gray: GrayImage
-            var rgb: RGBImage?
-            do {
-                if finder.needsColour {
-                    rgb = try ImageFile.loadRGB(path)
-                    gray = rgb!.grayscale()
-                } else {
-                    gray = try ImageFile.loadGray(path)
-                }
-            } catch {
+            let gray: GrayImage, rgb: RGBImage?
+            do { (gray, rgb) = try finder.load(path) } catch {
                 if paths.count == 1 { throw error }
                 skipped.add(path, reason: error.reason)
                 continue
             }
-            let colour = rgb
-            let faces = finder.find(gray: gray, rgb: { colour! })
+            let faces = finder.find(gray: gray, rgb: { rgb! })
                 .sorted { ($0.box.y, $0.box.x, $0.box.width) < ($1.box.y, $1.box.x, $1.box.width) }
             if json {
                 print(JSONLines.detection(image: path, width: gray.width, height: gray.height, faces: faces))

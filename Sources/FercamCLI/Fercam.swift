@@ -138,13 +138,13 @@ struct DetectorOptions: ParsableArguments {
             path = detector
         } else {
             let file = "detector-\(detector).safetensors"
-            let searched = ModelLocator.directories()
-            guard let directory = searched.first(where: { access($0 + "/" + file, R_OK) == 0 }) else {
+            let (found, searched) = ModelLocator.installed(file)
+            guard let found else {
                 throw InputError(
-                    "--detector \(detector): \(file) is not in \(searched.isEmpty ? "assets" : searched.joined(separator: ", "))"
+                    "--detector \(detector): \(file) is not in \(searched.joined(separator: ", "))"
                         + " (`make install` puts it in share/fercam)")
             }
-            path = directory + "/" + file
+            path = found
         }
         return .blazeface(
             try BlazeFaceDetector(path: path), minimumSide: minSize ?? 0, maximumSide: maxSize ?? 0, level: !noLevel)

@@ -54,11 +54,17 @@ enum ModelLocator {
             }
             return value
         }
+        let (path, searched) = installed(architecture.fileName)
+        guard let path else { throw ModelLookupError(name: value, searched: searched) }
+        return path
+    }
+
+    /// The first readable `file` in the directories models are installed in, and the directories searched
+    /// ("assets" when none exists), for the message when it is nowhere.
+    static func installed(_ file: String) -> (path: String?, searched: [String]) {
         let searched = directories()
-        for directory in searched where access(directory + "/" + architecture.fileName, R_OK) == 0 {
-            return directory + "/" + architecture.fileName
-        }
-        throw ModelLookupError(name: value, searched: searched.isEmpty ? ["assets"] : searched)
+        let path = searched.lazy.map { $0 + "/" + file }.first { access($0, R_OK) == 0 }
+        return (path, searched.isEmpty ? ["assets"] : searched)
     }
 }
 

@@ -24,13 +24,9 @@ public struct GrayImage: Equatable, Sendable {
     /// BORDER_REPLICATE): lets a detector find a face that fills a tightly cropped photo.
     public func padded(by border: Int) -> GrayImage {
         guard border > 0, width > 0, height > 0 else { return self }
-        let w = width + 2 * border, h = height + 2 * border
-        var out = [UInt8](repeating: 0, count: w * h)
-        for y in 0..<h {
-            let sy = min(max(y - border, 0), height - 1)
-            for x in 0..<w { out[y * w + x] = pixels[sy * width + min(max(x - border, 0), width - 1)] }
-        }
-        return GrayImage(width: w, height: h, pixels: out)
+        return GrayImage(
+            width: width + 2 * border, height: height + 2 * border,
+            pixels: replicatePadded(pixels, width: width, height: height, channels: 1, border: border))
     }
 
     /// The pixels inside `rect`, clipped to the image.
@@ -62,18 +58,9 @@ public struct RGBImage: Equatable, Sendable {
     /// As `GrayImage.padded(by:)`, for colour: a border repeating the edge pixels.
     public func padded(by border: Int) -> RGBImage {
         guard border > 0, width > 0, height > 0 else { return self }
-        let w = width + 2 * border, h = height + 2 * border
-        var out = [UInt8](repeating: 0, count: w * h * 3)
-        for y in 0..<h {
-            let sy = min(max(y - border, 0), height - 1)
-            for x in 0..<w {
-                let s = 3 * (sy * width + min(max(x - border, 0), width - 1)), d = 3 * (y * w + x)
-                out[d] = pixels[s]
-                out[d + 1] = pixels[s + 1]
-                out[d + 2] = pixels[s + 2]
-            }
-        }
-        return RGBImage(width: w, height: h, pixels: out)
+        return RGBImage(
+            width: width + 2 * border, height: height + 2 * border,
+            pixels: replicatePadded(pixels, width: width, height: height, channels: 3, border: border))
     }
 
     /// ITU-R BT.601 luma with the 14-bit fixed-point weights OpenCV's `cvtColor` uses,
@@ -115,4 +102,18 @@ public struct Rect: Hashable, Sendable, Codable, CustomStringConvertible {
     }
 
     public var description: String { "[\(x),\(y),\(width),\(height)]" }
+}
+
+/// Interleaved pixels inside a border of `border` on each side that repeats the edge pixels (BORDER_REPLICATE).
+func replicatePadded(_ pixels: [UInt8], width: Int, height: Int, channels: Int, border: Int) -> [UInt8] {
+    let w = width + 2 * border, h = height + 2 * border
+    var out = [UInt8](repeating: 0, count: w * h * channels)
+    for y in 0..<h {
+        let sy = min(max(y - border, 0), height - 1)
+        for x in 0..<w {
+            let s = channels * (sy * width + min(max(x - border, 0), width - 1)), d = channels * (y * w + x)
+            for c in 0..<channels { out[d + c] = pixels[s + c] }
+        }
+    }
+    return out
 }

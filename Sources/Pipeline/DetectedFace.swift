@@ -1,3 +1,4 @@
+import BlazeFace
 import ExpressionModel
 import Frames
 import Tracking

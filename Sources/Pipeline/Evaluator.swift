@@ -75,14 +75,13 @@ public struct Evaluator {
         for (done, item) in labelled.items.enumerated() {
             defer { progress(done + 1) }
             var gray: GrayImage
-            var rgb: RGBImage?
-            do {
-                // BlazeFace reads colour; the gray the model sees is its luma, as loadGray would give.
-                if finder?.needsColour == true {
-                    rgb = try ImageFile.loadRGB(item.path)
-                    gray = rgb!.grayscale()
+            let rgb: RGBImage?
+            do throws(ImageFileError) {
+                // Without a detector each image is the face crop: gray is all it needs.
+                if let finder {
+                    (gray, rgb) = try finder.load(item.path)
                 } else {
-                    gray = try ImageFile.loadGray(item.path)
+                    (gray, rgb) = (try ImageFile.loadGray(item.path), nil)
                 }
             } catch {
                 if stopOnError { throw error }

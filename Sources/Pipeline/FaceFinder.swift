@@ -3,17 +3,7 @@ import ExpressionModel
 import FaceDetection
 import Foundation
 import Frames
-
-/// A point in source pixels (BlazeFace's keypoints).
-public struct Keypoint: Sendable, Equatable, Codable {
-    public var x: Double
-    public var y: Double
-
-    public init(x: Double, y: Double) { (self.x, self.y) = (x, y) }
-
-    /// MediaPipe's order, which every detector file must declare (levelling reads the first two).
-    public static let names = BlazeFaceDetector.keypointOrder
-}
+import ImageFiles
 
 /// A face a detector found: its box in Haar framing (what the expression model was trained on), and with BlazeFace
 /// its detector score, six keypoints and the roll that levels the eyes.
@@ -55,6 +45,14 @@ public enum FaceFinder: @unchecked Sendable {
 
     public var needsColour: Bool { if case .blazeface = self { return true } else { return false } }
 
+    /// An image file as this finder reads it: gray for Haar; for BlazeFace colour too, with the gray the
+    /// expression model sees taken from it (the luma `loadGray` would give).
+    public func load(_ path: String) throws(ImageFileError) -> (gray: GrayImage, rgb: RGBImage?) {
+        guard needsColour else { return (try ImageFile.loadGray(path), nil) }
+        let rgb = try ImageFile.loadRGB(path)
+        return (rgb.grayscale(), rgb)
+    }
+
     /// Faces in an image: Haar reads `gray`, BlazeFace `rgb()` (MediaPipe's models take colour).
     public func find(gray: GrayImage, rgb: () -> RGBImage) -> [FoundFace] {
         find(gray: gray) { $0.detect(in: rgb()) }
@@ -94,17 +92,17 @@ public enum FaceFinder: @unchecked Sendable {
         }
         let side = max(d.width, d.height)
         let turn = level ? roll : 0
-        // Sideways the median offset is under 0.02 sides, and a face is symmetric: only the vertical one is used.
-        let (ox, oy) = (0.0, framing.down * side)
-        let cx = d.x + d.width / 2 + ox * cos(turn) - oy * sin(turn)
-        let cy = d.y + d.height / 2 + ox * sin(turn) + oy * cos(turn)
+        // The offset is along the face's own vertical (turned with it when levelling). Sideways the median
+        // offset is under 0.02 sides, and a face is symmetric: none is applied.
+        let down = framing.down * side
+        let cx = d.x + d.width / 2 - down * sin(turn)
+        let cy = d.y + d.height / 2 + down * cos(turn)
         let haarSide = side * framing.scale
         let box = Rect(
             x: Int((cx - haarSide / 2).rounded()), y: Int((cy - haarSide / 2).rounded()),
             width: Int(haarSide.rounded()), height: Int(haarSide.rounded()))
         return FoundFace(
-            box: box, score: d.score, keypoints: d.keypoints.map { Keypoint(x: $0.x, y: $0.y) },
-            roll: roll, cropAngle: turn)
+            box: box, score: d.score, keypoints: d.keypoints, roll: roll, cropAngle: turn)
     }
 
     /// Per model: the Haar centre's offset below BlazeFace's (in its box sides; negative is up) and the side ratio.

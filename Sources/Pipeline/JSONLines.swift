@@ -1,3 +1,4 @@
+import BlazeFace
 import Frames
 import Tracking
 

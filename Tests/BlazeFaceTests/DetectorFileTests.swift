@@ -45,7 +45,7 @@ final class DetectorFileTests: XCTestCase {
             let detector = try BlazeFaceParityTests.detector(name)
             XCTAssertEqual(detector.architecture, name)
             XCTAssertEqual(detector.inputSize, name == "blazeface" ? 128 : 192)
-            XCTAssertEqual(detector.keypointNames, BlazeFaceDetector.keypointOrder)
+            XCTAssertEqual(detector.keypointNames, Keypoint.names)
             // No face in a flat grey frame.
             XCTAssertEqual(
                 detector.detect(in: RGBImage(width: 64, height: 48, pixels: [UInt8](repeating: 128, count: 64 * 48 * 3))),

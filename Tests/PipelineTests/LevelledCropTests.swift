@@ -53,7 +53,9 @@ final class LevelledCropTests: XCTestCase {
         // Eyes 40 px apart, the left eye (image right) 20 px lower: turned clockwise by atan(0.5).
         let detection = BlazeFaceDetection(
             x: 100, y: 100, width: 100, height: 100, score: 0.9,
-            keypoints: [(130, 130), (170, 150), (150, 160), (150, 180), (110, 150), (190, 160)])
+            keypoints: [(130, 130), (170, 150), (150, 160), (150, 180), (110, 150), (190, 160)].map {
+                Keypoint(x: $0.0, y: $0.1)
+            })
         let levelled = FaceFinder.haarFraming(detection, level: true, framing: (down: -0.1, scale: 1.1))
         XCTAssertEqual(levelled.roll, atan(0.5), accuracy: 1e-12)
         XCTAssertEqual(levelled.cropAngle, atan(0.5), accuracy: 1e-12)
