@@ -27,7 +27,7 @@ from safetensors.torch import save_file
 
 from .data import DEFAULT_DATA, ferplus_majority, load_split, normalise
 from .arch import load_trained
-from .arch.costs import inference_macs, inference_parameters
+from .arch.costs import inference_macs, inference_parameters, model_input_size
 from .metrics import confusion_matrix, summarise
 from .model import CLASS_NAMES
 from .train import expected_calibration_error, predict
@@ -129,7 +129,7 @@ def export_weights(model, arch: str, state: dict, path: pathlib.Path, temperatur
         "format": f"fercam-{arch}/1",
         "config": stored_config(model, arch),
         "class_names": json.dumps(CLASS_NAMES),
-        "input_size": str(input_size(model)),
+        "input_size": str(model_input_size(model)),
         "input_channels": "1",
         "normalisation": json.dumps({"scale": 1 / 255, "mean": state["mean"], "std": state["std"]}),
         "temperature": f"{temperature:.4f}",
@@ -143,15 +143,10 @@ def export_weights(model, arch: str, state: dict, path: pathlib.Path, temperatur
     save_file(tensors, str(path), metadata=metadata)
 
 
-def input_size(model) -> int:
-    """The face side the model takes: resnet-cbam's config says; the seed systems are built for 48."""
-    return getattr(getattr(model, "config", None), "input_size", 48)
-
-
 def export_onnx(model, arch: str, path: pathlib.Path) -> None:
     # affine_grid (the spatial transformer) exists in ONNX from opset 20 on; the others keep 17.
     opset = 20 if arch == "deep-emotion" else 17
-    example = torch.zeros(1, 1, input_size(model), input_size(model))
+    example = torch.zeros(1, 1, model_input_size(model), model_input_size(model))
     with torch.no_grad():
         names = ["logits", *attention_outputs(model, example)[1]]
     torch.onnx.export(ExportWrapper(model).eval(), (example,), str(path), input_names=["faces"], output_names=names,
@@ -168,7 +163,7 @@ def export_fixtures(model, arch: str, val, mean: float, std: float, onnx_path: p
     each attention output, flattened per face), as numbers. Returns ONNX Runtime's largest logit difference
     from PyTorch on them."""
     picks = [int((val.labels == c).nonzero()[0]) for c in range(len(CLASS_NAMES))] + [int(len(val.labels) // 2)]
-    size = input_size(model)
+    size = model_input_size(model)
     inputs = [val.images[i].numpy().astype(np.uint8) for i in picks]
     if size != 48:  # FER2013's faces resized to the model's input, as the Swift test feeds them
         import cv2

@@ -31,7 +31,7 @@ from . import sources as extra_sources
 from .devset import DEFAULT_DEVSET, load_devset
 from .metrics import confusion_matrix, summarise
 from .arch import ABLATIONS, ARCHITECTURES, build, load_trained
-from .arch.costs import inference_macs, inference_parameters
+from .arch.costs import inference_macs, inference_parameters, model_input_size
 from .model import CLASS_NAMES, FerNet, ModelConfig
 
 
@@ -116,7 +116,7 @@ def predict(model: FerNet, images: torch.Tensor, mean: float, std: float, flip_t
     out = []
     for start in range(0, len(images), batch):
         x = normalise(images[start:start + batch].to(device), mean, std)
-        size = getattr(getattr(model, "config", None), "input_size", x.shape[-1])
+        size = model_input_size(model)
         if x.shape[-1] != size:  # 48x48 validation crops for a larger input
             x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
         x = x.contiguous(memory_format=torch.channels_last)
@@ -417,6 +417,8 @@ def main(argv=None) -> None:
     std = float(train.images.float().std() / 255)
 
     # Model, optimiser, schedule.
+    if args.input_size != 48 and args.arch != "resnet-cbam":
+        raise SystemExit(f"--input-size: {args.arch} is built for 48x48 faces; only resnet-cbam reads its size")
     config = model_config(args.width, args.input_size)
     arch_config = {"model": dataclasses.asdict(config)} if args.arch == "resnet-cbam" else {}
     if args.ablate:

@@ -16,10 +16,14 @@ def inference_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if id(p) not in skipped)
 
 
+def model_input_size(model: nn.Module) -> int:
+    """The face side a model takes: resnet-cbam's config says; the seed systems are built for 48."""
+    return getattr(getattr(model, "config", None), "input_size", 48)
+
+
 def inference_macs(model: nn.Module, input_size: int | None = None) -> int:
-    """Multiply-accumulates for one face at the model's input size (its config's, else 48)."""
-    if input_size is None:
-        input_size = getattr(getattr(model, "config", None), "input_size", 48)
+    """Multiply-accumulates for one face at `input_size` (default: the model's own)."""
+    input_size = input_size or model_input_size(model)
     macs = 0
 
     def conv(module, inputs, output):
