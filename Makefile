@@ -49,7 +49,8 @@ run: build
 	if [ $$rc -eq 3 ]; then echo 'fercam is $(BIN); through make: make run ARGS="--input clip.y4m"'; fi; \
 	[ $$rc -eq 0 ] || [ $$rc -eq 3 ]
 
-## Everything under test. The Haar parity test needs the grey images OpenCV saw, written by the reference script.
+## Everything under test. The Haar parity test needs the grey images OpenCV saw and the BlazeFace parity test its
+## 640x480 frames, both written by reference scripts with OpenCV.
 test: deps
 	@if [ -d "$(FACES)" ]; then $(MAKE) --no-print-directory reference-setup && \
 	  $(PY_REF) scripts/reference/haar_golden.py --faces "$(FACES)" --gray-out .cache/faces-gray && \
