@@ -33,6 +33,7 @@ from .metrics import confusion_matrix, summarise
 from .arch import ABLATIONS, ARCHITECTURES, build, load_trained
 from .arch.costs import inference_macs, inference_parameters, model_input_size
 from .model import CLASS_NAMES, FerNet, ModelConfig
+from .narrow import narrow
 
 
 # Real-time budget per face (issue 12): every architecture must fit.
@@ -72,6 +73,9 @@ def parse_args(argv=None):
     p.add_argument("--ablate", action="store_true",
                    help="train the architecture without its attention component (training/arch ABLATIONS)")
     p.add_argument("--width", type=float, default=1.0, help="resnet-cbam: multiplies the stem and stage widths")
+    p.add_argument("--widths", default="",
+                   help="resnet-cbam: stem and stage widths, e.g. 32,32,80,160 (multiples of 16 keep oneDNN's "
+                        "Winograd kernels; overrides --width)")
     p.add_argument("--seed", type=int, default=0, help="seed of every random generator")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
@@ -378,8 +382,13 @@ def log_epoch(log, epoch: int, args, loss: float, result: dict, score: float, lr
     return record
 
 
-def model_config(width: float, input_size: int = 48) -> ModelConfig:
+def model_config(width: float, input_size: int = 48, widths: str = "") -> ModelConfig:
     base = dataclasses.replace(ModelConfig(), input_size=input_size)
+    if widths:
+        stem, *stages = (int(w) for w in widths.split(","))
+        if len(stages) != len(base.stage_widths) or min(stem, *stages) < 8:
+            raise SystemExit(f"--widths {widths}: want a stem and {len(base.stage_widths)} stage widths, each 8 or more")
+        return dataclasses.replace(base, stem_width=stem, stage_widths=tuple(stages))
     scale = lambda c: int(round(c * width / 8)) * 8
     return dataclasses.replace(base, stem_width=scale(base.stem_width),
                                stage_widths=tuple(scale(c) for c in base.stage_widths))
@@ -419,7 +428,7 @@ def main(argv=None) -> None:
     # Model, optimiser, schedule.
     if args.input_size != 48 and args.arch != "resnet-cbam":
         raise SystemExit(f"--input-size: {args.arch} is built for 48x48 faces; only resnet-cbam reads its size")
-    config = model_config(args.width, args.input_size)
+    config = model_config(args.width, args.input_size, args.widths)
     arch_config = {"model": dataclasses.asdict(config)} if args.arch == "resnet-cbam" else {}
     if args.ablate:
         arch_config.update(ABLATIONS[args.arch][0])
@@ -432,8 +441,14 @@ def main(argv=None) -> None:
         _, init_state, init_arch = load_trained(args.init)
         if init_arch != args.arch:
             raise SystemExit(f"--init {args.init}: a {init_arch} run, not {args.arch}")
-        model.load_state_dict(init_state["model"])
-        print(f"initialised from {args.init} (epoch {init_state['epoch'] + 1})", file=sys.stderr)
+        init_weights, how = init_state["model"], ""
+        if args.arch == "resnet-cbam":
+            init_config = ModelConfig.from_json(init_state["config"])
+            if (init_config.stem_width, tuple(init_config.stage_widths)) != (config.stem_width, tuple(config.stage_widths)):
+                init_weights = narrow(init_weights, init_config, config)
+                how = f", narrowed from {init_config.stem_width},{','.join(map(str, init_config.stage_widths))}"
+        model.load_state_dict(init_weights)
+        print(f"initialised from {args.init} (epoch {init_state['epoch'] + 1}{how})", file=sys.stderr)
     model = model.to(device).to(memory_format=torch.channels_last)
     teacher = None
     if args.teacher:

@@ -6,7 +6,9 @@ Prints parameters and MACs per face (inference) and fails if a model breaks the 
 parameters or 200 M MACs, or gives different logits for a face alone and in a batch (eval mode). It also checks
 the batch mixing every architecture trains with (`--mix`): targets stay distributions, a seed repeats itself;
 and distillation (`--teacher`): the teacher sees faces in its own normalisation, the loss is 0 only on agreement;
-and the GPU sweep's arithmetic (a group's epochs follow its slowest job; results split and rejoin whole).
+and the GPU sweep's arithmetic (a group's epochs follow its slowest job; results split and rejoin whole);
+and narrowing (`--init` at fewer channels): a network whose dropped channels are silent gives the same logits
+narrowed.
 """
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ import torch
 from . import ABLATIONS, ARCHITECTURES, SEED_PAPER, build
 from .costs import inference_macs, inference_parameters
 from ..data import mix_batch
-from ..train import MAX_MACS, MAX_PARAMETERS, Teacher, distillation_loss
+from ..model import FerNet, ModelConfig
+from ..narrow import narrow
+from ..train import MAX_MACS, MAX_PARAMETERS, Teacher, distillation_loss, model_config
 
 
 def check(name: str, ablated: bool = False) -> str:
@@ -138,12 +142,46 @@ def check_sweep() -> str:
     return "GPU sweep (training.sweep)        epochs per group, step timing, parts rejoin, final weights fit"
 
 
+def check_narrowing() -> str:
+    """Silence the channels narrowing should drop (zero batch-norm scale and shift, zero MLP columns): the
+    narrowed network must then compute exactly what the wide one does, at another input size too."""
+    torch.manual_seed(0)
+    wide_config, small_config = ModelConfig(), model_config(1.0, 64, "16,32,64,160")
+    state = {k: v.clone() for k, v in FerNet(wide_config).state_dict().items()}
+
+    def silence(norm: str, channels: torch.Tensor) -> None:
+        state[f"{norm}.weight"] = torch.rand(len(state[f"{norm}.weight"])) + 1
+        state[f"{norm}.weight"][channels], state[f"{norm}.bias"][channels] = 0, 0
+
+    def some(width: int, kept: int) -> torch.Tensor:
+        return torch.randperm(width)[kept:]
+
+    silence("stem.1", some(32, 16))
+    for stage, (width, kept) in enumerate([(32, 32), (96, 64), (192, 160)]):
+        joined = some(width, kept)  # a stage's block outputs and shortcut share their channels
+        for block in range(wide_config.stage_blocks[stage]):
+            silence(f"stages.{stage}.{block}.bn1", some(width, kept))
+            silence(f"stages.{stage}.{block}.bn2", joined)
+        silence(f"stages.{stage}.0.shortcut.1", joined)
+    state["cbam_last.channel.fc2.weight"][:, some(24, 20)] = 0
+    wide, small = FerNet(wide_config).eval(), FerNet(small_config).eval()
+    wide.load_state_dict(state)
+    small.load_state_dict(narrow(state, wide_config, small_config))
+    x = torch.rand(3, 1, 64, 64)
+    with torch.no_grad():
+        difference = (wide(x) - small(x)).abs().max().item()
+    if difference > 1e-4:
+        raise ValueError(f"narrowing: the narrowed network differs by {difference:.2e} on silent channels")
+    return f"narrowing 32,32,96,192 -> 16,32,64,160: logits within {difference:.1e} of the wide network"
+
+
 def main() -> None:
     failed = False
     try:
         print(check_mixing())
         print(check_distillation())
         print(check_sweep())
+        print(check_narrowing())
     except ValueError as error:
         print(error, file=sys.stderr)
         failed = True
