@@ -30,7 +30,7 @@ from .arch import load_trained
 from .arch.costs import inference_macs, inference_parameters, model_input_size
 from .metrics import confusion_matrix, summarise
 from .model import CLASS_NAMES
-from .train import expected_calibration_error, predict
+from .train import at_input_size, expected_calibration_error, predict
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
@@ -68,7 +68,7 @@ def stored_config(model, arch: str) -> str:
 def logits_of(model, images: torch.Tensor, mean: float, std: float, flip: bool = False) -> torch.Tensor:
     out = []
     for start in range(0, len(images), 512):
-        x = normalise(images[start:start + 512], mean, std)
+        x = at_input_size(model, normalise(images[start:start + 512], mean, std))
         out.append(model(torch.flip(x, dims=[3]) if flip else x).float())
     return torch.cat(out)
 

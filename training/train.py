@@ -112,6 +112,15 @@ def seed_everything(seed: int) -> None:
 
 
 @torch.no_grad()
+def at_input_size(model, x: torch.Tensor) -> torch.Tensor:
+    """Faces resized to the side the model reads (48x48 validation crops for a larger input), as fercam's crop
+    resamples them."""
+    size = model_input_size(model)
+    if x.shape[-1] == size:
+        return x
+    return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+
+
 def predict(model: FerNet, images: torch.Tensor, mean: float, std: float, flip_tta: bool = False,
             batch: int = 512) -> torch.Tensor:
     """Softmax probabilities (on the CPU), optionally averaged with the horizontally flipped face."""
@@ -119,10 +128,7 @@ def predict(model: FerNet, images: torch.Tensor, mean: float, std: float, flip_t
     device = next(model.parameters()).device
     out = []
     for start in range(0, len(images), batch):
-        x = normalise(images[start:start + batch].to(device), mean, std)
-        size = model_input_size(model)
-        if x.shape[-1] != size:  # 48x48 validation crops for a larger input
-            x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+        x = at_input_size(model, normalise(images[start:start + batch].to(device), mean, std))
         x = x.contiguous(memory_format=torch.channels_last)
         p = F.softmax(model(x).float(), 1)
         if flip_tta:
