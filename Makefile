@@ -169,21 +169,31 @@ $(TRAIN_VENV)/.installed: training/requirements.txt
 train-setup: $(TRAIN_VENV)/.installed
 
 ## Train the shipped expression model: ResNet-CBAM on FER2013's labels, RAF-DB's training split and ExpW, the
-## last two cropped through the Haar detector (training/sources.py; 10% of each held out, training/splits/), into
-## training/runs/main (RESUME=1 continues it, DEVICE=cuda trains on a GPU). ARCH=NAME trains a seed system
+## last two cropped through the Haar detector (training/sources.py; 10% of each held out, training/splits/), in two
+## stages: 48-pixel faces at full width into training/runs/main-48 (EPOCHS), then that network narrowed to
+## 16,32,64,160 channels and fine-tuned on 64-pixel faces into training/runs/main (NARROW_EPOCHS; the larger input
+## at the cost of the smaller, docs/training-log.md). RESUME=1 continues either stage, DEVICE=cuda trains on a GPU,
+## TRAIN_FLAGS=... adds flags to both. ARCH=NAME trains a seed system
 ## (resnet-cbam, lbp-attention, cnn-alstm, deep-emotion, manet; training/arch/) into training/runs/NAME under the
 ## comparison protocol of docs/seed-systems.md (FER2013 alone, FER+ votes); ABLATE=1 trains it without its attention
 ## component into training/runs/NAME-ablated. `make teacher` trains the MANet teacher of the FER2013-only default.
 # The schedules the shipped files trained with (the default: 2026-12-06 on the CPU; seed systems: the GPU sweeps of
 # 2026-12-04, training/sweeps/).
 EPOCHS ?= $(if $(ARCH),57,20)
+NARROW_EPOCHS ?= 8
+WIDE_RUN = training/runs/main-48
 TEACHER_RUN = training/runs/manet-fer2013
-TRAIN_FLAGS = $(if $(RESUME),--resume) $(if $(DEVICE),--device $(DEVICE))
+RUN_FLAGS = $(if $(RESUME),--resume) $(if $(DEVICE),--device $(DEVICE)) $(TRAIN_FLAGS)
+TRAIN = $(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --shared-data "$(SHARED)/data"
 train: train-setup
-	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --shared-data "$(SHARED)/data" \
-	  --out training/runs/$(if $(ARCH),$(ARCH)$(if $(ABLATE),-ablated),main) \
-	  $(if $(ARCH),--arch $(ARCH) --sources none,--label-mix 0) \
-	  --epochs $(EPOCHS) $(if $(ABLATE),--ablate) $(TRAIN_FLAGS)
+ifeq ($(ARCH),)
+	$(TRAIN) --out $(WIDE_RUN) --label-mix 0 --epochs $(EPOCHS) $(RUN_FLAGS)
+	$(TRAIN) --out training/runs/main --label-mix 0 --init $(WIDE_RUN)/best.pt --input-size 64 \
+	  --widths 16,32,64,160 --epochs $(NARROW_EPOCHS) --lr 2e-3 $(RUN_FLAGS)
+else
+	$(TRAIN) --out training/runs/$(ARCH)$(if $(ABLATE),-ablated) --arch $(ARCH) --sources none \
+	  --epochs $(EPOCHS) $(if $(ABLATE),--ablate) $(RUN_FLAGS)
+endif
 
 teacher: train-setup $(TEACHER_RUN)/complete
 
@@ -192,7 +202,7 @@ teacher: train-setup $(TEACHER_RUN)/complete
 $(TEACHER_RUN)/complete:
 	$(MAKE) train-setup
 	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --out $(TEACHER_RUN) \
-	  --arch manet --label-mix 0 --sources none --epochs 102 $(TRAIN_FLAGS)
+	  --arch manet --label-mix 0 --sources none --epochs 102 $(RUN_FLAGS)
 	touch $@
 
 ## Every architecture checked (shapes, budget), then a one-epoch run on 1,024 faces (ARCH=NAME: that seed system) into
@@ -204,13 +214,15 @@ train-smoke: train-setup
 
 ## Export the best checkpoint to assets/ (safetensors + ONNX, fixtures), score it with fercam's own engine on the
 ## posed photographs (assets/fercam-NAME.posed.json, read by `fercam models`). The default model also gets FER2013
-## val against both label sets with its reliability diagram, and the model card. ARCH=NAME exports a seed system
+## val against both label sets with its reliability diagram, and the model card; its logits lose the class
+## weighting's log-prior shift (--logit-adjust 1, docs/training-log.md) and it states its crop, margin 0 (chosen on
+## every validation source, docs/expression-model.md). ARCH=NAME exports a seed system
 ## from training/runs/NAME (ARCH=resnet-cbam: to fercam-resnet-cbam-comparison, beside the shipped model).
 # ARCH=resnet-cbam is the comparison run of that architecture, exported beside the shipped model, never over it.
 EXPORT_NAME = fercam-$(if $(ARCH),$(ARCH)$(if $(filter resnet-cbam,$(ARCH)),-comparison),resnet-cbam)
 export: train-setup build
 	$(TRAIN_VENV)/bin/python -m training.export --checkpoint training/runs/$(if $(ARCH),$(ARCH),main)/best.pt \
-	  --data "$(SHARED)/data/fer2013" --name $(EXPORT_NAME)
+	  --data "$(SHARED)/data/fer2013" --name $(EXPORT_NAME) $(if $(ARCH),,--logit-adjust 1 --margin 0)
 	$(BIN) eval "$(SHARED)/data/expressions/taiwanese" --detect --json --model assets/$(EXPORT_NAME).safetensors \
 	  > assets/$(EXPORT_NAME).posed.json
 ifeq ($(ARCH),)

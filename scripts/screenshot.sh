@@ -16,6 +16,6 @@ display=:$((90 + RANDOM % 9))
 Xvfb "$display" -screen 0 640x480x24 >/dev/null 2>&1 &
 sleep 1
 DISPLAY=$display .build/release/fercam --input "$work/faces.y4m" ${MODEL:+--model "$MODEL"} &
-sleep ${SHOT_DELAY:-3.5}
+sleep ${SHOT_DELAY:-3.0}
 DISPLAY=$display import -window root "$out"
 echo "wrote $out"

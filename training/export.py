@@ -9,7 +9,13 @@ confusion-matrix plot and `assets/metrics.json` for the model card.
 The safetensors metadata names the architecture (`format`: `fercam-ARCH/1`) and holds the config that rebuilds
 it (`config`: the resnet-cbam ModelConfig, or the architecture's `arch_config`), so a loader knows what to build.
 
-Phases: `load_trained` (training/arch), `measure` (with `fit_temperature`), `export_weights`, `export_onnx`,
+With `--logit-adjust TAU` the classifier's bias loses TAU x log(class weight) (the weights the run trained with,
+from its config.json): class weighting moves every decision towards the rare classes by log(weight), and TAU = 1
+takes that back (Menon et al., "Long-tail learning via logit adjustment", 2021), measured in docs/training-log.md.
+`--margin M` writes the crop margin the model was chosen at into the metadata, which fercam uses unless `--margin`
+is given.
+
+Phases: `load_trained` (training/arch), `adjust_logits`, `measure` (with `fit_temperature`), `export_weights`, `export_onnx`,
 `export_fixtures`, `plot_confusion`, `write_metrics`.
 """
 from __future__ import annotations
@@ -96,6 +102,20 @@ def trained_on_votes(checkpoint: pathlib.Path) -> bool:
     return float(json.loads(config.read_text()).get("label_mix", 1.0)) > 0.5
 
 
+def adjust_logits(model, checkpoint: pathlib.Path, tau: float) -> list[float]:
+    """Subtract tau x log(class weight) from the classifier's bias, in place; returns the weights used."""
+    config = checkpoint.parent / "config.json"
+    weights = json.loads(config.read_text()).get("class_weights") if config.exists() else None
+    if weights is None:
+        raise SystemExit(f"--logit-adjust: {config} does not record the run's class weights")
+    classifier = getattr(model, "classifier", None)
+    if not isinstance(classifier, torch.nn.Linear) or classifier.out_features != len(weights):
+        raise SystemExit(f"--logit-adjust: this model has no {len(weights)}-class linear classifier to adjust")
+    with torch.no_grad():
+        classifier.bias -= tau * torch.log(torch.tensor(weights, dtype=classifier.bias.dtype))
+    return weights
+
+
 def measure(model, val, mean: float, std: float, votes: bool = True) -> dict:
     """Val figures against both label sets, plain and with flip TTA, before and after temperature scaling.
     The temperature is fitted on the labels the model was trained toward: the FER+ majority when `votes`,
@@ -118,7 +138,8 @@ def measure(model, val, mean: float, std: float, votes: bool = True) -> dict:
     return result
 
 
-def export_weights(model, arch: str, state: dict, path: pathlib.Path, temperature: float, val: dict) -> None:
+def export_weights(model, arch: str, state: dict, path: pathlib.Path, temperature: float, val: dict,
+                   margin: float | None = None) -> None:
     """`val`: the shipped (temperature-scaled) figures of `measure`; both accuracies go into the metadata for
     `fercam models`, with the inference size."""
     # Training-only modules (the LBP model's decoder) stay out of the file.
@@ -140,6 +161,8 @@ def export_weights(model, arch: str, state: dict, path: pathlib.Path, temperatur
         "macs": str(inference_macs(model)),
         "epoch": str(state["epoch"] + 1),
     }
+    if margin is not None:  # the crop fercam uses for this model unless --margin says otherwise
+        metadata["margin"] = f"{margin:g}"
     save_file(tensors, str(path), metadata=metadata)
 
 
@@ -215,13 +238,14 @@ def plot_confusion(confusion: list[list[int]], path: pathlib.Path, title: str) -
     plt.close(fig)
 
 
-def write_metrics(path: pathlib.Path, model, arch: str, state: dict, measured: dict, ort_gap: float) -> dict:
+def write_metrics(path: pathlib.Path, model, arch: str, state: dict, measured: dict, ort_gap: float,
+                  logit_adjustment: float = 0.0) -> dict:
     shipped = measured["scaled"]
     summary = {
         "architecture": arch, "checkpoint_epoch": state["epoch"] + 1, "parameters": inference_parameters(model),
         "macs": inference_macs(model),
         "mean": state["mean"], "std": state["std"], "temperature": measured["temperature"],
-        "temperature_fitted_on": measured["temperature_fitted_on"],
+        "temperature_fitted_on": measured["temperature_fitted_on"], "logit_adjustment": logit_adjustment,
         "onnx_max_abs_logit_difference": ort_gap,
         # `plain` is what the shipped file gives (temperature applied); `raw` is before temperature scaling.
         "val": {"plain": shipped["fer2013"], "ferplus": shipped["ferplus"], "flip_tta": shipped["fer2013_flip_tta"],
@@ -236,9 +260,19 @@ def main(argv=None) -> None:
     p.add_argument("--checkpoint", type=pathlib.Path, default=ROOT / "training/runs/main/best.pt", help="checkpoint to export")
     p.add_argument("--data", type=pathlib.Path, default=DEFAULT_DATA, help="FER2013 folders with ferplus.csv, or packed parts")
     p.add_argument("--name", help="file name of the exported model, without extension (default: fercam-ARCH)")
+    p.add_argument("--logit-adjust", type=float, default=0.0,
+                   help="take this share of the class weighting's log-prior shift out of the logits (default: 0)")
+    p.add_argument("--margin", type=float,
+                   help="the crop margin fercam should use with this model, chosen on validation (default: none "
+                        "stated, fercam's default applies)")
     args = p.parse_args(argv)
+    if args.margin is not None and not -0.25 <= args.margin <= 1:
+        raise SystemExit(f"--margin must be from -0.25 to 1 (got {args.margin})")
     torch.manual_seed(0)
     model, state, arch = load_trained(args.checkpoint)
+    if args.logit_adjust:
+        weights = adjust_logits(model, args.checkpoint, args.logit_adjust)
+        print(f"logits adjusted by -{args.logit_adjust} x log{[round(w, 2) for w in weights]}", file=sys.stderr)
     name = args.name or f"fercam-{arch}"
     val = load_split(args.data, "val")
     measured = measure(model, val, state["mean"], state["std"], votes=trained_on_votes(args.checkpoint))
@@ -250,7 +284,7 @@ def main(argv=None) -> None:
           f"fitted on {measured['raw'][fitted]['ece']:.4f} -> {shipped[fitted]['ece']:.4f}", file=sys.stderr)
 
     ASSETS.mkdir(exist_ok=True)
-    export_weights(model, arch, state, ASSETS / f"{name}.safetensors", measured["temperature"], shipped)
+    export_weights(model, arch, state, ASSETS / f"{name}.safetensors", measured["temperature"], shipped, args.margin)
     onnx_path = ASSETS / f"{name}.onnx"
     export_onnx(model, arch, onnx_path)
     ort_gap = export_fixtures(model, arch, val, state["mean"], state["std"], onnx_path, name)
@@ -262,7 +296,7 @@ def main(argv=None) -> None:
         plot_confusion(shipped[labels]["confusion"], ASSETS / "confusion.png",
                        f"FER2013 val, {title} labels: accuracy {shipped[labels]['accuracy']:.1%}")
     metrics = ASSETS / ("metrics.json" if name == "fercam-resnet-cbam" else f"{name}.metrics.json")
-    summary = write_metrics(metrics, model, arch, state, measured, ort_gap)
+    summary = write_metrics(metrics, model, arch, state, measured, ort_gap, args.logit_adjust)
     # The per-epoch log goes in the repo beside the model: run folders live on one machine and have been lost.
     log = args.checkpoint.parent / "log.jsonl"
     if log.exists():

@@ -92,7 +92,7 @@ def sources_table(evaluation: dict | None, previous: dict | None = None) -> str:
                      f" | {100 * (max(accuracies) - min(accuracies)):.1f} points | {recall} |")
     lines.append("")
     lines.append("Per-class recall in the order " + ", ".join(CLASS_NAMES) + "; \"was\": "
-                 + (f"{previous['model']} (FER2013 only), the same command." if previous
+                 + (f"{previous['model']}, the default this one replaced, by the same command." if previous
                     else "no earlier evaluation kept."))
     return "\n".join(lines)
 
@@ -114,7 +114,9 @@ def log_table(log: pathlib.Path) -> tuple[str, float]:
         posed_cells = " / ".join(f"{dev[k]:.1%}" if k in dev else "-" for k in margins)
         extra = "".join(" " + " / ".join(f"{r.get(k, {})[m]:.1%}" if m in r.get(k, {}) else "-"
                                          for m in other_margins) + " |" for k in others)
-        lines.append(f"| {r['epoch']} | {r['loss']:.3f} | {r.get('val_ferplus', float('nan')):.2%} | "
+        # A weight average's log holds every averaged run's epochs, each tagged with its run (training.soup).
+        epoch = f"{r['run']}: {r['epoch']}" if "run" in r else r["epoch"]
+        lines.append(f"| {epoch} | {r['loss']:.3f} | {r.get('val_ferplus', float('nan')):.2%} | "
                      f"{r.get('val_fer2013', r.get('val_accuracy', float('nan'))):.2%} | {posed_cells} |{extra}"
                      f" {r['seconds']:.0f} |")
     return "\n".join(lines), sum(r["seconds"] for r in rows)

@@ -472,6 +472,7 @@ def main(argv=None) -> None:
           file=sys.stderr)
     (args.out / "config.json").write_text(json.dumps(
         {**{k: str(v) for k, v in vars(args).items()}, "model": config.to_json(),
+         "class_weights": [round(float(w), 4) for w in per_class],
          "augmentation": dataclasses.asdict(Augmentation()), "host": socket.gethostname()}, indent=1) + "\n")
 
     # Resume.

@@ -32,11 +32,12 @@ public final class ExpressionClassifier: @unchecked Sendable {
     /// How the precision was chosen (`--precision auto` measures it at start-up).
     public let precisionChoice: PrecisionChoice
 
-    public convenience init(path: String, precision: Precision = .fp32, cropping: FaceCropping = .init()) throws {
+    /// `cropping` nil: the crop the model file asks for (its `margin`), else `FaceCropping`'s default.
+    public convenience init(path: String, precision: Precision = .fp32, cropping: FaceCropping? = nil) throws {
         try self.init(path: path, request: precision == .bf16 ? .bf16 : .fp32, cropping: cropping)
     }
 
-    public init(path: String, request: PrecisionChoice.Request, cropping: FaceCropping = .init()) throws {
+    public init(path: String, request: PrecisionChoice.Request, cropping: FaceCropping? = nil) throws {
         self.path = path
         let file = try ModelFile(path: path)
         description = file.description
@@ -46,7 +47,7 @@ public final class ExpressionClassifier: @unchecked Sendable {
                 detail: "it needs AVX-512 BF16 or AMX, and this CPU (\(Engine.instructionSet)) has neither")
         }
         (precisionChoice, network) = try PrecisionChoice.resolve(request, model: file)
-        self.cropping = cropping
+        self.cropping = cropping ?? FaceCropping(margin: file.description.margin ?? FaceCropping().margin)
     }
 
     public var classNames: [String] { description.classNames }

@@ -12,12 +12,16 @@ public struct FaceRegion: Sendable, Equatable {
 /// How a detector box becomes a model input: a square around the box, widened by
 /// `margin` of the box size on each side (narrowed when negative), area-resampled to the input size.
 ///
-/// The default, -0.15, was chosen on real photographs (the posed-photo dev set) with
-/// `fercam eval --detect --margin=M` for the shipped model: tighter crops than the box are 13 points
-/// better than the old 0.1, the curve is flat from -0.1 to -0.2 and falls 8 points at -0.25, so the
-/// default sits mid-plateau, away from that edge (docs/expression-model.md).
+/// A model file states the margin it was chosen at (metadata `margin`; the default model: 0, the box itself, chosen
+/// on the posed photographs and RAF-DB's and ExpW's held-out faces together, docs/expression-model.md). Files
+/// without one, the seed systems trained on FER2013's framing alone, get -0.15, chosen for them on the posed
+/// photographs: tighter crops than the box were 13 points better than the old 0.1.
 public struct FaceCropping: Sendable, Equatable {
     public var margin: Double
+
+    /// The margins `--margin` and model files may ask for: tighter than -0.25 cuts into the features, wider
+    /// than 1 is mostly background.
+    public static let margins: ClosedRange<Double> = -0.25...1
 
     public init(margin: Double = -0.15) { self.margin = margin }
 

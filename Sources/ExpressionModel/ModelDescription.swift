@@ -13,6 +13,9 @@ public struct ModelDescription: Sendable, Equatable {
     /// Probabilities are softmax(logits / temperature): fitted on val by the export so that a score
     /// of 0.8 is right about 80% of the time. 1 when the file has none.
     public var temperature: Float
+    /// The crop margin the model was selected at (`FaceCropping.margin`), when the file states one: a model
+    /// trained on other framing wants another crop. nil in older files, which get `FaceCropping`'s default.
+    public var margin: Double?
     /// What the export measured, for `fercam models` (absent from older files).
     public var figures: ModelFigures
 
@@ -66,6 +69,17 @@ public struct ModelDescription: Sendable, Equatable {
             temperature = t
         } else {
             temperature = 1
+        }
+        if let text = file.metadata["margin"] {
+            guard let m = Double(text), FaceCropping.margins.contains(m) else {
+                throw .badMetadata(
+                    path: path, key: "margin",
+                    detail: "expected a number from \(FaceCropping.margins.lowerBound) to "
+                        + "\(FaceCropping.margins.upperBound), found \(text)")
+            }
+            margin = m
+        } else {
+            margin = nil
         }
         figures = ModelFigures(metadata: file.metadata)
     }

@@ -169,12 +169,15 @@ struct ModelOptions: ParsableArguments {
     var precision: PrecisionChoice.Request = .auto
     @Flag(help: "Say on stderr which precision the model runs in, and why.")
     var verbose = false
-    @Option(parsing: .unconditional, help:
-            "Margin added around each detector box before cropping, as a fraction of the box side (negative: tighter).")
-    var margin: Double = FaceCropping().margin
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+            """
+            Margin added around each detector box before cropping, as a fraction of the box side (negative: \
+            tighter), from -0.25 to 1. Default: the model's own (0 for resnet-cbam), else \(FaceCropping().margin).
+            """, valueName: "fraction"))
+    var margin: Double?
 
     func validate() throws {
-        guard (-0.25...1).contains(margin) else {
+        if let margin, !FaceCropping.margins.contains(margin) {
             throw ValidationError("--margin must be from -0.25 to 1 (got \(margin))")
         }
     }
@@ -191,7 +194,7 @@ struct ModelOptions: ParsableArguments {
     func makeClassifier() throws -> ExpressionClassifier {
         let modelPath = try modelPath()
         let classifier = try ExpressionClassifier(
-            path: modelPath, request: precision, cropping: FaceCropping(margin: margin))
+            path: modelPath, request: precision, cropping: margin.map { FaceCropping(margin: $0) })
         if verbose { printError("model \(modelPath): \(classifier.precisionChoice.summary)") }
         return classifier
     }

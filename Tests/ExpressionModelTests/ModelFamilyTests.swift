@@ -7,6 +7,7 @@ import XCTest
 /// budget, and gives the outputs docs/output-format.md and docs/seed-systems.md describe on a tiny input.
 final class ModelFamilyTests: XCTestCase {
     struct Expected {
+        var inputSize = 48
         var parameters: Int
         var grid: Int
         var details: [String: Int]
@@ -15,7 +16,7 @@ final class ModelFamilyTests: XCTestCase {
     /// Sizes from docs/seed-systems.md (training/arch/check.py prints the same).
     static let expected: [Architecture: Expected] = [
         .resnetCBAM: Expected(
-            parameters: 1_493_355, grid: 6, details: ["stem_attention": 48 * 48, "last_attention": 36]),
+            inputSize: 64, parameters: 949_671, grid: 8, details: ["stem_attention": 64 * 64, "last_attention": 64]),
         .lbpAttention: Expected(parameters: 599_096, grid: 12, details: ["fused_attention": 48 * 48]),
         .cnnALSTM: Expected(parameters: 181_191, grid: 6, details: ["local": 36, "global": 36]),
         .deepEmotion: Expected(parameters: 66_877, grid: 12, details: ["theta": 6, "warped": 48 * 48]),
@@ -29,15 +30,16 @@ final class ModelFamilyTests: XCTestCase {
             let expected = try XCTUnwrap(Self.expected[architecture])
             let d = classifier.description
             XCTAssertEqual(d.architecture, architecture)
-            XCTAssertEqual(d.inputSize, 48)
+            XCTAssertEqual(d.inputSize, expected.inputSize, "\(architecture)")
             XCTAssertEqual(d.classNames, ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"])
             XCTAssertEqual(d.figures.parameters, expected.parameters, "\(architecture)")
             XCTAssertLessThanOrEqual(try XCTUnwrap(d.figures.parameters), 5_000_000)
             XCTAssertLessThanOrEqual(try XCTUnwrap(d.figures.macs), 200_000_000)
             // A tiny input: two faces, one flat and one a gradient.
+            let side = d.inputSize
             let faces = [
-                GrayImage(width: 48, height: 48, fill: 128),
-                GrayImage(width: 48, height: 48, pixels: (0..<(48 * 48)).map { UInt8($0 % 48 * 5) }),
+                GrayImage(width: side, height: side, fill: 128),
+                GrayImage(width: side, height: side, pixels: (0..<(side * side)).map { UInt8($0 % side * 5 % 256) }),
             ]
             for result in try classifier.classify(faces: faces) {
                 let output = result.output

@@ -155,7 +155,7 @@ final class ModelFileErrorTests: XCTestCase {
         let path = try write(header, body, name: "mismatch.safetensors")
         XCTAssertTrue(
             message(loading: path).hasPrefix(
-                "\(path): tensor stem.0.weight has shape [32, 1, 3, 3], expected [8, 1, 3, 3]"), message(loading: path))
+                "\(path): tensor stem.0.weight has shape [16, 1, 3, 3], expected [8, 1, 3, 3]"), message(loading: path))
     }
 
     func testMissingMetadata() throws {
@@ -227,5 +227,21 @@ final class ModelFileErrorTests: XCTestCase {
             $0["config"] = #"{"classes": 7, "widths": [32, 64, 128]}"#
         }
         XCTAssertEqual(message(loading: widths), "\(widths): metadata \"config.widths\": expected four block widths")
+    }
+
+    /// A model file states the crop it was chosen at; `--margin` (an explicit cropping) overrides it, and a file
+    /// without one gets the default the seed systems were chosen at.
+    func testTheModelFileChoosesItsMargin() throws {
+        XCTAssertEqual(try ExpressionClassifier(path: modelPath).cropping.margin, 0)
+        XCTAssertEqual(try ExpressionClassifier(path: modelPath, cropping: FaceCropping(margin: 0.2)).cropping.margin, 0.2)
+        let seed = ModelParityTests.root.appendingPathComponent("assets/fercam-manet.safetensors").path
+        XCTAssertEqual(try ExpressionClassifier(path: seed).cropping.margin, -0.15)
+        let stated = try withMetadata(seed, name: "stated.safetensors") { $0["margin"] = "0.1" }
+        XCTAssertEqual(try ExpressionClassifier(path: stated).cropping.margin, 0.1)
+        for bad in ["wide", "1.5", "nan", "-0.3"] {
+            let path = try withMetadata(name: "margin-\(bad).safetensors") { $0["margin"] = bad }
+            XCTAssertEqual(
+                message(loading: path), "\(path): metadata \"margin\": expected a number from -0.25 to 1.0, found \(bad)")
+        }
     }
 }

@@ -45,8 +45,12 @@ final class ModelParityTests: XCTestCase {
             })
     }
 
+    /// Each fixture face is square, at its model's input size (48 or 64 pixels a side).
     func faces(_ reference: Reference) -> [GrayImage] {
-        reference.cases.map { GrayImage(width: 48, height: 48, pixels: $0.pixels) }
+        reference.cases.map { c in
+            let side = Int(Double(c.pixels.count).squareRoot().rounded())
+            return GrayImage(width: side, height: side, pixels: c.pixels)
+        }
     }
 
     @discardableResult

@@ -21,7 +21,7 @@ final class ExpressionPipelineTests: XCTestCase {
     /// the spatial transformer, its outline) that docs/output-format.md gives for it.
     func testReplayReportsExpressionsAndAttentionIdenticallyTwice() throws {
         for (model, grid) in [
-            ("resnet-cbam", 6), ("deep-emotion", 12), ("cnn-alstm", 6), ("lbp-attention", 12), ("manet", 12),
+            ("resnet-cbam", 8), ("deep-emotion", 12), ("cnn-alstm", 6), ("lbp-attention", 12), ("manet", 12),
         ] {
             try replayReportsExpressionsAndAttention(model: model, grid: grid)
         }

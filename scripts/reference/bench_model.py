@@ -39,7 +39,8 @@ def median_ms(call, batch: int, repeats: int) -> float:
 
 
 def load_pytorch(path: pathlib.Path):
-    """The architecture the file's metadata names, with its weights (training-only modules are not in the file)."""
+    """The architecture the file's metadata names, its input side, and its weights (training-only modules are not
+    in the file)."""
     with safe_open(str(path), "pt") as f:
         metadata = f.metadata()
         state = {k: f.get_tensor(k) for k in f.keys()}
@@ -47,11 +48,11 @@ def load_pytorch(path: pathlib.Path):
     config = json.loads(metadata["config"])
     model = build(arch, {"model": config} if arch == "resnet-cbam" else config)
     model.load_state_dict(state, strict=False)
-    return arch, model.eval()
+    return arch, int(metadata.get("input_size", 48)), model.eval()
 
 
 def bench(path: pathlib.Path, args) -> dict:
-    arch, model = load_pytorch(path)
+    arch, side, model = load_pytorch(path)
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
@@ -60,7 +61,7 @@ def bench(path: pathlib.Path, args) -> dict:
     isa = "?"
     for _ in range(args.rounds):
         for batch in args.batches:
-            x = np.random.default_rng(0).standard_normal((batch, 1, 48, 48)).astype(np.float32)
+            x = np.random.default_rng(0).standard_normal((batch, 1, side, side)).astype(np.float32)
             xt = torch.from_numpy(x)
             with torch.inference_mode():
                 results.setdefault(f"pytorch/fp32/{batch}", []).append(median_ms(lambda: model(xt), batch, args.repeats))

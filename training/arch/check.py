@@ -8,12 +8,15 @@ the batch mixing every architecture trains with (`--mix`): targets stay distribu
 and distillation (`--teacher`): the teacher sees faces in its own normalisation, the loss is 0 only on agreement;
 and the GPU sweep's arithmetic (a group's epochs follow its slowest job; results split and rejoin whole);
 and narrowing (`--init` at fewer channels): a network whose dropped channels are silent gives the same logits
-narrowed.
+narrowed; and the weight average of two runs (`training.soup`): the mean of their tensors, the geometric mean of
+their class weights, their logs tagged, runs of other widths refused.
 """
 from __future__ import annotations
 
+import json
 import pathlib
 import sys
+import tempfile
 
 import torch
 
@@ -22,6 +25,7 @@ from .costs import inference_macs, inference_parameters
 from ..data import mix_batch
 from ..model import FerNet, ModelConfig
 from ..narrow import narrow
+from ..soup import average, check_compatible, load_runs, write_soup
 from ..train import MAX_MACS, MAX_PARAMETERS, Teacher, distillation_loss, model_config
 
 
@@ -175,6 +179,43 @@ def check_narrowing() -> str:
     return f"narrowing 32,32,96,192 -> 16,32,64,160: logits within {difference:.1e} of the wide network"
 
 
+def check_soup() -> str:
+    """Two runs of one architecture average tensor by tensor; the class weights the export adjusts by are their
+    geometric mean (the mean log prior); a run of other widths is refused, not averaged."""
+    torch.manual_seed(0)
+    config = model_config(1.0, 64, "16,32,64,160")
+    with tempfile.TemporaryDirectory() as tmp:
+        folders = [pathlib.Path(tmp, name) for name in ("labels", "votes", "other")]
+        for folder, weights, mix, widths in zip(folders, ([1.0] * 6 + [4.0], [4.0] + [1.0] * 6, [1.0] * 7),
+                                                (0, 1, 0), (config, config, ModelConfig())):
+            folder.mkdir()
+            state = {"model": FerNet(widths).state_dict(), "arch": "resnet-cbam", "config": widths.to_json(),
+                     "arch_config": {"model": widths.to_json()}, "mean": 0.5, "std": 0.25, "epoch": 3}
+            torch.save(state, folder / "best.pt")
+            (folder / "config.json").write_text(json.dumps({"label_mix": str(float(mix)), "class_weights": weights}))
+            (folder / "log.jsonl").write_text(json.dumps({"epoch": 1}) + "\n")
+        runs = load_runs(folders[:2])
+        check_compatible(runs, folders[:2])
+        soup_config = write_soup(pathlib.Path(tmp, "soup"), runs, folders[:2])
+        soup = torch.load(pathlib.Path(tmp, "soup/best.pt"), weights_only=False)["model"]
+        expected = {k: (runs[0][0]["model"][k].float() + runs[1][0]["model"][k].float()) / 2 for k in soup}
+        gap = max((soup[k].float() - expected[k]).abs().max().item() for k in soup if soup[k].is_floating_point())
+        if gap > 1e-6 or average([runs[0][0]["model"]])["stem.0.weight"].ne(runs[0][0]["model"]["stem.0.weight"]).any():
+            raise ValueError(f"soup: the average is off by {gap:.2e}")
+        if soup_config["class_weights"][0] != 2.0 or soup_config["class_weights"][6] != 2.0 \
+                or float(soup_config["label_mix"]) != 0.5:
+            raise ValueError(f"soup: class weights {soup_config['class_weights']}, label mix {soup_config['label_mix']}"
+                             " (expected 2.0 at both ends, 0.5)")
+        tags = [json.loads(line)["run"] for line in pathlib.Path(tmp, "soup/log.jsonl").read_text().splitlines()]
+        if tags != ["labels", "votes"]:
+            raise ValueError(f"soup: the log's runs are {tags}")
+        try:
+            check_compatible(load_runs([folders[0], folders[2]]), [folders[0], folders[2]])
+        except SystemExit:
+            return "soup: two runs averaged tensor by tensor, class weights by geometric mean; other widths refused"
+        raise ValueError("soup: runs of different widths were accepted")
+
+
 def main() -> None:
     failed = False
     try:
@@ -182,6 +223,7 @@ def main() -> None:
         print(check_distillation())
         print(check_sweep())
         print(check_narrowing())
+        print(check_soup())
     except ValueError as error:
         print(error, file=sys.stderr)
         failed = True

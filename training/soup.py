@@ -1,0 +1,99 @@
+"""Average the weights of fine-tunes that share a starting point into one run folder (a "model soup").
+
+Runs fine-tuned from the same weights tend to stay in one basin of the loss, where their average is a better model
+than either (Wortsman et al., "Model soups", 2022). The shipped model averages two fine-tunes of one narrowed
+network: one toward FER2013's labels, one toward FER+ votes; measured in docs/training-log.md.
+
+    python -m training.soup --out training/runs/main training/runs/main-64-labels training/runs/main-64-votes
+
+The folder gets what `training.export` reads: `best.pt` (the first run's best checkpoint with every float tensor
+averaged, batch-norm statistics included; counters kept from the first), `config.json` (the first run's, with the
+geometric mean of the runs' class weights, so that `--logit-adjust` takes out the mean log prior, and the mean
+`label_mix`, which picks the labels the temperature is fitted on) and `log.jsonl` (every run's epochs, each line
+tagged with its run). Phases: `load_runs`, `check_compatible`, `average`, `write_soup`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import pathlib
+
+import torch
+
+
+def load_runs(folders: list[pathlib.Path]) -> list[tuple[dict, dict]]:
+    """Each run's best checkpoint and config.json."""
+    runs = []
+    for folder in folders:
+        checkpoint, config = folder / "best.pt", folder / "config.json"
+        for path in (checkpoint, config):
+            if not path.exists():
+                raise SystemExit(f"soup: {path} is missing (is {folder} a finished training run?)")
+        runs.append((torch.load(checkpoint, map_location="cpu", weights_only=False), json.loads(config.read_text())))
+    return runs
+
+
+def check_compatible(runs: list[tuple[dict, dict]], folders: list[pathlib.Path]) -> None:
+    """Same architecture, same config and the same tensors: anything else has no meaningful average."""
+    first, _ = runs[0]
+    for (state, config), folder in zip(runs[1:], folders[1:]):
+        for field in ("arch", "arch_config", "config", "mean", "std"):
+            if state.get(field) != first.get(field):
+                raise SystemExit(f"soup: {folder} differs from {folders[0]} in {field}")
+        shapes = {k: tuple(v.shape) for k, v in state["model"].items()}
+        if shapes != {k: tuple(v.shape) for k, v in first["model"].items()}:
+            raise SystemExit(f"soup: {folder}'s tensors differ from {folders[0]}'s")
+        if "class_weights" not in config:
+            raise SystemExit(f"soup: {folder}/config.json does not record its class weights")
+    if "class_weights" not in runs[0][1]:
+        raise SystemExit(f"soup: {folders[0]}/config.json does not record its class weights")
+
+
+def average(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """The mean of every float tensor; integer buffers (batch-norm step counters) from the first."""
+    return {key: torch.stack([s[key] for s in states]).mean(0) if value.is_floating_point() else value.clone()
+            for key, value in states[0].items()}
+
+
+def write_soup(out: pathlib.Path, runs: list[tuple[dict, dict]], folders: list[pathlib.Path]) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    state = dict(runs[0][0])
+    state["model"] = average([s["model"] for s, _ in runs])
+    state["soup"] = [str(f) for f in folders]
+    state["score"] = None  # the ingredients' selection scores do not describe the average
+    torch.save(state, out / "best.pt")
+    configs = [c for _, c in runs]
+    config = dict(configs[0])
+    config.update(
+        out=str(out), soup=[str(f) for f in folders],
+        label_mix=str(sum(float(c.get("label_mix", 1.0)) for c in configs) / len(configs)),
+        class_weights=[round(math.exp(sum(math.log(c["class_weights"][i]) for c in configs) / len(configs)), 4)
+                       for i in range(len(configs[0]["class_weights"]))])
+    (out / "config.json").write_text(json.dumps(config, indent=1) + "\n")
+    with (out / "log.jsonl").open("w") as log:
+        for folder in folders:
+            path = folder / "log.jsonl"
+            for line in path.read_text().splitlines() if path.exists() else []:
+                log.write(json.dumps({"run": folder.name, **json.loads(line)}) + "\n")
+    return config
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("runs", nargs="+", type=pathlib.Path, help="training run folders (each with best.pt)")
+    p.add_argument("--out", type=pathlib.Path, required=True, help="run folder for the average")
+    args = p.parse_args(argv)
+    if len(args.runs) < 2:
+        raise SystemExit("soup: give at least two runs to average")
+    if args.out.resolve() in {r.resolve() for r in args.runs}:
+        raise SystemExit(f"soup: --out {args.out} is one of the runs it averages")
+    runs = load_runs(args.runs)
+    check_compatible(runs, args.runs)
+    config = write_soup(args.out, runs, args.runs)
+    print(f"averaged {len(runs)} runs into {args.out}/best.pt; class weights {config['class_weights']}, "
+          f"label mix {config['label_mix']}")
+
+
+if __name__ == "__main__":
+    main()
