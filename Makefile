@@ -171,9 +171,10 @@ train-setup: $(TRAIN_VENV)/.installed
 ## Train the shipped expression model: ResNet-CBAM on FER2013's labels, RAF-DB's training split and ExpW, the
 ## last two cropped through the Haar detector (training/sources.py; 10% of each held out, training/splits/), in two
 ## stages: 48-pixel faces at full width into training/runs/main-48 (EPOCHS), then that network narrowed to
-## 16,32,64,160 channels and fine-tuned on 64-pixel faces into training/runs/main (NARROW_EPOCHS; the larger input
-## at the cost of the smaller, docs/training-log.md). RESUME=1 continues either stage, DEVICE=cuda trains on a GPU,
-## TRAIN_FLAGS=... adds flags to both. ARCH=NAME trains a seed system
+## 16,32,64,160 channels and fine-tuned on 64-pixel faces twice (NARROW_EPOCHS; the larger input at the cost of the
+## smaller), toward FER2013's labels (main-64-labels) and toward FER+ votes (main-64-votes), and the two runs'
+## weights averaged into training/runs/main (training/soup.py; docs/training-log.md). RESUME=1 continues any run,
+## DEVICE=cuda trains on a GPU, TRAIN_FLAGS=... adds flags to all three. ARCH=NAME trains a seed system
 ## (resnet-cbam, lbp-attention, cnn-alstm, deep-emotion, manet; training/arch/) into training/runs/NAME under the
 ## comparison protocol of docs/seed-systems.md (FER2013 alone, FER+ votes); ABLATE=1 trains it without its attention
 ## component into training/runs/NAME-ablated. `make teacher` trains the MANet teacher of the FER2013-only default.
@@ -182,14 +183,18 @@ train-setup: $(TRAIN_VENV)/.installed
 EPOCHS ?= $(if $(ARCH),57,20)
 NARROW_EPOCHS ?= 8
 WIDE_RUN = training/runs/main-48
+# Stage 2: the wide run narrowed to the widths a 64-pixel input affords (training/narrow.py), fine-tuned.
+NARROW = --init $(WIDE_RUN)/best.pt --input-size 64 --widths 16,32,64,160 --epochs $(NARROW_EPOCHS) --lr 2e-3
 TEACHER_RUN = training/runs/manet-fer2013
 RUN_FLAGS = $(if $(RESUME),--resume) $(if $(DEVICE),--device $(DEVICE)) $(TRAIN_FLAGS)
 TRAIN = $(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --shared-data "$(SHARED)/data"
 train: train-setup
 ifeq ($(ARCH),)
 	$(TRAIN) --out $(WIDE_RUN) --label-mix 0 --epochs $(EPOCHS) $(RUN_FLAGS)
-	$(TRAIN) --out training/runs/main --label-mix 0 --init $(WIDE_RUN)/best.pt --input-size 64 \
-	  --widths 16,32,64,160 --epochs $(NARROW_EPOCHS) --lr 2e-3 $(RUN_FLAGS)
+	$(TRAIN) --out training/runs/main-64-labels --label-mix 0 $(NARROW) $(RUN_FLAGS)
+	$(TRAIN) --out training/runs/main-64-votes --label-mix 1 $(NARROW) $(RUN_FLAGS)
+	$(TRAIN_VENV)/bin/python -m training.soup --out training/runs/main training/runs/main-64-labels \
+	  training/runs/main-64-votes
 else
 	$(TRAIN) --out training/runs/$(ARCH)$(if $(ABLATE),-ablated) --arch $(ARCH) --sources none \
 	  --epochs $(EPOCHS) $(if $(ABLATE),--ablate) $(RUN_FLAGS)
