@@ -73,8 +73,10 @@ struct Models: ParsableCommand {
         abstract: "The expression models fercam knows: seed paper, size, accuracy, speed on this CPU.",
         discussion: """
             One row per seed system (../shared/docs/seed-systems.md; docs/seed-systems.md in the repository). \
-            Val figures are FER2013 val against its own labels and against the FER+ majority, as exported; \
-            posed is `fercam eval ../shared/data/expressions/taiwanese --detect` with that model (written \
+            Input is the face size the model reads; margin the crop fercam uses with it (the one its file \
+            states, else the default; --margin overrides it). Val figures are FER2013 val against its own \
+            labels and against the FER+ majority, as exported; posed is `fercam eval \
+            ../shared/data/expressions/taiwanese --detect` with that model at that margin (written \
             beside it by `make export`). The latency is measured now: one face, one thread, in the precision \
             `--precision auto` picks on this CPU, median of 50 calls.
 
@@ -94,6 +96,9 @@ struct Models: ParsableCommand {
         var path: String?
         var problem: String?
         var figures: ModelFigures?
+        /// The face size the model reads and the crop margin fercam uses with it (the file's own, or the default).
+        var inputSize: Int?
+        var margin: Double?
         var posed: Double?
         var milliseconds: Double?
         var precision: String?
@@ -116,6 +121,7 @@ struct Models: ParsableCommand {
             row.path = path
             let classifier = try ExpressionClassifier(path: path, request: noTiming ? .fp32 : .auto)
             row.figures = classifier.description.figures
+            (row.inputSize, row.margin) = (classifier.description.inputSize, classifier.cropping.margin)
             row.posed = Self.posedAccuracy(beside: path)
             if !noTiming {
                 row.milliseconds = try Self.latency(classifier)
@@ -154,12 +160,15 @@ struct Models: ParsableCommand {
 
     static func table(_ rows: [Row]) -> String {
         func percent(_ v: Double?) -> String { v.map { String(format: "%.1f%%", $0 * 100) } ?? "-" }
-        let header = ["model", "seed", "parameters", "MACs", "val FER2013", "val FER+", "posed", "ms/face", ""]
+        let header = [
+            "model", "seed", "parameters", "MACs", "input", "margin", "val FER2013", "val FER+", "posed", "ms/face", "",
+        ]
         let cells = rows.map { r -> [String] in
             [
                 r.architecture.rawValue, String(r.architecture.seedPaper.prefix(3)),
                 r.figures?.parameters.map { String(format: "%.2f M", Double($0) / 1e6) } ?? "-",
                 r.figures?.macs.map { String(format: "%.1f M", Double($0) / 1e6) } ?? "-",
+                r.inputSize.map { "\($0)x\($0)" } ?? "-", r.margin.map { String(format: "%g", $0) } ?? "-",
                 percent(r.figures?.valFER2013), percent(r.figures?.valFERPlus), percent(r.posed),
                 r.milliseconds.map { String(format: "%.3f", $0) + " " + (r.precision ?? "") } ?? "-",
                 r.problem ?? r.path ?? "",
@@ -186,6 +195,7 @@ struct Models: ParsableCommand {
         fields += [
             ("parameters", r.figures?.parameters.map { .int($0) } ?? .null),
             ("macs", r.figures?.macs.map { .int($0) } ?? .null),
+            ("input_size", r.inputSize.map { .int($0) } ?? .null), ("margin", number(r.margin, 3)),
             ("val_fer2013", number(r.figures?.valFER2013, 4)), ("val_ferplus", number(r.figures?.valFERPlus, 4)),
             ("posed", number(r.posed, 4)), ("ms_per_face", number(r.milliseconds, 3)),
             ("precision", r.precision.map { .string($0) } ?? .null),

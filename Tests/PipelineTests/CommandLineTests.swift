@@ -66,6 +66,10 @@ final class CommandLineTests: XCTestCase {
             XCTAssertEqual(row["installed"] as? Bool, true, "\(row)")
             XCTAssertGreaterThan(try XCTUnwrap(row["parameters"] as? Int), 10_000)
             XCTAssertGreaterThan(try XCTUnwrap(row["val_fer2013"] as? Double), 0.4)
+            // The default reads 64-pixel faces at the margin its file states; the seed systems 48 at -0.15.
+            let isDefault = row["model"] as? String == "resnet-cbam"
+            XCTAssertEqual(row["input_size"] as? Int, isDefault ? 64 : 48, "\(row)")
+            XCTAssertEqual(row["margin"] as? Double, isDefault ? 0 : -0.15, "\(row)")
         }
         let table = try run(["models", "--no-timing"])
         XCTAssertTrue(table.stdout.hasPrefix("model "), table.stdout)
