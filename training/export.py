@@ -41,6 +41,7 @@ from .train import at_input_size, expected_calibration_error, predict
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
 RUN_LOGS = ROOT / "docs" / "training-runs"
+MARGINS = (-0.25, 1.0)  # the crop margins fercam accepts (FaceCropping.margins)
 FIXTURES = ROOT / "Tests" / "ExpressionModelTests" / "Fixtures"
 
 
@@ -93,21 +94,24 @@ def summarise_probabilities(probabilities: torch.Tensor, labels: torch.Tensor) -
     return summary
 
 
+def run_config(checkpoint: pathlib.Path) -> dict | None:
+    """The config.json `train.py` (or `training.soup`) wrote beside the checkpoint; None for runs without one."""
+    config = checkpoint.parent / "config.json"
+    return json.loads(config.read_text()) if config.exists() else None
+
+
 def trained_on_votes(checkpoint: pathlib.Path) -> bool:
     """Whether the run leaned on FER+ votes (`--label-mix` above 0.5, read from its config.json) rather than
     FER2013's labels; runs without a config are the FER+ recipe of 2026-12."""
-    config = checkpoint.parent / "config.json"
-    if not config.exists():
-        return True
-    return float(json.loads(config.read_text()).get("label_mix", 1.0)) > 0.5
+    config = run_config(checkpoint)
+    return config is None or float(config.get("label_mix", 1.0)) > 0.5
 
 
 def adjust_logits(model, checkpoint: pathlib.Path, tau: float) -> list[float]:
     """Subtract tau x log(class weight) from the classifier's bias, in place; returns the weights used."""
-    config = checkpoint.parent / "config.json"
-    weights = json.loads(config.read_text()).get("class_weights") if config.exists() else None
+    weights = (run_config(checkpoint) or {}).get("class_weights")
     if weights is None:
-        raise SystemExit(f"--logit-adjust: {config} does not record the run's class weights")
+        raise SystemExit(f"--logit-adjust: {checkpoint.parent / 'config.json'} does not record the run's class weights")
     classifier = getattr(model, "classifier", None)
     if not isinstance(classifier, torch.nn.Linear) or classifier.out_features != len(weights):
         raise SystemExit(f"--logit-adjust: this model has no {len(weights)}-class linear classifier to adjust")
@@ -266,8 +270,8 @@ def main(argv=None) -> None:
                    help="the crop margin fercam should use with this model, chosen on validation (default: none "
                         "stated, fercam's default applies)")
     args = p.parse_args(argv)
-    if args.margin is not None and not -0.25 <= args.margin <= 1:
-        raise SystemExit(f"--margin must be from -0.25 to 1 (got {args.margin})")
+    if args.margin is not None and not MARGINS[0] <= args.margin <= MARGINS[1]:
+        raise SystemExit(f"--margin must be from {MARGINS[0]:g} to {MARGINS[1]:g} (got {args.margin})")
     torch.manual_seed(0)
     model, state, arch = load_trained(args.checkpoint)
     if args.logit_adjust:

@@ -36,18 +36,19 @@ def load_runs(folders: list[pathlib.Path]) -> list[tuple[dict, dict]]:
 
 def check_compatible(runs: list[tuple[dict, dict]], folders: list[pathlib.Path]) -> None:
     """Same architecture, same config and the same tensors: anything else has no meaningful average."""
+    def shapes(state: dict) -> dict:
+        return {k: tuple(v.shape) for k, v in state["model"].items()}
+
     first, _ = runs[0]
-    for (state, config), folder in zip(runs[1:], folders[1:]):
+    first_shapes = shapes(first)
+    for (state, config), folder in zip(runs, folders):
         for field in ("arch", "arch_config", "config", "mean", "std"):
             if state.get(field) != first.get(field):
                 raise SystemExit(f"soup: {folder} differs from {folders[0]} in {field}")
-        shapes = {k: tuple(v.shape) for k, v in state["model"].items()}
-        if shapes != {k: tuple(v.shape) for k, v in first["model"].items()}:
+        if shapes(state) != first_shapes:
             raise SystemExit(f"soup: {folder}'s tensors differ from {folders[0]}'s")
         if "class_weights" not in config:
             raise SystemExit(f"soup: {folder}/config.json does not record its class weights")
-    if "class_weights" not in runs[0][1]:
-        raise SystemExit(f"soup: {folders[0]}/config.json does not record its class weights")
 
 
 def average(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
