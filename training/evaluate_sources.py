@@ -4,7 +4,8 @@
 
 Runs `fercam eval --json` on FER2013 val (both label sets), and with `--detect` at each margin on the posed
 photographs (the dev set, never trained on), RAF-DB's held-out 10% (`--list training/splits/rafdb-val.txt
---pad 0.5`) and ExpW's held-out 10% (`--list training/splits/expw-val.txt`). A face the detector misses counts
+--pad 0.5`) and ExpW's held-out 10% (`--list training/splits/expw-val.txt`), finding faces with fercam's default
+detector (`auto`, recorded as `detector`). A face the detector misses counts
 as wrong. Sources whose folder is absent are left out. The model card (`training.model_card`) renders the result.
 """
 from __future__ import annotations
@@ -66,6 +67,7 @@ def main(argv=None) -> None:
         for margin in args.margins:
             result = run(args.fercam, [str(folder), "--detect", f"--margin={margin}", *extra, *model])
             out["sources"][name][f"{margin:g}"] = summary(result)
+            out["detector"] = result.get("detector", "haar")
             print(f"{name} margin {margin:g}: {result['accuracy']:.2%} (macro-F1 {result['macro_f1']:.3f}, "
                   f"no face {result.get('no_face', 0)})", file=sys.stderr, flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -92,8 +92,15 @@ def sources_table(evaluation: dict | None, previous: dict | None = None) -> str:
                      f" | {100 * (max(accuracies) - min(accuracies)):.1f} points | {recall} |")
     lines.append("")
     lines.append("Per-class recall in the order " + ", ".join(CLASS_NAMES) + "; \"was\": "
-                 + (f"{previous['model']}, the default this one replaced, by the same command." if previous
+                 + (f"{previous['model']}, the default this one replaced, by the same command" if previous
                     else "no earlier evaluation kept."))
+    if previous:
+        # Evaluations written before `auto` carry no detector: they were Haar's.
+        now, then = (evaluation or {}).get("detector", "haar"), previous.get("detector", "haar")
+        lines[-1] += "." if now == then else f", its faces found by `--detector {then}` (these by `{now}`)."
+    lines.append("")
+    lines.append("Faces are found by fercam's default `--detector auto` (BlazeFace's short range, then Haar, then "
+                 "BlazeFace's full range: docs/detectors.md) unless the line above says otherwise.")
     return "\n".join(lines)
 
 

@@ -12,7 +12,8 @@ struct Eval: ParsableCommand {
         discussion: """
             Without --detect, each image is taken as a face crop (resized to the model input if it is not already). \
             With --detect, the largest face the detector finds is cropped and classified; an image without a face \
-            counts as wrong. Detector flags default to OpenCV's (1.1, 3, no size limits) here. \
+            counts as wrong. The detector defaults to auto here (BlazeFace's short range, then Haar, then BlazeFace's \
+            full range, until one finds a face) and Haar's flags to OpenCV's (1.1, 3, no size limits). \
             Every label set gets accuracy, macro-F1, per-class recall, the confusion matrix and the expected \
             calibration error (ECE, 15 bins) of the reported score. Unreadable images are listed and left out.
 
@@ -80,7 +81,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let classifier = try modelOptions.makeClassifier()
-        let finder = detect ? try detector.makeFinder(defaults: .opencvDefaults) : nil
+        let finder = detect ? try detector.makeFinder(defaults: .opencvDefaults, fallback: "auto") : nil
         let images =
             try list.map { try LabelledImages(root: directory, listFile: $0, classNames: classifier.classNames) }
             ?? LabelledImages(root: directory, classNames: classifier.classNames, recursive: recursive)
@@ -96,7 +97,7 @@ struct Eval: ParsableCommand {
                 "\(file): labels none of the \(evaluation.images.count) images under \(directory) "
                     + "(rows are matched by <class>/<file>)")
         }
-        let report = EvaluationReport(evaluation, labelsFiles: labels)
+        let report = EvaluationReport(evaluation, labelsFiles: labels, detector: finder?.name)
         if let predictions {
             var columns: [String] = []
             for file in labelsFiles {

@@ -67,8 +67,10 @@ struct DetectorOptions: ParsableArguments {
         help: ArgumentHelp(
             "Face detector: haar (OpenCV's cascade, upright frontal faces), blazeface (MediaPipe's short range: "
                 + "tilted and turned faces at webcam distance), blazeface-full (MediaPipe's full range: small, far "
-                + "faces), or a converted BlazeFace .safetensors file.", valueName: "name"))
-    var detector: String = "haar"
+                + "faces), a converted BlazeFace .safetensors file, or several, comma-separated, tried in turn "
+                + "until one finds a face; auto is blazeface,haar,blazeface-full. Default: auto for `eval "
+                + "--detect`, else haar.", valueName: "name"))
+    var detector: String?
     @Flag(
         name: .customLong("no-level"),
         help: "BlazeFace: do not turn each face crop to level the eyes (levelling is on by default).")
@@ -104,10 +106,14 @@ struct DetectorOptions: ParsableArguments {
             throw ValidationError("--min-size and --max-size must be from 0 to 16384 pixels")
         }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
-        guard DetectorOptions.names.contains(detector) || detector.hasSuffix(".safetensors") else {
-            throw ValidationError(
-                "--detector must be \(DetectorOptions.names.joined(separator: ", ")) or a .safetensors file "
-                    + "(got \(detector))")
+        if let detector {
+            let names = DetectorOptions.members(of: detector)
+            guard !names.isEmpty, names.allSatisfy({ DetectorOptions.names.contains($0) || $0.hasSuffix(".safetensors") })
+            else {
+                throw ValidationError(
+                    "--detector must be auto, \(DetectorOptions.names.joined(separator: ", ")), a .safetensors file "
+                        + "or a comma-separated list of them (got \(detector))")
+            }
         }
         if let minSize, let maxSize, maxSize > 0, maxSize < minSize {
             throw ValidationError("--max-size \(maxSize) is below --min-size \(minSize): no face could be found")
@@ -126,10 +132,27 @@ struct DetectorOptions: ParsableArguments {
     }
 
     static let names = ["haar", "blazeface", "blazeface-full"]
+    /// `auto`'s order, measured on the three photo sources (docs/detectors.md, "Detectors in turn"): BlazeFace's
+    /// short range finds the most faces and frames them best; Haar finds most of what it misses; the full range last.
+    static let auto = ["blazeface", "haar", "blazeface-full"]
 
-    /// The detector `--detector` names, with the command's Haar defaults. BlazeFace keeps every face unless
-    /// --min-size or --max-size is given: it has no small-scale cost to skip and finds small faces well.
-    func makeFinder(defaults: DetectionParameters = .live) throws -> FaceFinder {
+    /// The detectors a `--detector` value names, in order (`auto` spelled out).
+    static func members(of value: String) -> [String] {
+        value.split(separator: ",", omittingEmptySubsequences: false)
+            .flatMap { $0 == "auto" ? auto : [String($0)] }
+    }
+
+    /// The detector `--detector` names (else `fallback`), with the command's Haar defaults.
+    func makeFinder(defaults: DetectionParameters = .live, fallback: String = "haar") throws -> FaceFinder {
+        let value = detector ?? fallback
+        let names = Self.members(of: value)
+        if names.count == 1 { return try makeFinder(named: names[0], defaults: defaults) }
+        return .firstFound(name: value, try names.map { try makeFinder(named: $0, defaults: defaults) })
+    }
+
+    /// One detector. BlazeFace keeps every face unless --min-size or --max-size is given: it has no small-scale
+    /// cost to skip and finds small faces well.
+    private func makeFinder(named detector: String, defaults: DetectionParameters) throws -> FaceFinder {
         if detector == "haar" {
             return .haar(try makeDetector(), parameters(defaults: defaults), threads: threads)
         }

@@ -144,8 +144,9 @@ struct Run: ParsableCommand {
     }
 
     func makeAnalyser() throws -> FrameAnalyser {
-        let finder = try detector.makeFinder()
+        // The model first: a missing model is the error to report, before the detectors `auto` loads.
         let classifier = noExpressions ? nil : try modelOptions.makeClassifier()
+        let finder = try detector.makeFinder(fallback: "auto")
         return FrameAnalyser(finder: finder, classifier: classifier)
     }
 

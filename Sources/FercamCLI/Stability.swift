@@ -53,7 +53,7 @@ struct Stability: ParsableCommand {
             }
             expected = index
         }
-        let analyser = FrameAnalyser(finder: try detector.makeFinder(), classifier: classifier)
+        let analyser = FrameAnalyser(finder: try detector.makeFinder(fallback: "auto"), classifier: classifier)
         var source = try InputSource.open(input, stop: stop)
         guard source.isVideo else { throw InputError("\(input): stability needs a video (Y4M), not still images") }
         let run = StabilityRun(

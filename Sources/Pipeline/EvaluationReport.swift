@@ -11,8 +11,10 @@ public struct EvaluationReport: Sendable {
     public var folder: LabelSet
     public var others: [LabelSet]
     public var unreadable: [(path: String, reason: String)]
+    /// The face finder's name (`--detector`) when faces were detected, nil for face crops.
+    public var detector: String?
 
-    public init(_ evaluation: Evaluation, labelsFiles: [LabelsFile] = []) {
+    public init(_ evaluation: Evaluation, labelsFiles: [LabelsFile] = [], detector: String? = nil) {
         func set(_ name: String, _ truth: (EvaluatedImage) -> Int?) -> LabelSet {
             LabelSet(
                 name: name, matrix: evaluation.matrix(truth: truth), calibration: evaluation.calibration(truth: truth))
@@ -20,11 +22,13 @@ public struct EvaluationReport: Sendable {
         folder = set("folder labels") { $0.folderLabel }
         others = labelsFiles.map { file in set(file.name) { file.label(for: $0.path) } }
         unreadable = evaluation.unreadable
+        self.detector = detector
     }
 
     /// Tables for people, one per label set.
     public var text: String {
-        var out = ([folder] + others).map { set in
+        var out = detector.map { "faces found by --detector \($0)\n\n" } ?? ""
+        out += ([folder] + others).map { set in
             let heading =
                 "\(set.name): "
                 + String(

@@ -35,15 +35,26 @@ public enum FaceFinder: @unchecked Sendable {
     case haar(HaarDetector, DetectionParameters, threads: Int)
     /// Boxes outside minimum...maximum side (0: no limit) are dropped; `level` turns each crop to level the eyes.
     case blazeface(BlazeFaceDetector, minimumSide: Int, maximumSide: Int, level: Bool)
+    /// Each finder in turn until one finds a face (`--detector auto`: BlazeFace's short range, Haar, BlazeFace's
+    /// full range). Boxes of different detectors are never mixed in one image: each is in Haar framing already,
+    /// and the first detector that sees a face is the one best suited to that image (docs/detectors.md).
+    case firstFound(name: String, [FaceFinder])
 
     public var name: String {
         switch self {
         case .haar: return "haar"
         case let .blazeface(detector, _, _, _): return detector.architecture
+        case let .firstFound(name, _): return name
         }
     }
 
-    public var needsColour: Bool { if case .blazeface = self { return true } else { return false } }
+    public var needsColour: Bool {
+        switch self {
+        case .haar: return false
+        case .blazeface: return true
+        case let .firstFound(_, finders): return finders.contains(where: \.needsColour)
+        }
+    }
 
     /// An image file as this finder reads it: gray for Haar; for BlazeFace colour too, with the gray the
     /// expression model sees taken from it (the luma `loadGray` would give).
@@ -65,6 +76,12 @@ public enum FaceFinder: @unchecked Sendable {
 
     private func find(gray: GrayImage, blazeface: (BlazeFaceDetector) -> [BlazeFaceDetection]) -> [FoundFace] {
         switch self {
+        case let .firstFound(_, finders):
+            for finder in finders {
+                let faces = finder.find(gray: gray, blazeface: blazeface)
+                if !faces.isEmpty { return faces }
+            }
+            return []
         case let .haar(detector, parameters, threads):
             return detector.detect(in: gray, parameters: parameters, threads: threads).map { FoundFace(box: $0) }
         case let .blazeface(detector, minimumSide, maximumSide, level):

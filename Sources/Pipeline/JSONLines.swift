@@ -170,6 +170,7 @@ public enum JSONLines {
     /// `fercam eval --json`: the folder labels' figures at the top level, other label sets under `label_sets`.
     public static func evaluation(_ report: EvaluationReport) -> String {
         var fields = scores(report.folder.matrix, calibration: report.folder.calibration)
+        fields.append(("detector", report.detector.map(JSONValue.string) ?? .null))
         fields.append(
             (
                 "label_sets",

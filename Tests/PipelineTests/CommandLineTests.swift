@@ -224,15 +224,43 @@ final class DetectorFlagTests: XCTestCase {
                 .split(separator: ",", omittingEmptySubsequences: false)
             XCTAssertGreaterThan(Double(String(row[9])) ?? 0, 0.6, "detector_score column")
         }
-        let haar = try runFercam(["--input", Self.frame, "--stdout", "--no-timings"])
+        let haar = try runFercam(["--input", Self.frame, "--stdout", "--no-timings", "--detector", "haar"])
         XCTAssertFalse(haar.stdout.contains("keypoints"), "Haar gives no keypoints")
         XCTAssertTrue(haar.stdout.contains("\"box\""), haar.stderr)
+    }
+
+    /// `eval --detect` finds faces with auto unless told otherwise, and says so; face crops name no detector.
+    func testEvalDetectsWithAutoByDefaultAndSaysWhich() throws {
+        guard FileManager.default.fileExists(atPath: Self.frame) else {
+            throw XCTSkip("\(Self.frame) is absent: `make test` writes it (scripts/blazeface/reference.py)")
+        }
+        let tree = NSTemporaryDirectory() + "fercam-auto-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: tree + "/neutral", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: tree) }
+        try FileManager.default.createSymbolicLink(atPath: tree + "/neutral/a.ppm", withDestinationPath: Self.frame)
+        for (flags, detector) in [([], "auto"), (["--detector", "haar,blazeface"], "haar,blazeface")] {
+            let eval = try runFercam(["eval", tree, "--detect", "--json"] + flags)
+            XCTAssertEqual(eval.status, 0, eval.stderr)
+            let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+            XCTAssertEqual(report["detector"] as? String, detector)
+            XCTAssertEqual(report["no_face"] as? Int, 0)
+            let text = try runFercam(["eval", tree, "--detect"] + flags)
+            XCTAssertTrue(text.stdout.hasPrefix("faces found by --detector \(detector)\n"), text.stdout)
+        }
+        let crops = try runFercam(["eval", tree, "--json"])
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(crops.stdout.utf8)) as? [String: Any])
+        XCTAssertTrue(report["detector"] is NSNull, crops.stdout)
     }
 
     func testABadDetectorIsAUsageErrorAndAMissingFileOneLine() throws {
         let bad = try runFercam(["detect", "x.jpg", "--detector", "yolo"])
         XCTAssertEqual(bad.status, 64)
-        XCTAssertTrue(bad.stderr.contains("--detector must be haar, blazeface, blazeface-full"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("--detector must be auto, haar, blazeface, blazeface-full"), bad.stderr)
+        for list in ["haar,yolo", "haar,", ","] {
+            let badList = try runFercam(["detect", "x.jpg", "--detector", list])
+            XCTAssertEqual(badList.status, 64, list)
+            XCTAssertTrue(badList.stderr.contains("(got \(list))"), badList.stderr)
+        }
         let missing = try runFercam(["detect", "x.jpg", "--detector", "/nonexistent/d.safetensors"])
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.stderr.hasPrefix("fercam: /nonexistent/d.safetensors: cannot open model"), missing.stderr)
