@@ -68,8 +68,8 @@ struct DetectorOptions: ParsableArguments {
             "Face detector: haar (OpenCV's cascade, upright frontal faces), blazeface (MediaPipe's short range: "
                 + "tilted and turned faces at webcam distance), blazeface-full (MediaPipe's full range: small, far "
                 + "faces), a converted BlazeFace .safetensors file, or several, comma-separated, tried in turn "
-                + "until one finds a face; auto is blazeface,haar,blazeface-full. Default: auto for `eval "
-                + "--detect`, else haar.", valueName: "name"))
+                + "until one finds a face; auto is blazeface,haar,blazeface-full. Default: auto (haar for "
+                + "`detect` and `bench detect`, whose boxes are OpenCV's).", valueName: "name"))
     var detector: String?
     @Flag(
         name: .customLong("no-level"),
