@@ -64,9 +64,15 @@ public enum FaceFinder: @unchecked Sendable {
         return (rgb.grayscale(), rgb)
     }
 
-    /// Faces in an image: Haar reads `gray`, BlazeFace `rgb()` (MediaPipe's models take colour).
+    /// Faces in an image: Haar reads `gray`, BlazeFace `rgb()` (MediaPipe's models take colour). `rgb` is called
+    /// at most once, however many BlazeFace models a chain asks (`eval --pad` builds a padded copy in it).
     public func find(gray: GrayImage, rgb: () -> RGBImage) -> [FoundFace] {
-        find(gray: gray) { $0.detect(in: rgb()) }
+        var colour: RGBImage?
+        return find(gray: gray) { detector in
+            let image = colour ?? rgb()
+            colour = image
+            return detector.detect(in: image)
+        }
     }
 
     /// Faces in a video frame (`gray` is its luma): BlazeFace converts only the pixels it samples.
