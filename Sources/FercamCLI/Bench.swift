@@ -56,7 +56,7 @@ struct BenchDetect: ParsableCommand {
         print(
             JSONValue.object([
                 ("frames", .int(images.count)), ("detector", .string(finder.name)),
-                ("threads", .int(finder.needsColour ? 1 : detector.threads)), ("faces", .int(faces)),
+                ("threads", .int(finder.threads)), ("faces", .int(faces)),
                 ("median_ms_per_frame", .number(perFrame[perFrame.count / 2], decimals: 3)),
                 ("runs_ms_per_frame", .array(perFrame.map { .number($0, decimals: 3) })),
             ]).encoded)

@@ -48,6 +48,15 @@ public enum FaceFinder: @unchecked Sendable {
         }
     }
 
+    /// Threads the busiest member uses: Haar's `--threads`; BlazeFace runs on one.
+    public var threads: Int {
+        switch self {
+        case let .haar(_, _, threads): return threads
+        case .blazeface: return 1
+        case let .firstFound(_, finders): return finders.map(\.threads).max() ?? 1
+        }
+    }
+
     public var needsColour: Bool {
         switch self {
         case .haar: return false

@@ -107,6 +107,7 @@ final class CommandLineTests: XCTestCase {
             (["--smoothing=-1"], "--smoothing must be from 0 to 10 seconds (got -1.0)"),
             (["--switch-margin", "2"], "--switch-margin must be from 0 to 1 (got 2.0)"),
             (["--keep-frames", "5000"], "--keep-frames must be from 0 to 1000 (got 5000)"),
+            (["--margin", "1.5"], "--margin must be from -0.25 to 1.0 (got 1.5)"),
         ] {
             let result = try run(flag + ["--input", "x.y4m", "--stdout"])
             XCTAssertEqual(result.status, 64, "\(flag)")

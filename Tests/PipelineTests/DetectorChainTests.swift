@@ -55,6 +55,14 @@ final class DetectorChainTests: XCTestCase {
         XCTAssertEqual(FaceFinder.firstFound(name: "t", [f.blindBlazeface, f.blindHaar]).find(gray: gray, rgb: { rgb }), [])
     }
 
+    func testAChainReportsTheThreadsOfItsBusiestMember() throws {
+        let f = try finders(), cascade = try HaarDetector(path: HaarCascade.defaultPath)
+        XCTAssertEqual(f.blazeface.threads, 1)
+        XCTAssertEqual(FaceFinder.haar(cascade, .opencvDefaults, threads: 2).threads, 2)
+        XCTAssertEqual(FaceFinder.firstFound(name: "auto", [f.blazeface, .haar(cascade, .opencvDefaults, threads: 2)]).threads, 2)
+        XCTAssertEqual(FaceFinder.firstFound(name: "blazeface", [f.blazeface]).threads, 1)
+    }
+
     func testAChainReadsColourWhenAnyMemberDoes() throws {
         let f = try finders()
         XCTAssertFalse(FaceFinder.firstFound(name: "haar", [f.haar]).needsColour)
