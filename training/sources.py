@@ -9,6 +9,10 @@ RAF-DB and ExpW from that same box, so that what the model learns is what it wil
 - ExpW's crops carry context around the labelled box; the detection that overlaps that box best is the face.
 - A face the cascade misses gets the dataset's box mapped to Haar framing: the median offset and scale between the
   two boxes on the faces it does find (`framing_map`).
+- `framing="auto"` (`train.py --framing auto`) finds the faces with fercam's default detector chain instead, by
+  running `fercam detect --detector auto`: BlazeFace first, whose boxes fercam already moves into Haar framing and
+  whose crops it turns to level the eyes (the crop here is turned the same way, `levelled`), then Haar, then
+  BlazeFace's full range. That is how `fercam eval --detect` and the live window frame faces by default.
 
 Each face is stored at `STORE_SIZE` pixels around `STORE_MARGIN`, wider than any margin fercam uses, so that the
 augmentation can jitter scale and shift around the detector's framing without running out of face
@@ -100,9 +104,74 @@ def apply_map(box, mapping) -> tuple[int, int, int, int]:
     return int(round(cx - s / 2)), int(round(cy - s / 2)), int(round(s)), int(round(s))
 
 
-def _detector():
+# How the training crops are framed: "haar", OpenCV's cascade (what fercam's Haar detector finds), or "auto",
+# fercam's default detector chain (BlazeFace, then Haar, then BlazeFace full range) run by the Swift binary, each
+# BlazeFace face in Haar framing and turned to level the eyes, as `fercam eval --detect` crops it.
+FRAMINGS = ("haar", "auto")
+FERCAM = pathlib.Path(__file__).resolve().parent.parent / ".build" / "release" / "fercam"
+
+
+@dataclasses.dataclass
+class Found:
+    """A face a detector found: its box (x, y, w, h) in Haar framing and the roll its crop is turned by."""
+    box: tuple[int, int, int, int]
+    roll_deg: float = 0.0
+
+
+def _haar_finder():
     import cv2
-    return cv2.CascadeClassifier(str(cascade_path()))
+    cascade = cv2.CascadeClassifier(str(cascade_path()))
+
+    def find(paths: list[pathlib.Path], images: list[np.ndarray]) -> list[list[Found]]:
+        return [[Found(tuple(int(v) for v in d)) for d in
+                 cascade.detectMultiScale(cv2.cvtColor(im, cv2.COLOR_BGR2GRAY), scaleFactor=1.1, minNeighbors=3)]
+                for im in images]
+    return find
+
+
+def _fercam_finder(fercam: pathlib.Path = FERCAM, chunk: int = 2000):
+    """`fercam detect --detector auto --json` over the images, as written at `paths`."""
+    import json
+    import subprocess
+    if not fercam.exists():
+        raise SystemExit(f"{fercam} is absent: `make build` first (framing auto runs fercam's detectors)")
+
+    def find(paths: list[pathlib.Path], images: list[np.ndarray]) -> list[list[Found]]:
+        found = []
+        for start in range(0, len(paths), chunk):
+            part = [str(p) for p in paths[start:start + chunk]]
+            done = subprocess.run([str(fercam), "detect", "--detector", "auto", "--json", "--threads", "2", *part],
+                                  capture_output=True, text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"fercam detect failed: {done.stderr.strip()}")
+            for line in done.stdout.splitlines():
+                record = json.loads(line)
+                details = record.get("details") or [{}] * len(record["faces"])
+                found.append([Found(tuple(int(v) for v in box), float(d.get("roll_deg", 0.0)))
+                              for box, d in zip(record["faces"], details)])
+        if len(found) != len(paths):
+            raise SystemExit(f"fercam detect answered for {len(found)} of {len(paths)} images")
+        return found
+    return find
+
+
+def _finder(framing: str):
+    if framing not in FRAMINGS:
+        raise SystemExit(f"framing {framing!r}: expected one of {', '.join(FRAMINGS)}")
+    return _haar_finder() if framing == "haar" else _fercam_finder()
+
+
+def levelled(gray: np.ndarray, face: Found) -> np.ndarray:
+    """The image turned about the box centre by the face's roll (clockwise on screen), edges repeated: the
+    crop fercam cuts at that angle, as an upright crop of this image."""
+    if face.roll_deg == 0:
+        return gray
+    import cv2
+    x, y, w, h = face.box
+    # OpenCV's positive angle turns the picture anticlockwise on screen, which levels a clockwise eye line.
+    matrix = cv2.getRotationMatrix2D((x + w / 2, y + h / 2), face.roll_deg, 1.0)
+    return cv2.warpAffine(gray, matrix, (gray.shape[1], gray.shape[0]), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
 
 
 def _read_rows(path: pathlib.Path) -> list[dict]:
@@ -110,54 +179,57 @@ def _read_rows(path: pathlib.Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-def load_rafdb(root: pathlib.Path) -> tuple[SourceFaces, dict]:
-    """RAF-DB train, padded and detected; the stats say how often the cascade found the face."""
+def load_rafdb(root: pathlib.Path, framing: str = "haar", scratch: pathlib.Path | None = None
+               ) -> tuple[SourceFaces, dict]:
+    """RAF-DB train, padded and detected; the stats say how often the detector found the face. Framing auto
+    writes the padded photographs to `scratch` for fercam to read."""
     import cv2
-    detector = _detector()
     rows = _read_rows(root / "labels.csv")
-    gray_images, boxes = [], []
+    colour = []
     for row in rows:
-        gray = cv2.cvtColor(cv2.imread(str(root / row["path"])), cv2.COLOR_BGR2GRAY)
-        pad = int(round(gray.shape[0] * RAF_PAD))
-        padded = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-        detections = detector.detectMultiScale(padded, scaleFactor=1.1, minNeighbors=3)
-        gray_images.append(padded)
-        boxes.append(tuple(int(v) for v in max(detections, key=lambda b: b[2] * b[3])) if len(detections) else None)
+        image = cv2.imread(str(root / row["path"]))
+        pad = int(round(image.shape[0] * RAF_PAD))
+        colour.append(cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE))
+    paths = [root / r["path"] for r in rows]
+    if framing != "haar":
+        paths = [scratch / f"{i}.png" for i in range(len(rows))]
+        for path, image in zip(paths, colour):
+            cv2.imwrite(str(path), image)
+    # The largest face, as `fercam eval --detect` classifies it.
+    faces = [max(f, key=lambda d: d.box[2] * d.box[3]) if f else None for f in _finder(framing)(paths, colour)]
     # The aligned crop is the dataset's box: the whole original image inside the padding.
-    side = [g.shape[0] / (1 + 2 * RAF_PAD) for g in gray_images]
+    side = [im.shape[0] / (1 + 2 * RAF_PAD) for im in colour]
     dataset_boxes = [(int(round(s * RAF_PAD)),) * 2 + (int(round(s)),) * 2 for s in side]
-    return _crop_faces("rafdb", rows, gray_images, boxes, dataset_boxes)
+    return _crop_faces("rafdb", rows, [cv2.cvtColor(im, cv2.COLOR_BGR2GRAY) for im in colour], faces,
+                       dataset_boxes)
 
 
-def _crop_faces(name: str, rows: list[dict], gray_images, boxes, dataset_boxes) -> tuple[SourceFaces, dict]:
-    """Stored crops around each face's Haar box, or, where the cascade missed it (box None), around its dataset
-    box mapped to Haar framing by `framing_map` over the faces it found."""
-    hit = np.asarray([b is not None for b in boxes])
-    mapping = framing_map(np.asarray(dataset_boxes)[hit], np.asarray([b for b in boxes if b is not None]))
-    crops = [store_crop(g, b if b is not None else apply_map(d, mapping))
-             for g, b, d in zip(gray_images, boxes, dataset_boxes)]
+def _crop_faces(name: str, rows: list[dict], gray_images, faces, dataset_boxes) -> tuple[SourceFaces, dict]:
+    """Stored crops around each face's detector box (turned by its roll), or, where the detector missed it (None),
+    around its dataset box mapped to the detector's framing by `framing_map` over the faces it found."""
+    hit = np.asarray([f is not None for f in faces])
+    mapping = framing_map(np.asarray(dataset_boxes)[hit], np.asarray([f.box for f in faces if f is not None]))
+    crops = [store_crop(levelled(g, f), f.box) if f is not None else store_crop(g, apply_map(d, mapping))
+             for g, f, d in zip(gray_images, faces, dataset_boxes)]
     labels = np.asarray([CLASS_NAMES.index(r["label"]) for r in rows], np.int64)
     stats = {"faces": len(rows), "detected": int(hit.sum()), "map": [round(float(v), 4) for v in mapping]}
     return SourceFaces(name, np.stack(crops), labels, [r["path"] for r in rows], hit), stats
 
 
-def load_expw(root: pathlib.Path) -> tuple[SourceFaces, dict, list[str]]:
+def load_expw(root: pathlib.Path, framing: str = "haar") -> tuple[SourceFaces, dict, list[str]]:
     """ExpW: the detection overlapping the labelled box best (IoU >= 0.3) is the face; the stats count the rest."""
     import cv2
-    detector = _detector()
     rows = _read_rows(root / "labels.csv")
-    gray_images, boxes, dataset_boxes = [], [], []
-    for row in rows:
-        gray = cv2.cvtColor(cv2.imread(str(root / row["path"])), cv2.COLOR_BGR2GRAY)
-        labelled = tuple(int(row[k]) for k in "xywh")
-        detections = detector.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=3)
-        scored = [(iou(tuple(int(v) for v in d), labelled), tuple(int(v) for v in d)) for d in detections]
-        best = max(scored, default=(0.0, None))
-        gray_images.append(gray)
-        dataset_boxes.append(labelled)
-        boxes.append(best[1] if best[0] >= 0.3 else None)
-    faces, stats = _crop_faces("expw", rows, gray_images, boxes, dataset_boxes)
-    return faces, stats, [r["source_image"] for r in rows]
+    paths = [root / r["path"] for r in rows]
+    colour = [cv2.imread(str(p)) for p in paths]
+    dataset_boxes = [tuple(int(row[k]) for k in "xywh") for row in rows]
+    faces = []
+    for labelled, found in zip(dataset_boxes, _finder(framing)(paths, colour)):
+        best = max(((iou(f.box, labelled), f) for f in found), default=(0.0, None), key=lambda t: t[0])
+        faces.append(best[1] if best[0] >= 0.3 else None)
+    gray = [cv2.cvtColor(im, cv2.COLOR_BGR2GRAY) for im in colour]
+    result, stats = _crop_faces("expw", rows, gray, faces, dataset_boxes)
+    return result, stats, [r["source_image"] for r in rows]
 
 
 def rafdb_val_index(labels: np.ndarray) -> np.ndarray:
@@ -185,9 +257,10 @@ def write_list(path: pathlib.Path, paths: list[str]) -> None:
     partial.replace(path)
 
 
-def load_sources(data: pathlib.Path = SHARED_DATA, names=("rafdb", "expw")) -> dict:
-    """{name: (train SourceFaces, val SourceFaces, stats)}, decoded once and cached; the val lists are
-    (re)written to training/splits/NAME-val.txt."""
+def load_sources(data: pathlib.Path = SHARED_DATA, names=("rafdb", "expw"), framing: str = "haar") -> dict:
+    """{name: (train SourceFaces, val SourceFaces, stats)}, decoded once per framing and cached; the val lists
+    (the same faces whatever the framing) are (re)written to training/splits/NAME-val.txt."""
+    import tempfile
     CACHE_DIR.mkdir(exist_ok=True)
     out = {}
     for name in names:
@@ -195,7 +268,8 @@ def load_sources(data: pathlib.Path = SHARED_DATA, names=("rafdb", "expw")) -> d
         if not (root / "labels.csv").exists():
             print(f"note: {root} is absent; training without {name}", file=sys.stderr)
             continue
-        cache = CACHE_DIR / f"{name}-faces.npz"
+        # Haar keeps the cache name it had before framings were a choice.
+        cache = CACHE_DIR / (f"{name}-faces.npz" if framing == "haar" else f"{name}-faces-{framing}.npz")
         if cache.exists() and str(np.load(cache)["root"]) == str(root.resolve()):
             stored = np.load(cache, allow_pickle=False)
             faces = SourceFaces(name, stored["images"], stored["labels"], [str(p) for p in stored["paths"]],
@@ -203,12 +277,14 @@ def load_sources(data: pathlib.Path = SHARED_DATA, names=("rafdb", "expw")) -> d
             val_index, stats = stored["val"], {"faces": len(faces.labels), "detected": int(faces.detected.sum()),
                                                "map": stored["map"].tolist()}
         else:
-            print(f"{name}: detecting and cropping {root} (once; cached in {cache})", file=sys.stderr, flush=True)
+            print(f"{name}: detecting ({framing}) and cropping {root} (once; cached in {cache})", file=sys.stderr,
+                  flush=True)
             if name == "rafdb":
-                faces, stats = load_rafdb(root)
+                with tempfile.TemporaryDirectory(prefix="fercam-rafdb-") as scratch:
+                    faces, stats = load_rafdb(root, framing, pathlib.Path(scratch))
                 val_index = rafdb_val_index(faces.labels)
             else:
-                faces, stats, photos = load_expw(root)
+                faces, stats, photos = load_expw(root, framing)
                 val_index = expw_val_index(photos)
             np.savez(cache, images=faces.images, labels=faces.labels, paths=np.asarray(faces.paths),
                      detected=faces.detected, val=val_index, map=np.asarray(stats["map"]), root=str(root.resolve()))
@@ -223,4 +299,7 @@ def load_sources(data: pathlib.Path = SHARED_DATA, names=("rafdb", "expw")) -> d
 
 
 if __name__ == "__main__":
-    load_sources()
+    import argparse
+    parser = argparse.ArgumentParser(description="Detect, crop and cache RAF-DB and ExpW (training does it too).")
+    parser.add_argument("--framing", choices=FRAMINGS, default="haar")
+    load_sources(framing=parser.parse_args().framing)

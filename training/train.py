@@ -82,7 +82,10 @@ def parse_args(argv=None):
     p.add_argument("--precision", choices=["bf16", "fp32"], default="bf16", help="autocast precision while training")
     p.add_argument("--sources", default="rafdb,expw",
                    help="other training sources beside FER2013, comma-separated (rafdb, expw) or none; each is "
-                        "cropped through the Haar detector (training/sources.py) with 10%% held out for validation")
+                        "cropped as --framing says (training/sources.py) with 10%% held out for validation")
+    p.add_argument("--framing", choices=extra_sources.FRAMINGS, default="haar",
+                   help="how the other sources' faces are found and cropped: haar (OpenCV's cascade) or auto "
+                        "(fercam's default detector chain, run by .build/release/fercam; training/sources.py)")
     p.add_argument("--source-weights", default="",
                    help="loss weight per face of each source, e.g. fer2013=0.5,rafdb=1,expw=1 (default: all 1)")
     p.add_argument("--shared-data", type=pathlib.Path, default=extra_sources.SHARED_DATA,
@@ -411,7 +414,7 @@ def main(argv=None) -> None:
     # Data.
     train, val = load_split(args.data, "train"), load_split(args.data, "val")
     names = [n for n in args.sources.split(",") if n and n != "none"]
-    others = extra_sources.load_sources(args.shared_data, names) if names else {}
+    others = extra_sources.load_sources(args.shared_data, names, args.framing) if names else {}
     framing, source_weight = None, None
     if others:
         train, framing, source_weight, _ = combine(train, others, parse_source_weights(args.source_weights),
