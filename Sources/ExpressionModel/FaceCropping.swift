@@ -22,6 +22,8 @@ public struct FaceCropping: Sendable, Equatable {
     /// The margins `--margin` and model files may ask for: tighter than -0.25 cuts into the features, wider
     /// than 1 is mostly background.
     public static let margins: ClosedRange<Double> = -0.25...1
+    /// `margins` as messages and help write it ("-0.25 to 1.0").
+    public static let marginsText = "\(margins.lowerBound) to \(margins.upperBound)"
 
     public init(margin: Double = -0.15) { self.margin = margin }
 

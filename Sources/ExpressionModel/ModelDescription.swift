@@ -74,8 +74,7 @@ public struct ModelDescription: Sendable, Equatable {
             guard let m = Double(text), FaceCropping.margins.contains(m) else {
                 throw .badMetadata(
                     path: path, key: "margin",
-                    detail: "expected a number from \(FaceCropping.margins.lowerBound) to "
-                        + "\(FaceCropping.margins.upperBound), found \(text)")
+                    detail: "expected a number from \(FaceCropping.marginsText), found \(text)")
             }
             margin = m
         } else {

@@ -195,15 +195,14 @@ struct ModelOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp(
             """
             Margin added around each detector box before cropping, as a fraction of the box side (negative: \
-            tighter), from \(FaceCropping.margins.lowerBound) to \(FaceCropping.margins.upperBound). Default: the \
-            model's own (0 for resnet-cbam), else \(FaceCropping().margin).
+            tighter), from \(FaceCropping.marginsText). Default: the model's own (0 for resnet-cbam), else \
+            \(FaceCropping().margin).
             """, valueName: "fraction"))
     var margin: Double?
 
     func validate() throws {
         if let margin, !FaceCropping.margins.contains(margin) {
-            throw ValidationError(
-                "--margin must be from \(FaceCropping.margins.lowerBound) to \(FaceCropping.margins.upperBound) (got \(margin))")
+            throw ValidationError("--margin must be from \(FaceCropping.marginsText) (got \(margin))")
         }
     }
 
