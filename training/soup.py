@@ -10,7 +10,12 @@ The folder gets what `training.export` reads: `best.pt` (the first run's best ch
 averaged, batch-norm statistics included; counters kept from the first), `config.json` (the first run's, with the
 geometric mean of the runs' class weights, so that `--logit-adjust` takes out the mean log prior, and the mean
 `label_mix`, which picks the labels the temperature is fitted on) and `log.jsonl` (every run's epochs, each line
-tagged with its run). Phases: `load_runs`, `check_compatible`, `average`, `write_soup`.
+tagged with its run). Phases: `load_runs`, `check_compatible`, `rebase`, `average`, `write_soup`.
+
+Runs whose training sets differ (e.g. one cropped by Haar, one by fercam's detector chain) end with slightly
+different input normalisations. `rebase` first re-expresses each run in the first run's mean and std, folded into
+its first convolution and the batch norm after it: exact but for the zero padding at the image border, which stands
+for a slightly different grey (the two means differ by about 1/1000 in practice).
 """
 from __future__ import annotations
 
@@ -42,13 +47,43 @@ def check_compatible(runs: list[tuple[dict, dict]], folders: list[pathlib.Path])
     first, _ = runs[0]
     first_shapes = shapes(first)
     for (state, config), folder in zip(runs, folders):
-        for field in ("arch", "arch_config", "config", "mean", "std"):
+        for field in ("arch", "arch_config", "config"):
             if state.get(field) != first.get(field):
                 raise SystemExit(f"soup: {folder} differs from {folders[0]} in {field}")
         if shapes(state) != first_shapes:
             raise SystemExit(f"soup: {folder}'s tensors differ from {folders[0]}'s")
         if "class_weights" not in config:
             raise SystemExit(f"soup: {folder}/config.json does not record its class weights")
+
+
+def rebase(state: dict, mean: float, std: float) -> dict:
+    """`state`'s model, taking input normalised with (mean, std) instead of its own, with the same outputs.
+
+    The run saw x' = (x - m) / s; fed x'' = (x - mean) / std it must see x' = a x'' + c with a = std / s and
+    c = (mean - m) / s. The first convolution absorbs a into its weights; its response to the constant c (c times
+    the sum of each filter) moves into the following batch norm's running mean, or the convolution's bias.
+    """
+    m, s = state["mean"], state["std"]
+    if (m, s) == (mean, std):
+        return state
+    model = dict(state["model"])
+    keys = list(model)
+    conv = next((k for k in keys if k.endswith(".weight") and model[k].dim() == 4), None)
+    if conv is None:
+        raise SystemExit("soup: no convolution to fold the input normalisation into")
+    prefix = conv[:-len("weight")]
+    a, c = std / s, (mean - m) / s
+    weight = model[conv]
+    shift = c * weight.sum(dim=(1, 2, 3))  # per output channel
+    model[conv] = weight * a
+    if prefix + "bias" in model:
+        model[prefix + "bias"] = model[prefix + "bias"] + shift
+    else:
+        following = keys[keys.index(conv) + 1].rsplit(".", 1)[0] + ".running_mean"
+        if following not in model or model[following].shape != shift.shape:
+            raise SystemExit(f"soup: {conv} has no bias and no batch norm after it to fold the input shift into")
+        model[following] = model[following] - shift
+    return {**state, "model": model, "mean": mean, "std": std}
 
 
 def average(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
@@ -91,6 +126,8 @@ def main(argv=None) -> None:
         raise SystemExit(f"soup: --out {args.out} is one of the runs it averages")
     runs = load_runs(args.runs)
     check_compatible(runs, args.runs)
+    first = runs[0][0]
+    runs = [(rebase(state, first["mean"], first["std"]), config) for state, config in runs]
     config = write_soup(args.out, runs, args.runs)
     print(f"averaged {len(runs)} runs into {args.out}/best.pt; class weights {config['class_weights']}, "
           f"label mix {config['label_mix']}")
