@@ -7,6 +7,8 @@ photographs (the dev set, never trained on), RAF-DB's held-out 10% (`--list trai
 --pad 0.5`) and ExpW's held-out 10% (`--list training/splits/expw-val.txt`), finding faces with fercam's default
 detector (`auto`, recorded as `detector`). A face the detector misses counts
 as wrong. Sources whose folder is absent are left out. The model card (`training.model_card`) renders the result.
+With `--predictions DIR` every call also writes its per-image rows (DIR/SOURCE-MARGIN.csv, `fercam eval
+--predictions`), which `training.paired` compares between two models face by face.
 """
 from __future__ import annotations
 
@@ -49,12 +51,21 @@ def main(argv=None) -> None:
     p.add_argument("--data", type=pathlib.Path, default=SHARED_DATA)
     p.add_argument("--margins", type=float, nargs="+", default=list(VAL_MARGINS))
     p.add_argument("--out", type=pathlib.Path, required=True)
+    p.add_argument("--predictions", type=pathlib.Path,
+                   help="folder for each call's per-image CSV (SOURCE-MARGIN.csv), for training.paired")
     args = p.parse_args(argv)
     model = ["--model", str(args.model)]
+    if args.predictions:
+        args.predictions.mkdir(parents=True, exist_ok=True)
+
+    def rows(name: str) -> list[str]:
+        return ["--predictions", str(args.predictions / f"{name}.csv")] if args.predictions else []
+
     out = {"model": args.model.name, "margins": args.margins, "sources": {}}
     fer = args.data / "fer2013" / "val"
     if fer.is_dir():
-        result = run(args.fercam, [str(fer), "--labels", str(args.data / "fer2013" / "ferplus.csv"), *model])
+        result = run(args.fercam, [str(fer), "--labels", str(args.data / "fer2013" / "ferplus.csv"), *model,
+                                   *rows("fer2013-none")])
         out["sources"]["fer2013"] = {"none": summary(result)}
         ferplus = result.get("label_sets", {}).get("FER+ majority")
         if ferplus:
@@ -65,7 +76,8 @@ def main(argv=None) -> None:
             continue
         out["sources"][name] = {}
         for margin in args.margins:
-            result = run(args.fercam, [str(folder), "--detect", f"--margin={margin}", *extra, *model])
+            result = run(args.fercam, [str(folder), "--detect", f"--margin={margin}", *extra, *model,
+                                       *rows(f"{name}-{margin:g}")])
             out["sources"][name][f"{margin:g}"] = summary(result)
             out["detector"] = result.get("detector", "haar")
             print(f"{name} margin {margin:g}: {result['accuracy']:.2%} (macro-F1 {result['macro_f1']:.3f}, "
