@@ -50,11 +50,14 @@ def main(argv=None) -> None:
     p.add_argument("--model", type=pathlib.Path, default=ROOT / "assets/fercam-resnet-cbam.safetensors")
     p.add_argument("--data", type=pathlib.Path, default=SHARED_DATA)
     p.add_argument("--margins", type=float, nargs="+", default=list(VAL_MARGINS))
+    p.add_argument("--precision", choices=("fp32", "bf16", "auto"), default="fp32",
+                   help="fercam's arithmetic (default fp32: `auto` times both at start-up, and on a busy machine the "
+                        "choice can flip between calls, moving a few borderline faces)")
     p.add_argument("--out", type=pathlib.Path, required=True)
     p.add_argument("--predictions", type=pathlib.Path,
                    help="folder for each call's per-image CSV (SOURCE-MARGIN.csv), for training.paired")
     args = p.parse_args(argv)
-    model = ["--model", str(args.model)]
+    model = ["--model", str(args.model), "--precision", args.precision]
     if args.predictions:
         args.predictions.mkdir(parents=True, exist_ok=True)
 

@@ -187,7 +187,8 @@ struct ModelOptions: ParsableArguments {
     @Option(
         help: """
             Convolution arithmetic: auto (bf16 where a start-up measurement finds it faster on this CPU, \
-            else fp32), fp32, or bf16 (CPUs with AVX-512 BF16 or AMX). Same accuracy either way.
+            else fp32), fp32, or bf16 (CPUs with AVX-512 BF16 or AMX). Accuracy agrees to a few \
+            faces in a thousand; give fp32 where figures must repeat face for face.
             """)
     var precision: PrecisionChoice.Request = .auto
     @Flag(help: "Say on stderr which precision the model runs in, and why.")
