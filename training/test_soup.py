@@ -20,11 +20,10 @@ class RebaseTests(unittest.TestCase):
         # Copies: load_state_dict writes into the live tensors that state_dict() hands out.
         self.state = {"model": {k: v.clone() for k, v in self.model.state_dict().items()}, "mean": 0.49, "std": 0.30}
 
-    def logits(self, state: dict, model: FerNet | None = None) -> torch.Tensor:
-        model = model or self.model
-        model.load_state_dict(state["model"])
+    def logits(self, state: dict) -> torch.Tensor:
+        self.model.load_state_dict(state["model"])
         with torch.no_grad():
-            return model((self.faces - state["mean"]) / state["std"])
+            return self.model((self.faces - state["mean"]) / state["std"])
 
     def test_without_padding_the_rebased_model_gives_the_same_logits(self):
         self.model.stem[0].padding = (0, 0)  # the fold is exact away from the zero-padded border
