@@ -138,8 +138,28 @@ def training_targets(split: Split, mix: float) -> tuple[torch.Tensor, torch.Tens
 
 
 def normalise(images_u8: torch.Tensor, mean: float, std: float) -> torch.Tensor:
-    """N x H x W uint8 -> N x 1 x H x W float, the model's input convention."""
-    return ((images_u8.float() / 255.0 - mean) / std).unsqueeze(1)
+    """N x H x W uint8 -> N x 1 x H x W float, the model's input convention; colour N x H x W x 3 ->
+    N x 3 x H x W (one mean and std for every channel)."""
+    x = (images_u8.float() / 255.0 - mean) / std
+    return x.permute(0, 3, 1, 2) if x.ndim == 4 else x.unsqueeze(1)
+
+
+def pixel_stats(images_u8: torch.Tensor, chunk: int = 4096) -> tuple[float, float]:
+    """Mean and standard deviation of every pixel on the 0-1 scale, in chunks: a float copy of a colour training
+    set at 96 pixels would be 5 GB."""
+    total = total_sq = 0.0
+    for start in range(0, len(images_u8), chunk):
+        x = images_u8[start:start + chunk].double() / 255
+        total, total_sq = total + float(x.sum()), total_sq + float((x * x).sum())
+    n = images_u8.numel()
+    mean = total / n
+    return mean, math.sqrt(max(total_sq / n - mean * mean, 0.0) * n / max(n - 1, 1))
+
+
+def grey_as_colour(images_u8: torch.Tensor) -> torch.Tensor:
+    """N x H x W grey -> N x H x W x 3: FER2013 has no colour, so its faces enter a colour model as R = G = B,
+    which is what a grey face is in RGB (luma weights sum to 1)."""
+    return images_u8.unsqueeze(-1).expand(*images_u8.shape, 3).contiguous()
 
 
 @dataclasses.dataclass(frozen=True)

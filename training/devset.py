@@ -57,17 +57,17 @@ def write_crops(path: pathlib.Path, devset: dict, margins=None) -> None:
     np.savez(path, labels=devset["labels"].numpy(), missed=devset["missed"], total=devset["total"], **arrays)
 
 
-def load_devset(root: pathlib.Path = DEFAULT_DEVSET) -> dict | None:
+def load_devset(root: pathlib.Path = DEFAULT_DEVSET, colour: bool = False) -> dict | None:
     """{"crops": {margin: N x 48 x 48 uint8}, "labels": N, "missed": count, "total": count}, or None when the
     folder is absent. `root` may also be a crops file (`read_crops`). Photos without a detected face are left
-    out here and counted in `missed` (fercam counts them as wrong)."""
+    out here and counted in `missed` (fercam counts them as wrong). `colour`: RGB crops, N x 48 x 48 x 3."""
     if root.suffix == ".npz" and root.is_file():
         return read_crops(root)
     cascade = cascade_path()
     if not root.is_dir() or not cascade.exists():
         return None
     CACHE_DIR.mkdir(exist_ok=True)
-    cache = CACHE_DIR / "devset.npz"
+    cache = CACHE_DIR / ("devset-colour.npz" if colour else "devset.npz")
     if cache.exists():
         cached = read_crops(cache)
         if set(cached["crops"]) == set(MARGINS):
@@ -79,14 +79,16 @@ def load_devset(root: pathlib.Path = DEFAULT_DEVSET) -> dict | None:
     for index, name in enumerate(CLASS_NAMES):
         for path in sorted((root / name).glob("*.jpg")):
             total += 1
-            gray = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2GRAY)
+            bgr = cv2.imread(str(path))
+            gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
             boxes = detector.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=3)
             if len(boxes) == 0:
                 missed += 1
                 continue
             box = max(boxes, key=lambda b: b[2] * b[3])
             for m in MARGINS:
-                crops[m].append(crop(gray, tuple(int(v) for v in box), m))
+                crops[m].append(crop(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if colour else gray,
+                                     tuple(int(v) for v in box), m))
             labels.append(index)
     write_crops(cache, {"crops": {m: torch.from_numpy(np.stack(c)) for m, c in crops.items()},
                         "labels": torch.from_numpy(np.asarray(labels, np.int64)), "missed": missed, "total": total})

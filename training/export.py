@@ -33,7 +33,7 @@ from safetensors.torch import save_file
 
 from .data import DEFAULT_DATA, ferplus_majority, load_split, normalise
 from .arch import load_trained
-from .arch.costs import inference_macs, inference_parameters, model_input_size
+from .arch.costs import inference_macs, inference_parameters, model_input_channels, model_input_size
 from .metrics import confusion_matrix, summarise
 from .model import CLASS_NAMES
 from .train import at_input_size, expected_calibration_error, predict
@@ -274,6 +274,9 @@ def main(argv=None) -> None:
         raise SystemExit(f"--margin must be from {MARGINS[0]:g} to {MARGINS[1]:g} (got {args.margin})")
     torch.manual_seed(0)
     model, state, arch = load_trained(args.checkpoint)
+    if model_input_channels(model) != 1:
+        raise SystemExit(f"{args.checkpoint}: a colour-input run (train.py --colour); fercam's engine reads grey "
+                         f"faces, so it cannot be exported")
     if args.logit_adjust:
         weights = adjust_logits(model, args.checkpoint, args.logit_adjust)
         print(f"logits adjusted by -{args.logit_adjust} x log{[round(w, 2) for w in weights]}", file=sys.stderr)

@@ -18,6 +18,9 @@ Each face is stored at `STORE_SIZE` pixels around `STORE_MARGIN`, wider than any
 augmentation can jitter scale and shift around the detector's framing without running out of face
 (`base_scale`). Validation sets are carved once with a fixed seed and written to training/splits/ as path lists,
 which `fercam eval --list` reads, so that the Swift engine scores exactly the faces held out here.
+
+`colour=True` keeps the crops in RGB (N x S x S x 3, cached apart) for the colour-input experiment
+(`train.py --colour`); detection is the same either way.
 """
 from __future__ import annotations
 
@@ -46,8 +49,8 @@ SIDE_RANGE = {"rafdb": (0.7, 1.0), "expw": (0.7, 1.35)}
 
 @dataclasses.dataclass
 class SourceFaces:
-    """One source's faces: crops N x STORE_SIZE x STORE_SIZE uint8 around the Haar framing at STORE_MARGIN,
-    labels, paths relative to the source root, and whether fercam's detector found the face."""
+    """One source's faces: crops N x STORE_SIZE x STORE_SIZE uint8 (x 3, RGB, for colour) around the Haar framing
+    at STORE_MARGIN, labels, paths relative to the source root, and whether fercam's detector found the face."""
     name: str
     images: np.ndarray
     labels: np.ndarray
@@ -179,56 +182,60 @@ def _read_rows(path: pathlib.Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-def load_rafdb(root: pathlib.Path, framing: str = "haar", scratch: pathlib.Path | None = None
-               ) -> tuple[SourceFaces, dict]:
+def pixels(bgr: np.ndarray, colour: bool) -> np.ndarray:
+    """What the crops are cut from: grey, as fercam reads faces, or RGB."""
+    import cv2
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB if colour else cv2.COLOR_BGR2GRAY)
+
+
+def load_rafdb(root: pathlib.Path, framing: str = "haar", scratch: pathlib.Path | None = None,
+               colour: bool = False) -> tuple[SourceFaces, dict]:
     """RAF-DB train, padded and detected; the stats say how often the detector found the face. Framing auto
     writes the padded photographs to `scratch` for fercam to read."""
     import cv2
     rows = _read_rows(root / "labels.csv")
-    colour = []
+    images = []
     for row in rows:
         image = cv2.imread(str(root / row["path"]))
         pad = int(round(image.shape[0] * RAF_PAD))
-        colour.append(cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE))
+        images.append(cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE))
     paths = [root / r["path"] for r in rows]
     if framing != "haar":
         paths = [scratch / f"{i}.png" for i in range(len(rows))]
-        for path, image in zip(paths, colour):
+        for path, image in zip(paths, images):
             cv2.imwrite(str(path), image)
     # The largest face, as `fercam eval --detect` classifies it.
-    faces = [max(f, key=lambda d: d.box[2] * d.box[3]) if f else None for f in _finder(framing)(paths, colour)]
+    faces = [max(f, key=lambda d: d.box[2] * d.box[3]) if f else None for f in _finder(framing)(paths, images)]
     # The aligned crop is the dataset's box: the whole original image inside the padding.
-    side = [im.shape[0] / (1 + 2 * RAF_PAD) for im in colour]
+    side = [im.shape[0] / (1 + 2 * RAF_PAD) for im in images]
     dataset_boxes = [(int(round(s * RAF_PAD)),) * 2 + (int(round(s)),) * 2 for s in side]
-    return _crop_faces("rafdb", rows, [cv2.cvtColor(im, cv2.COLOR_BGR2GRAY) for im in colour], faces,
-                       dataset_boxes)
+    return _crop_faces("rafdb", rows, [pixels(im, colour) for im in images], faces, dataset_boxes)
 
 
-def _crop_faces(name: str, rows: list[dict], gray_images, faces, dataset_boxes) -> tuple[SourceFaces, dict]:
+def _crop_faces(name: str, rows: list[dict], images, faces, dataset_boxes) -> tuple[SourceFaces, dict]:
     """Stored crops around each face's detector box (turned by its roll), or, where the detector missed it (None),
     around its dataset box mapped to the detector's framing by `framing_map` over the faces it found."""
     hit = np.asarray([f is not None for f in faces])
     mapping = framing_map(np.asarray(dataset_boxes)[hit], np.asarray([f.box for f in faces if f is not None]))
     crops = [store_crop(levelled(g, f), f.box) if f is not None else store_crop(g, apply_map(d, mapping))
-             for g, f, d in zip(gray_images, faces, dataset_boxes)]
+             for g, f, d in zip(images, faces, dataset_boxes)]
     labels = np.asarray([CLASS_NAMES.index(r["label"]) for r in rows], np.int64)
     stats = {"faces": len(rows), "detected": int(hit.sum()), "map": [round(float(v), 4) for v in mapping]}
     return SourceFaces(name, np.stack(crops), labels, [r["path"] for r in rows], hit), stats
 
 
-def load_expw(root: pathlib.Path, framing: str = "haar") -> tuple[SourceFaces, dict, list[str]]:
+def load_expw(root: pathlib.Path, framing: str = "haar", colour: bool = False) -> tuple[SourceFaces, dict, list[str]]:
     """ExpW: the detection overlapping the labelled box best (IoU >= 0.3) is the face; the stats count the rest."""
     import cv2
     rows = _read_rows(root / "labels.csv")
     paths = [root / r["path"] for r in rows]
-    colour = [cv2.imread(str(p)) for p in paths]
+    images = [cv2.imread(str(p)) for p in paths]
     dataset_boxes = [tuple(int(row[k]) for k in "xywh") for row in rows]
     faces = []
-    for labelled, found in zip(dataset_boxes, _finder(framing)(paths, colour)):
+    for labelled, found in zip(dataset_boxes, _finder(framing)(paths, images)):
         best = max(((iou(f.box, labelled), f) for f in found), default=(0.0, None), key=lambda t: t[0])
         faces.append(best[1] if best[0] >= 0.3 else None)
-    gray = [cv2.cvtColor(im, cv2.COLOR_BGR2GRAY) for im in colour]
-    result, stats = _crop_faces("expw", rows, gray, faces, dataset_boxes)
+    result, stats = _crop_faces("expw", rows, [pixels(im, colour) for im in images], faces, dataset_boxes)
     return result, stats, [r["source_image"] for r in rows]
 
 
@@ -257,7 +264,8 @@ def write_list(path: pathlib.Path, paths: list[str]) -> None:
     partial.replace(path)
 
 
-def load_sources(data: pathlib.Path = SHARED_DATA, names=("rafdb", "expw"), framing: str = "haar") -> dict:
+def load_sources(data: pathlib.Path = SHARED_DATA, names=("rafdb", "expw"), framing: str = "haar",
+                 colour: bool = False) -> dict:
     """{name: (train SourceFaces, val SourceFaces, stats)}, decoded once per framing and cached; the val lists
     (the same faces whatever the framing) are (re)written to training/splits/NAME-val.txt."""
     import tempfile
@@ -269,7 +277,8 @@ def load_sources(data: pathlib.Path = SHARED_DATA, names=("rafdb", "expw"), fram
             print(f"note: {root} is absent; training without {name}", file=sys.stderr)
             continue
         # Haar keeps the cache name it had before framings were a choice.
-        cache = CACHE_DIR / (f"{name}-faces.npz" if framing == "haar" else f"{name}-faces-{framing}.npz")
+        cache = CACHE_DIR / (f"{name}-faces{'' if framing == 'haar' else '-' + framing}"
+                             f"{'-colour' if colour else ''}.npz")
         if cache.exists() and str(np.load(cache)["root"]) == str(root.resolve()):
             stored = np.load(cache, allow_pickle=False)
             faces = SourceFaces(name, stored["images"], stored["labels"], [str(p) for p in stored["paths"]],
@@ -281,10 +290,10 @@ def load_sources(data: pathlib.Path = SHARED_DATA, names=("rafdb", "expw"), fram
                   flush=True)
             if name == "rafdb":
                 with tempfile.TemporaryDirectory(prefix="fercam-rafdb-") as scratch:
-                    faces, stats = load_rafdb(root, framing, pathlib.Path(scratch))
+                    faces, stats = load_rafdb(root, framing, pathlib.Path(scratch), colour)
                 val_index = rafdb_val_index(faces.labels)
             else:
-                faces, stats, photos = load_expw(root, framing)
+                faces, stats, photos = load_expw(root, framing, colour)
                 val_index = expw_val_index(photos)
             np.savez(cache, images=faces.images, labels=faces.labels, paths=np.asarray(faces.paths),
                      detected=faces.detected, val=val_index, map=np.asarray(stats["map"]), root=str(root.resolve()))

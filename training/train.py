@@ -25,8 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import (DEFAULT_DATA, Augmentation, Framing, Split, augment, ferplus_majority, load_split, mix_batch,
-                   normalise, training_targets)
+from .data import (DEFAULT_DATA, Augmentation, Framing, Split, augment, ferplus_majority, grey_as_colour,
+                   load_split, mix_batch, normalise, pixel_stats, training_targets)
 from . import sources as extra_sources
 from .devset import DEFAULT_DEVSET, load_devset
 from .metrics import confusion_matrix, summarise
@@ -94,6 +94,9 @@ def parse_args(argv=None):
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.add_argument("--input-size", type=int, default=48,
                    help="resnet-cbam: face side in pixels the model sees (48: FER2013's; validation crops are resized)")
+    p.add_argument("--colour", action="store_true",
+                   help="resnet-cbam: RGB input (RAF-DB, ExpW and the posed set in colour, FER2013 as R = G = B); "
+                        "an experiment: fercam's engine reads grey faces, so export refuses such a run")
     p.add_argument("--init", type=pathlib.Path,
                    help="start from a trained run's best.pt (same architecture): a fine-tune with a fresh schedule")
     p.add_argument("--side-range", default="",
@@ -413,8 +416,10 @@ def main(argv=None) -> None:
 
     # Data.
     train, val = load_split(args.data, "train"), load_split(args.data, "val")
+    if args.colour:
+        train, val = (dataclasses.replace(s, images=grey_as_colour(s.images)) for s in (train, val))
     names = [n for n in args.sources.split(",") if n and n != "none"]
-    others = extra_sources.load_sources(args.shared_data, names, args.framing) if names else {}
+    others = extra_sources.load_sources(args.shared_data, names, args.framing, args.colour) if names else {}
     framing, source_weight = None, None
     if others:
         train, framing, source_weight, _ = combine(train, others, parse_source_weights(args.source_weights),
@@ -425,19 +430,20 @@ def main(argv=None) -> None:
         if framing is not None:
             framing = Framing(framing.base[keep], framing.side_min[keep], framing.side_max[keep])
             source_weight = source_weight[keep]
-    devset = load_devset(args.devset)
+    devset = load_devset(args.devset, args.colour)
     held_out = source_validation(others)
     targets, weights = training_targets(train, args.label_mix)
     if source_weight is not None:
         weights = weights * source_weight
     per_class = class_weights(targets, weights, args.class_weight_power).to(device)
-    mean = float(train.images.float().mean() / 255)
-    std = float(train.images.float().std() / 255)
+    mean, std = pixel_stats(train.images)
 
     # Model, optimiser, schedule.
-    if args.input_size != 48 and args.arch != "resnet-cbam":
-        raise SystemExit(f"--input-size: {args.arch} is built for 48x48 faces; only resnet-cbam reads its size")
-    config = model_config(args.width, args.input_size, args.widths)
+    if (args.input_size != 48 or args.colour) and args.arch != "resnet-cbam":
+        raise SystemExit(f"--input-size, --colour: {args.arch} is built for grey 48x48 faces; only resnet-cbam "
+                         f"reads its size and channels")
+    config = dataclasses.replace(model_config(args.width, args.input_size, args.widths),
+                                 in_channels=3 if args.colour else 1)
     arch_config = {"model": dataclasses.asdict(config)} if args.arch == "resnet-cbam" else {}
     if args.ablate:
         arch_config.update(ABLATIONS[args.arch][0])

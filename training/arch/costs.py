@@ -21,6 +21,11 @@ def model_input_size(model: nn.Module) -> int:
     return getattr(getattr(model, "config", None), "input_size", 48)
 
 
+def model_input_channels(model: nn.Module) -> int:
+    """1 (grey) but for a colour resnet-cbam experiment (train.py --colour)."""
+    return getattr(getattr(model, "config", None), "in_channels", 1)
+
+
 def inference_macs(model: nn.Module, input_size: int | None = None) -> int:
     """Multiply-accumulates for one face at `input_size` (default: the model's own)."""
     input_size = input_size or model_input_size(model)
@@ -47,7 +52,7 @@ def inference_macs(model: nn.Module, input_size: int | None = None) -> int:
     was_training = model.training
     model.eval()
     with torch.no_grad():
-        model(torch.zeros(1, 1, input_size, input_size))
+        model(torch.zeros(1, model_input_channels(model), input_size, input_size))
     model.train(was_training)
     for handle in handles:
         handle.remove()
