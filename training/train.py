@@ -127,6 +127,9 @@ def at_input_size(model, x: torch.Tensor) -> torch.Tensor:
     return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
 
 
+# Without no_grad the EMA copy's parameters require grad, and every batch's activations stay alive until the
+# probabilities are concatenated: 12 GB for FER2013 val, which the kernel's OOM killer ended (2026-12-07).
+@torch.no_grad()
 def predict(model: FerNet, images: torch.Tensor, mean: float, std: float, flip_tta: bool = False,
             batch: int = 512) -> torch.Tensor:
     """Softmax probabilities (on the CPU), optionally averaged with the horizontally flipped face."""
