@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "V4L2KitTests", dependencies: ["V4L2Kit", "Frames"]),
         .testTarget(name: "LiveViewTests", dependencies: ["LiveView", "SDLKit", "ImageFiles", "Pipeline", "ExpressionModel", "FaceDetection", "Frames", "Tracking"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts", "Pipeline", "ImageFiles", "Frames"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "BlazeFace", "ImageFiles", "FaceDetection", "ExpressionModel", "Tracking", "Frames", "Posix"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "BlazeFace", "ImageFiles", "FaceDetection", "ExpressionModel", "Tracking", "Frames", "Posix", "DNNLKit"]),
     ]
 )
 

@@ -78,6 +78,13 @@ public final class Engine: @unchecked Sendable {
         return dnnl_get_effective_cpu_isa().rawValue & bf16 == bf16
     }
 
+    /// Whether oneDNN has kernels for the blocks-of-16 layout (`Layout.blocked16`) on this CPU: AVX-512 only.
+    /// Elsewhere (AVX2) a blocked16 convolution falls back to oneDNN's reference kernel, ~1000x slower than NHWC.
+    public static var hasBlocked16Kernels: Bool {
+        let avx512 = dnnl_cpu_isa_avx512_core.rawValue
+        return dnnl_get_effective_cpu_isa().rawValue & avx512 == avx512
+    }
+
     func wait() { dnnl_stream_wait(stream) }
 }
 
@@ -208,7 +215,7 @@ public enum Layout: Sendable, Hashable {
     /// Channels last: what the Swift code between primitives reads and writes.
     case nhwc
     /// Channels in blocks of 16 (oneDNN's nChw16c; C must be a multiple of 16): about 20% faster for the
-    /// AVX-512 convolutions between two oneDNN primitives.
+    /// AVX-512 convolutions between two oneDNN primitives; only where `Engine.hasBlocked16Kernels`.
     case blocked16
 
     var tag: dnnl_format_tag_t { self == .nhwc ? dnnl_nhwc : dnnl_nChw16c }

@@ -27,7 +27,8 @@ final class BatchPlan {
         self.batch = batch
         // Blocked layouts let oneDNN use its fastest kernels for the blocks (Winograd for the fp32 3x3 ones).
         let widths = [d.stemWidth] + d.stageWidths
-        let layout: Layout = widths.allSatisfy { $0 % 16 == 0 } && !weights.blocks.isEmpty ? .blocked16 : .nhwc
+        let blockable = Engine.hasBlocked16Kernels && widths.allSatisfy { $0 % 16 == 0 } && !weights.blocks.isEmpty
+        let layout: Layout = blockable ? .blocked16 : .nhwc
         func make(
             _ c: FoldedConvolution, size: Int, _ postOps: [PostOp], output: Precision = .fp32,
             layout: Layout = layout
