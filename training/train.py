@@ -79,7 +79,9 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0, help="seed of every random generator")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--precision", choices=["bf16", "fp32"], default="bf16", help="autocast precision while training")
+    p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
+                   help="autocast precision while training; auto: bf16 on a GPU or a CPU whose oneDNN has bf16 "
+                        "kernels (AVX-512), else fp32 (on AVX2, bf16 is emulated: 9x slower a step)")
     p.add_argument("--sources", default="rafdb,expw",
                    help="other training sources beside FER2013, comma-separated (rafdb, expw) or none; each is "
                         "cropped as --framing says (training/sources.py) with 10%% held out for validation")
@@ -108,6 +110,9 @@ def parse_args(argv=None):
         p.error("--distill-weight must be from 0 to 1 and --distill-temperature above 0")
     if args.teacher and not args.teacher.is_file():
         p.error(f"--teacher {args.teacher}: no such checkpoint")
+    if args.precision == "auto":
+        native_bf16 = args.device.startswith("cuda") or torch.ops.mkldnn._is_mkldnn_bf16_supported()
+        args.precision = "bf16" if native_bf16 else "fp32"
     return args
 
 
