@@ -25,7 +25,8 @@ final class BatchPlan {
     init(batch: Int, weights: ResNetCBAMWeights, engine: Engine, precision: Precision) throws(DNNLError) {
         let d = weights.shape
         self.batch = batch
-        // Blocked layouts let oneDNN use its fastest kernels for the blocks (Winograd for the fp32 3x3 ones).
+        // Blocked layouts let oneDNN use its fastest AVX-512 kernels for the blocks (Winograd for the fp32 3x3
+        // ones); without AVX-512 oneDNN has none for them, and NHWC is the fast layout.
         let widths = [d.stemWidth] + d.stageWidths
         let blockable = Engine.hasBlocked16Kernels && widths.allSatisfy { $0 % 16 == 0 } && !weights.blocks.isEmpty
         let layout: Layout = blockable ? .blocked16 : .nhwc

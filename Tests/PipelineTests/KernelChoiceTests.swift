@@ -12,7 +12,7 @@ final class KernelChoiceTests: XCTestCase {
     /// oneDNN's only RNN implementation is called "ref" and runs on its optimised GEMM: not a fallback.
     static let referenceOnly: Set<String> = ["rnn"]
 
-    /// (primitive kind, implementation) of each reference-kernel call in `verbose`.
+    /// Each reference-kernel call in oneDNN's `verbose` output, as "KIND IMPLEMENTATION: the call's details".
     static func referenceCalls(_ verbose: String) -> [String] {
         verbose.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: ",", omittingEmptySubsequences: false)
@@ -57,7 +57,8 @@ final class KernelChoiceTests: XCTestCase {
             XCTAssertTrue(run.stdout.contains("onednn_verbose,exec"), "\(what): oneDNN printed no calls")
             let slow = Self.referenceCalls(run.stdout + run.stderr)
             XCTAssertTrue(
-                slow.isEmpty, "\(what) on \(Engine.instructionSet): \(slow.count) reference-kernel calls, e.g. \(slow.first ?? "")")
+                slow.isEmpty,
+                "\(what) on \(Engine.instructionSet): \(slow.count) reference-kernel calls, e.g. \(slow.first ?? "")")
         }
     }
 }
