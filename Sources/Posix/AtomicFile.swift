@@ -17,7 +17,7 @@ public final class AtomicFile {
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         var template = Array((directory + "." + name + ".partial-XXXXXX").utf8CString)
         let fd = try syscall("mkstemp") { template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) } }
-        temporaryPath = String(cString: template)
+        temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         descriptor = fd
         // mkstemp makes the file private (0600); a finished file gets the usual rw-r--r-- less the umask.
         let mask = umask(0)
