@@ -273,13 +273,17 @@ def load_sources(data: pathlib.Path = SHARED_DATA, names=("rafdb", "expw"), fram
     out = {}
     for name in names:
         root = data / name / ("train" if name == "rafdb" else "")
-        if not (root / "labels.csv").exists():
-            print(f"note: {root} is absent; training without {name}", file=sys.stderr)
-            continue
         # Haar keeps the cache name it had before framings were a choice.
         cache = CACHE_DIR / (f"{name}-faces{'' if framing == 'haar' else '-' + framing}"
                              f"{'-colour' if colour else ''}.npz")
-        if cache.exists() and str(np.load(cache)["root"]) == str(root.resolve()):
+        present = (root / "labels.csv").exists()
+        if not present and not cache.exists():
+            print(f"note: {root} is absent; training without {name}", file=sys.stderr)
+            continue
+        # Without the photographs (a lent GPU: `training.sweep unpack` carried the crops), the cache is all there is.
+        if cache.exists() and (not present or str(np.load(cache)["root"]) == str(root.resolve())):
+            if not present:
+                print(f"{name}: {root} is absent; using the carried crops in {cache}", file=sys.stderr)
             stored = np.load(cache, allow_pickle=False)
             faces = SourceFaces(name, stored["images"], stored["labels"], [str(p) for p in stored["paths"]],
                                 stored["detected"])

@@ -2,9 +2,14 @@
 
 A lent machine comes with minutes, not hours, and only the work tree travels to it (64 MiB a call). So:
 
-    python -m training.sweep pack --into .cache/sweep           # here: data in three carryable parts
+    python -m training.sweep pack --into .cache/sweep           # here: data in carryable parts
     python -m training.sweep unpack .cache/sweep/part-a.tar.xz --into /tmp/fer     # there, one call per part
     python -m training.sweep run --plan training/sweeps/NAME.json --data /tmp/fer --seconds 540 --pack $OUT
+
+`pack` writes FER2013 and the dev-set crops as part-a/b/c, and RAF-DB's and ExpW's cached crops (the Haar
+framing's, training/.cache/NAME-faces.npz) split into NAME-faces-K.tar.xz of at most `PART_LIMIT` each; `unpack`
+joins a source's parts back into training/.cache/ once its last part has arrived, and training uses those crops
+when ../shared/data is not there.
 
 Phases of `run`: calibrate (every job of the plan starts at once and steps 1-50 are timed: the rate each has
 beside the others), plan (each group, e.g. the seed systems and their ablations, gets the epochs its slowest
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import lzma
 import math
 import pathlib
 import signal
@@ -32,6 +38,10 @@ import time
 import numpy as np
 
 PART_BYTES = 15 * 1024 * 1024
+# A carried part travels beside the ~34 MiB work tree in one 64 MiB call.
+PART_LIMIT = 28 * 1024 * 1024
+SOURCE_CACHES = ("rafdb-faces", "expw-faces")
+PER_FACE = ("images", "labels", "paths", "detected")  # a source cache's arrays with one entry per face
 CALIBRATION_FACES = 12800  # 100 steps of 128: step 0 pays the warm-up, steps 1-50 are timed
 TRAIN_FACES = 28709
 KEPT_FILES = ("best.pt", "log.jsonl", "config.json", "stderr.log")
@@ -94,33 +104,106 @@ def wait_all(jobs: list[Job], deadline: float) -> None:
         job.reader.join(5)
 
 
+def write_archive(target: pathlib.Path, members: dict[str, dict[str, np.ndarray]]) -> None:
+    """An xz tar of .npz members, each stored uncompressed inside so that xz sees the pixels rather than
+    deflate's output. Written whole or not at all (by rename)."""
+    partial = target.with_name(target.name + ".partial")
+    with tarfile.open(partial, "w:xz", preset=9) as tar:
+        for name, arrays in members.items():
+            buffer = io.BytesIO()
+            np.savez(buffer, **arrays)
+            info = tarfile.TarInfo(name)
+            info.size = buffer.tell()
+            buffer.seek(0)
+            tar.addfile(info, buffer)
+    partial.replace(target)
+    print(f"{target}: {target.stat().st_size / 2**20:.1f} MiB", file=sys.stderr)
+
+
+def read_npz(path: pathlib.Path, remedy: str) -> dict[str, np.ndarray]:
+    if not path.exists():
+        raise SystemExit(f"{path}: missing ({remedy})")
+    with np.load(path, allow_pickle=False) as stored:
+        return {key: stored[key] for key in stored.files}
+
+
+def faces_per_part(images: np.ndarray, limit: int) -> int:
+    """How many faces xz packs into about 0.85 of `limit`, from a sample of every n-th face: RAF-DB's padded crops
+    shrink to 0.29 of their bytes, ExpW's to 0.65."""
+    sample = images[::max(1, len(images) // 400)]
+    ratio = len(lzma.compress(sample.tobytes(), preset=9)) / max(1, sample.nbytes)
+    return max(1, int(0.85 * limit / (ratio * images[0].nbytes)))
+
+
+def split_cache(arrays: dict[str, np.ndarray], stem: str, rows: int) -> dict[str, dict[str, np.ndarray]]:
+    """A source cache as parts STEM.part-K-of-N.npz of `rows` faces each (the last fewer); the first part also
+    holds the arrays that are not per face (the val index, the framing map, the source root)."""
+    faces = len(arrays["labels"])
+    count = max(1, math.ceil(faces / rows))
+    parts = {}
+    for k in range(count):
+        part = {key: arrays[key][k * rows:(k + 1) * rows] for key in PER_FACE}
+        if k == 0:
+            part.update({key: value for key, value in arrays.items() if key not in PER_FACE})
+        parts[f"{stem}.part-{k + 1}-of-{count}.npz"] = part
+    return parts
+
+
+def join_caches(folder: pathlib.Path, into: pathlib.Path) -> list[pathlib.Path]:
+    """Every source cache whose parts are all in `folder`, joined into `into` (written whole, by rename); its
+    parts are removed. Caches with parts still to come are left for the next call."""
+    groups: dict[tuple[str, int], dict[int, pathlib.Path]] = {}
+    for path in folder.glob("*.part-*-of-*.npz"):
+        stem, _, numbering = path.name[:-len(".npz")].rpartition(".part-")
+        k, _, count = numbering.partition("-of-")
+        groups.setdefault((stem, int(count)), {})[int(k)] = path
+    joined = []
+    for (stem, count), paths in sorted(groups.items()):
+        if sorted(paths) != list(range(1, count + 1)):
+            print(f"{stem}: {len(paths)} of {count} parts here; joined when the rest arrive", file=sys.stderr)
+            continue
+        parts = [read_npz(paths[k], "a part went missing") for k in range(1, count + 1)]
+        arrays = {key: value for key, value in parts[0].items() if key not in PER_FACE}
+        arrays.update({key: np.concatenate([part[key] for part in parts]) for key in PER_FACE})
+        into.mkdir(parents=True, exist_ok=True)
+        target = into / f"{stem}.npz"
+        partial = into / f"{stem}.partial.npz"
+        np.savez(partial, **arrays)
+        partial.replace(target)
+        for path in paths.values():
+            path.unlink()
+        print(f"{target}: {len(arrays['labels'])} faces joined from {count} parts", file=sys.stderr)
+        joined.append(target)
+    return joined
+
+
 def pack(args) -> None:
     """Here: FER2013 (packed by ../shared/tools/pack_fer2013.py) and the dev-set crops at fercam's margin and at
-    0, as three xz archives that each fit beside the 34 MiB work tree in one call."""
+    0, as three xz archives that each fit beside the work tree in one call; then the other sources' cached crops
+    in parts of at most PART_LIMIT."""
     from .devset import load_devset, write_crops
+    from .sources import CACHE_DIR
     args.into.mkdir(parents=True, exist_ok=True)
     devset = load_devset(args.devset)
     if devset is None:
         raise SystemExit(f"{args.devset}: no dev set (photos and OpenCV's cascade are needed)")
     write_crops(args.into / "devset.npz", devset, margins=(-0.15, 0.0))
+    fer = f"run python3 ../shared/tools/pack_fer2013.py {args.packed}"
     parts = {"part-a": [args.packed / "train-1.npz"], "part-b": [args.packed / "train-2.npz", args.into / "devset.npz"],
              "part-c": [args.packed / "val.npz"]}
     for name, files in parts.items():
-        target = args.into / f"{name}.tar.xz"
-        with tarfile.open(target, "w:xz", preset=9) as tar:
-            for path in files:
-                if not path.exists():
-                    raise SystemExit(f"{path}: missing (run python3 ../shared/tools/pack_fer2013.py {args.packed})")
-                # Stored uncompressed inside, so that xz sees the pixels rather than deflate's output.
-                with np.load(path, allow_pickle=False) as stored:
-                    buffer = io.BytesIO()
-                    np.savez(buffer, **{key: stored[key] for key in stored.files})
-                info = tarfile.TarInfo(path.name)
-                info.size = buffer.tell()
-                buffer.seek(0)
-                tar.addfile(info, buffer)
-        print(f"{target}: {target.stat().st_size / 2**20:.1f} MiB", file=sys.stderr)
+        write_archive(args.into / f"{name}.tar.xz", {path.name: read_npz(path, fer) for path in files})
     (args.into / "devset.npz").unlink()
+    for stem in args.sources:
+        arrays = read_npz(CACHE_DIR / f"{stem}.npz", "run python -m training.sources, or any training run, first")
+        rows = faces_per_part(arrays["images"], PART_LIMIT)
+        for k, (name, part) in enumerate(split_cache(arrays, stem, rows).items(), 1):
+            target = args.into / f"{stem}-{k}.tar.xz"
+            write_archive(target, {name: part})
+            if target.stat().st_size > PART_LIMIT:
+                raise SystemExit(f"{target}: {target.stat().st_size / 2**20:.1f} MiB, over the "
+                                 f"{PART_LIMIT / 2**20:.0f} MiB a call carries beside the work tree (the sample "
+                                 "misjudged how well these faces compress)")
 
 
 def unpack(args) -> None:
@@ -128,6 +211,7 @@ def unpack(args) -> None:
     for archive in args.archives:
         with tarfile.open(archive, "r:xz") as tar:
             tar.extractall(args.into, filter="data")
+    join_caches(args.into, args.caches)
     print(f"{args.into}: {sorted(p.name for p in args.into.iterdir())}", file=sys.stderr)
 
 
@@ -233,15 +317,21 @@ def run(args) -> None:
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     verbs = p.add_subparsers(dest="verb", required=True)
-    v = verbs.add_parser("pack", help="data and dev-set crops as three archives that travel")
+    v = verbs.add_parser("pack", help="data, dev-set and source crops as archives that travel")
     v.add_argument("--packed", type=pathlib.Path, default=pathlib.Path(".cache/fer-packed"),
                    help="pack_fer2013.py's output (default: %(default)s)")
     from .devset import DEFAULT_DEVSET
     v.add_argument("--devset", type=pathlib.Path, default=DEFAULT_DEVSET, help="posed photographs (default: %(default)s)")
-    v.add_argument("--into", type=pathlib.Path, required=True, help="folder for part-a/b/c.tar.xz")
-    v = verbs.add_parser("unpack", help="extract archives into a data folder")
+    v.add_argument("--into", type=pathlib.Path, required=True, help="folder for the .tar.xz parts")
+    v.add_argument("--sources", type=lambda text: [] if text == "none" else text.split(","),
+                   default=list(SOURCE_CACHES),
+                   help="cached crops to pack from training/.cache, comma-separated, or none (default: %(default)s)")
+    v = verbs.add_parser("unpack", help="extract archives into a data folder; join the sources' parts")
     v.add_argument("archives", type=pathlib.Path, nargs="+")
     v.add_argument("--into", type=pathlib.Path, required=True)
+    from .sources import CACHE_DIR
+    v.add_argument("--caches", type=pathlib.Path, default=CACHE_DIR,
+                   help="where a source's joined crops go (default: %(default)s, where training looks)")
     v = verbs.add_parser("run", help="calibrate, then train every job of a plan at once, then pack")
     v.add_argument("--plan", type=pathlib.Path, required=True, help="training/sweeps/NAME.json")
     v.add_argument("--data", type=pathlib.Path, required=True, help="folder with the unpacked parts")
