@@ -52,7 +52,6 @@ class SplitJoinTests(unittest.TestCase):
             write_parts(folder, dict(list(parts.items())[1:]))
             self.assertEqual(sweep.join_caches(folder, into), [into / "expw-faces.npz"])
 
-
     def test_parts_are_sized_by_how_well_the_faces_compress(self):
         flat = np.full((1000, 96, 96), 128, np.uint8)  # compresses to almost nothing
         noise = np.random.default_rng(0).integers(0, 256, (1000, 96, 96), dtype=np.uint8)  # not at all

@@ -73,16 +73,15 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Whether this CPU has native bfloat16 arithmetic (AVX-512 BF16 or AMX).
-    public static var supportsBF16: Bool {
-        let bf16 = dnnl_cpu_isa_avx512_core_bf16.rawValue
-        return dnnl_get_effective_cpu_isa().rawValue & bf16 == bf16
-    }
+    public static var supportsBF16: Bool { dispatches(to: dnnl_cpu_isa_avx512_core_bf16) }
 
     /// Whether oneDNN has kernels for the blocks-of-16 layout (`Layout.blocked16`) on this CPU: AVX-512 only.
     /// Elsewhere (AVX2) a blocked16 convolution falls back to oneDNN's reference kernel, ~1000x slower than NHWC.
-    public static var hasBlocked16Kernels: Bool {
-        let avx512 = dnnl_cpu_isa_avx512_core.rawValue
-        return dnnl_get_effective_cpu_isa().rawValue & avx512 == avx512
+    public static var hasBlocked16Kernels: Bool { dispatches(to: dnnl_cpu_isa_avx512_core) }
+
+    /// oneDNN's ISA values are nested bit masks: a CPU offers `isa` when its effective ISA holds all of its bits.
+    private static func dispatches(to isa: dnnl_cpu_isa_t) -> Bool {
+        dnnl_get_effective_cpu_isa().rawValue & isa.rawValue == isa.rawValue
     }
 
     func wait() { dnnl_stream_wait(stream) }
@@ -219,6 +218,9 @@ public enum Layout: Sendable, Hashable {
     case blocked16
 
     var tag: dnnl_format_tag_t { self == .nhwc ? dnnl_nhwc : dnnl_nChw16c }
+
+    /// Whether a tensor of `channels` may use `.blocked16` on this CPU (fast kernels, and whole blocks).
+    public static func blocked16Fits(channels: Int) -> Bool { Engine.hasBlocked16Kernels && channels % 16 == 0 }
 }
 
 /// What a convolution or inner product does to its result before storing it, in order.

@@ -55,9 +55,8 @@ final class LayerStack {
         // matter): a lone blocked convolution would pay two layout changes for one faster kernel.
         let convolutions = specs.enumerated().compactMap { i, spec -> (index: Int, blockable: Bool)? in
             guard case let .convolution(conv, _) = spec else { return nil }
-            return (
-                i, Engine.hasBlocked16Kernels && conv.inputChannels % 16 == 0 && conv.outputChannels % 16 == 0
-            )
+            let fits = [conv.inputChannels, conv.outputChannels].allSatisfy { Layout.blocked16Fits(channels: $0) }
+            return (i, fits)
         }
         let blocked = Set(
             convolutions.indices.filter { k in

@@ -28,7 +28,7 @@ final class BatchPlan {
         // Blocked layouts let oneDNN use its fastest AVX-512 kernels for the blocks (Winograd for the fp32 3x3
         // ones); without AVX-512 oneDNN has none for them, and NHWC is the fast layout.
         let widths = [d.stemWidth] + d.stageWidths
-        let blockable = Engine.hasBlocked16Kernels && widths.allSatisfy { $0 % 16 == 0 } && !weights.blocks.isEmpty
+        let blockable = widths.allSatisfy { Layout.blocked16Fits(channels: $0) } && !weights.blocks.isEmpty
         let layout: Layout = blockable ? .blocked16 : .nhwc
         func make(
             _ c: FoldedConvolution, size: Int, _ postOps: [PostOp], output: Precision = .fp32,
