@@ -196,14 +196,29 @@ def pack(args) -> None:
     (args.into / "devset.npz").unlink()
     for stem in args.sources:
         arrays = read_npz(CACHE_DIR / f"{stem}.npz", "run python -m training.sources, or any training run, first")
-        rows = faces_per_part(arrays["images"], PART_LIMIT)
+        write_source_parts(arrays, stem, args.into, faces_per_part(arrays["images"], PART_LIMIT), PART_LIMIT)
+
+
+def write_source_parts(arrays: dict[str, np.ndarray], stem: str, into: pathlib.Path, rows: int,
+                       limit: int) -> list[pathlib.Path]:
+    """A source cache as archives STEM-K.tar.xz of at most `limit` bytes each. `rows` faces a part is the
+    compression sample's guess; where a part comes out larger, this source's parts are removed and written again
+    with proportionally fewer faces, so that --into never holds an archive that cannot be carried."""
+    for _ in range(4):
+        targets, largest = [], 0
         for k, (name, part) in enumerate(split_cache(arrays, stem, rows).items(), 1):
-            target = args.into / f"{stem}-{k}.tar.xz"
-            write_archive(target, {name: part})
-            if target.stat().st_size > PART_LIMIT:
-                raise SystemExit(f"{target}: {target.stat().st_size / 2**20:.1f} MiB, over the "
-                                 f"{PART_LIMIT / 2**20:.0f} MiB a call carries beside the work tree (the sample "
-                                 "misjudged how well these faces compress)")
+            targets.append(into / f"{stem}-{k}.tar.xz")
+            write_archive(targets[-1], {name: part})
+            largest = max(largest, targets[-1].stat().st_size)
+        if largest <= limit:
+            return targets
+        for target in targets:
+            target.unlink()
+        print(f"{stem}: a part of {rows} faces came to {largest / 2**20:.1f} MiB, over {limit / 2**20:.0f} MiB; "
+              "writing smaller parts", file=sys.stderr)
+        rows = max(1, int(rows * 0.9 * limit / largest))
+    raise SystemExit(f"{into}/{stem}-*.tar.xz: parts stay over {limit / 2**20:.0f} MiB a call carries beside the "
+                     "work tree")
 
 
 def unpack(args) -> None:

@@ -1,6 +1,7 @@
 """Carrying RAF-DB's and ExpW's cached crops to a lent machine: split into parts, joined back face for face, and
 used by training where the photographs are not. Run by `make train-smoke`."""
 import pathlib
+import tarfile
 import tempfile
 import unittest
 from unittest import mock
@@ -58,6 +59,30 @@ class SplitJoinTests(unittest.TestCase):
         limit = 20 * 96 * 96
         self.assertEqual(sweep.faces_per_part(noise, limit), 16)  # 0.85 of the limit, at ~1.0 of the bytes
         self.assertGreater(sweep.faces_per_part(flat, limit), 1000)
+
+
+    def test_a_misjudged_part_is_written_again_smaller(self):
+        cache = fake_cache(faces=12)  # noise: a 96x96 face is 9 KiB of xz
+        limit = 40 * 1024
+        with tempfile.TemporaryDirectory() as scratch:
+            into, folder = pathlib.Path(scratch) / "into", pathlib.Path(scratch) / "data"
+            into.mkdir()
+            targets = sweep.write_source_parts(cache, "rafdb-faces", into, rows=12, limit=limit)  # one part: too big
+            self.assertGreater(len(targets), 2)
+            self.assertEqual(sorted(into.iterdir()), sorted(targets))  # the oversized first try is gone
+            self.assertTrue(all(t.stat().st_size <= limit for t in targets))
+            for target in targets:
+                with tarfile.open(target, "r:xz") as tar:
+                    tar.extractall(folder, filter="data")
+            with np.load(sweep.join_caches(folder, into)[0]) as joined:
+                np.testing.assert_array_equal(joined["images"], cache["images"])
+
+    def test_parts_that_cannot_fit_leave_nothing_behind(self):
+        with tempfile.TemporaryDirectory() as scratch:
+            into = pathlib.Path(scratch)
+            with self.assertRaises(SystemExit):
+                sweep.write_source_parts(fake_cache(faces=2), "expw-faces", into, rows=1, limit=1024)
+            self.assertEqual(list(into.iterdir()), [])
 
 
 class CarriedCacheTests(unittest.TestCase):
