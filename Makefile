@@ -214,7 +214,8 @@ $(TEACHER_RUN)/complete:
 ## .cache/train-smoke-NAME: the training code end to end in minutes (not part of `make test`: it needs PyTorch).
 train-smoke: train-setup
 	$(TRAIN_VENV)/bin/python -m training.arch.check
-	$(TRAIN_VENV)/bin/python -m unittest training.test_sources training.test_soup training.test_paired training.test_colour training.test_sweep
+	$(TRAIN_VENV)/bin/python -m unittest training.test_sources training.test_soup training.test_paired training.test_colour training.test_sweep \
+	  training.test_class_weights
 	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --out .cache/train-smoke-$(if $(ARCH),$(ARCH),main) \
 	  --epochs 1 --subset 1024 $(if $(ARCH),--arch $(ARCH) --sources none)
 

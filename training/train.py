@@ -57,6 +57,9 @@ def parse_args(argv=None):
                    help="1: FER+ vote distributions as soft targets, 0: FER2013 labels, between: a mix")
     p.add_argument("--class-weight-power", type=float, default=0.5,
                    help="loss weight per class = (share of target mass)^-power, normalised; 0 turns it off")
+    p.add_argument("--class-weights-within", choices=["mix", "source"], default="mix",
+                   help="class shares over the whole mix, or within each source (RAF-DB's 2%% fear then weighs as "
+                        "a rare class, not as FER2013's 14%%)")
     p.add_argument("--mix", choices=["none", "mixup", "cutmix"], default="none",
                    help="mix every batch: blend two faces (mixup) or paste a rectangle of one onto another (cutmix)")
     p.add_argument("--mix-alpha", type=float, default=0.2,
@@ -289,6 +292,16 @@ def class_weights(targets: torch.Tensor, weights: torch.Tensor, power: float) ->
     return w / (w * mass / mass.sum()).sum()
 
 
+def class_weights_by_group(targets: torch.Tensor, weights: torch.Tensor, power: float,
+                           groups: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Class weights computed within each group of faces (a source), one row per group, each keeping its group's
+    loss mass; and the mass-weighted mean per class, the prior shift `training.export --logit-adjust` undoes."""
+    rows = torch.stack([class_weights(targets[groups == g], weights[groups == g], power)
+                        for g in range(int(groups.max()) + 1)])
+    mass = torch.stack([(targets[groups == g] * weights[groups == g, None]).sum(0) for g in range(len(rows))])
+    return rows, (rows * mass).sum(0) / mass.sum(0).clamp(min=1e-8)
+
+
 class Teacher(torch.nn.Module):
     """A trained model fed the student's normalised faces, renormalised to what it was trained on (a subset
     run, or other data, has another mean and std)."""
@@ -310,7 +323,9 @@ def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, temperature:
 
 
 def train_one_epoch(model, ema, optimiser, schedule, train, targets, weights, per_class, mean, std, args,
-                    generator, epoch, teacher=None, framing=None) -> float:
+                    generator, epoch, teacher=None, framing=None, class_row=None) -> float:
+    """One pass over the training set. `per_class` is one row of class weights, or one per group of faces with
+    `class_row` naming each face's row."""
     model.train()
     device = torch.device(args.device)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.precision == "bf16")
@@ -331,7 +346,7 @@ def train_one_epoch(model, ema, optimiser, schedule, train, targets, weights, pe
                 with torch.no_grad():
                     teacher_logits = teacher(x)  # the same augmented (and mixed) faces the student sees
         log_p = F.log_softmax(logits.float(), 1)
-        loss = -((y * log_p) * per_class).sum(1)
+        loss = -((y * log_p) * (per_class if class_row is None else per_class[class_row[index]])).sum(1)
         if teacher is not None:
             loss = (1 - args.distill_weight) * loss + args.distill_weight * distillation_loss(
                 logits, teacher_logits, args.distill_temperature)
@@ -428,9 +443,9 @@ def main(argv=None) -> None:
         train, val = (dataclasses.replace(s, images=grey_as_colour(s.images)) for s in (train, val))
     names = [n for n in args.sources.split(",") if n and n != "none"]
     others = extra_sources.load_sources(args.shared_data, names, args.framing, args.colour) if names else {}
-    framing, source_weight = None, None
+    framing, source_weight, source_names = None, None, None
     if others:
-        train, framing, source_weight, _ = combine(train, others, parse_source_weights(args.source_weights),
+        train, framing, source_weight, source_names = combine(train, others, parse_source_weights(args.source_weights),
                                                    parse_side_ranges(args.side_range))
     if args.subset:
         keep = torch.randperm(len(train.images), generator=torch.Generator().manual_seed(args.seed))[:args.subset]
@@ -438,12 +453,23 @@ def main(argv=None) -> None:
         if framing is not None:
             framing = Framing(framing.base[keep], framing.side_min[keep], framing.side_max[keep])
             source_weight = source_weight[keep]
+            source_names = [source_names[i] for i in keep.tolist()]
     devset = load_devset(args.devset, args.colour)
     held_out = source_validation(others)
     targets, weights = training_targets(train, args.label_mix)
     if source_weight is not None:
         weights = weights * source_weight
-    per_class = class_weights(targets, weights, args.class_weight_power).to(device)
+    class_row = None
+    if args.class_weights_within == "source" and source_names is not None:
+        order = list(dict.fromkeys(source_names))
+        class_row = torch.tensor([order.index(n) for n in source_names])
+        per_source, per_class = class_weights_by_group(targets, weights, args.class_weight_power, class_row)
+        per_source = per_source.to(device)
+        print("class weights within each source: " + "; ".join(
+            f"{name} {[round(float(w), 2) for w in row]}" for name, row in zip(order, per_source)), file=sys.stderr)
+    else:
+        per_class = class_weights(targets, weights, args.class_weight_power)
+    per_class = per_class.to(device)
     mean, std = pixel_stats(train.images)
 
     # Model, optimiser, schedule.
@@ -502,8 +528,9 @@ def main(argv=None) -> None:
     with (args.out / "log.jsonl").open("a") as log:
         for epoch in range(start_epoch, args.epochs):
             began = time.time()
-            loss = train_one_epoch(model, ema, optimiser, schedule, train, targets, weights, per_class, mean, std,
-                                   args, generator, epoch, teacher, framing)
+            loss = train_one_epoch(model, ema, optimiser, schedule, train, targets, weights,
+                                   per_class if class_row is None else per_source, mean, std,
+                                   args, generator, epoch, teacher, framing, class_row)
             evaluated = ema.module if ema is not None else model
             result = evaluate(evaluated, val, devset, mean, std, others=held_out)
             score = selection_score(result)
