@@ -59,7 +59,7 @@ def parse_args(argv=None):
                    help="loss weight per class = (share of target mass)^-power, normalised; 0 turns it off")
     p.add_argument("--class-weights-within", choices=["mix", "source"], default="mix",
                    help="class shares over the whole mix, or within each source (RAF-DB's 2%% fear then weighs as "
-                        "a rare class, not as FER2013's 14%%)")
+                        "a rare class, not at the mix's 11%%)")
     p.add_argument("--mix", choices=["none", "mixup", "cutmix"], default="none",
                    help="mix every batch: blend two faces (mixup) or paste a rectangle of one onto another (cutmix)")
     p.add_argument("--mix-alpha", type=float, default=0.2,
@@ -445,8 +445,8 @@ def main(argv=None) -> None:
     others = extra_sources.load_sources(args.shared_data, names, args.framing, args.colour) if names else {}
     framing, source_weight, source_names = None, None, None
     if others:
-        train, framing, source_weight, source_names = combine(train, others, parse_source_weights(args.source_weights),
-                                                   parse_side_ranges(args.side_range))
+        train, framing, source_weight, source_names = combine(
+            train, others, parse_source_weights(args.source_weights), parse_side_ranges(args.side_range))
     if args.subset:
         keep = torch.randperm(len(train.images), generator=torch.Generator().manual_seed(args.seed))[:args.subset]
         train = train.subset(keep)
@@ -460,7 +460,9 @@ def main(argv=None) -> None:
     if source_weight is not None:
         weights = weights * source_weight
     class_row = None
-    if args.class_weights_within == "source" and source_names is not None:
+    if args.class_weights_within == "source" and source_names is None:
+        raise SystemExit("--class-weights-within source: FER2013 is the only source (--sources none)")
+    if args.class_weights_within == "source":
         order = list(dict.fromkeys(source_names))
         class_row = torch.tensor([order.index(n) for n in source_names])
         per_source, per_class = class_weights_by_group(targets, weights, args.class_weight_power, class_row)
