@@ -215,7 +215,7 @@ $(TEACHER_RUN)/complete:
 train-smoke: train-setup
 	$(TRAIN_VENV)/bin/python -m training.arch.check
 	$(TRAIN_VENV)/bin/python -m unittest training.test_sources training.test_soup training.test_paired training.test_colour training.test_sweep \
-	  training.test_class_weights
+	  training.test_class_weights training.test_model_card
 	$(TRAIN_VENV)/bin/python -m training.train --data "$(SHARED)/data/fer2013" --out .cache/train-smoke-$(if $(ARCH),$(ARCH),main) \
 	  --epochs 1 --subset 1024 $(if $(ARCH),--arch $(ARCH) --sources none)
 

@@ -66,6 +66,15 @@ SOURCE_NAMES = {"fer2013": "FER2013 val, FER2013 labels", "ferplus": "FER2013 va
                 "posed": "posed photographs (dev set)", "rafdb": "RAF-DB held-out 10%", "expw": "ExpW held-out 10%"}
 
 
+def split_counts(source: str) -> dict[str, int] | None:
+    """Faces per class in a committed held-out list (CLASS/FILE per line)."""
+    path = ROOT / "training/splits" / f"{source}-val.txt"
+    if not path.exists():
+        return None
+    classes = [line.split("/", 1)[0] for line in path.read_text().splitlines() if "/" in line]
+    return {name: classes.count(name) for name in CLASS_NAMES}
+
+
 def sources_table(evaluation: dict | None, previous: dict | None = None) -> str:
     """Accuracy and macro-F1 per validation source and margin through fercam (`training.evaluate_sources`),
     beside the previous default's where its evaluation is kept."""
@@ -98,6 +107,13 @@ def sources_table(evaluation: dict | None, previous: dict | None = None) -> str:
         # Evaluations written before `auto` carry no detector: they were Haar's.
         now, then = (evaluation or {}).get("detector", "haar"), previous.get("detector", "haar")
         lines[-1] += "." if now == then else f", its faces found by `--detector {then}` (these by `{now}`)."
+    counts = {name: split_counts(name) for name in ("rafdb", "expw")}
+    if all(counts.values()):
+        lines[-1] += (" Faces per class in the held-out lists (training/splits/): RAF-DB "
+                      + " / ".join(str(counts["rafdb"][c]) for c in CLASS_NAMES) + ", ExpW "
+                      + " / ".join(str(counts["expw"][c]) for c in CLASS_NAMES)
+                      + f"; a recall on {min(counts['rafdb'].values())} faces moves "
+                      f"{100 / min(counts['rafdb'].values()):.1f} points a face.")
     lines.append("")
     lines.append("Faces are found by fercam's default `--detector auto` (BlazeFace's short range, then Haar, then "
                  "BlazeFace's full range: docs/detectors.md) unless the line above says otherwise.")
