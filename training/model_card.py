@@ -15,6 +15,7 @@ import pathlib
 
 from .export import RUN_LOGS
 from .model import CLASS_NAMES
+from .sources import SPLITS_DIR
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -68,7 +69,7 @@ SOURCE_NAMES = {"fer2013": "FER2013 val, FER2013 labels", "ferplus": "FER2013 va
 
 def split_counts(source: str) -> dict[str, int] | None:
     """Faces per class in a committed held-out list (CLASS/FILE per line)."""
-    path = ROOT / "training/splits" / f"{source}-val.txt"
+    path = SPLITS_DIR / f"{source}-val.txt"
     if not path.exists():
         return None
     classes = [line.split("/", 1)[0] for line in path.read_text().splitlines() if "/" in line]
@@ -109,11 +110,11 @@ def sources_table(evaluation: dict | None, previous: dict | None = None) -> str:
         lines[-1] += "." if now == then else f", its faces found by `--detector {then}` (these by `{now}`)."
     counts = {name: split_counts(name) for name in ("rafdb", "expw")}
     if all(counts.values()):
+        fewest = min(counts["rafdb"].values())
         lines[-1] += (" Faces per class in the held-out lists (training/splits/): RAF-DB "
                       + " / ".join(str(counts["rafdb"][c]) for c in CLASS_NAMES) + ", ExpW "
                       + " / ".join(str(counts["expw"][c]) for c in CLASS_NAMES)
-                      + f"; a recall on {min(counts['rafdb'].values())} faces moves "
-                      f"{100 / min(counts['rafdb'].values()):.1f} points a face.")
+                      + f"; a recall on {fewest} faces moves {100 / fewest:.1f} points a face.")
     lines.append("")
     lines.append("Faces are found by fercam's default `--detector auto` (BlazeFace's short range, then Haar, then "
                  "BlazeFace's full range: docs/detectors.md) unless the line above says otherwise.")

@@ -296,9 +296,9 @@ def class_weights_by_group(targets: torch.Tensor, weights: torch.Tensor, power: 
                            groups: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Class weights computed within each group of faces (a source), one row per group, each keeping its group's
     loss mass; and the mass-weighted mean per class, the prior shift `training.export --logit-adjust` undoes."""
-    rows = torch.stack([class_weights(targets[groups == g], weights[groups == g], power)
-                        for g in range(int(groups.max()) + 1)])
-    mass = torch.stack([(targets[groups == g] * weights[groups == g, None]).sum(0) for g in range(len(rows))])
+    members = [groups == g for g in range(int(groups.max()) + 1)]
+    rows = torch.stack([class_weights(targets[m], weights[m], power) for m in members])
+    mass = torch.stack([(targets[m] * weights[m, None]).sum(0) for m in members])
     return rows, (rows * mass).sum(0) / mass.sum(0).clamp(min=1e-8)
 
 
@@ -322,10 +322,10 @@ def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, temperature:
     return (target * (target.clamp(min=1e-8).log() - log_student)).sum(1) * temperature ** 2
 
 
-def train_one_epoch(model, ema, optimiser, schedule, train, targets, weights, per_class, mean, std, args,
-                    generator, epoch, teacher=None, framing=None, class_row=None) -> float:
-    """One pass over the training set. `per_class` is one row of class weights, or one per group of faces with
-    `class_row` naming each face's row."""
+def train_one_epoch(model, ema, optimiser, schedule, train, targets, weights, class_rows, class_row, mean, std,
+                    args, generator, epoch, teacher=None, framing=None) -> float:
+    """One pass over the training set. `class_rows` holds rows of class weights (one for the mix, or one per
+    source) and `class_row` each face's row."""
     model.train()
     device = torch.device(args.device)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.precision == "bf16")
@@ -346,7 +346,7 @@ def train_one_epoch(model, ema, optimiser, schedule, train, targets, weights, pe
                 with torch.no_grad():
                     teacher_logits = teacher(x)  # the same augmented (and mixed) faces the student sees
         log_p = F.log_softmax(logits.float(), 1)
-        loss = -((y * log_p) * (per_class if class_row is None else per_class[class_row[index]])).sum(1)
+        loss = -((y * log_p) * class_rows[class_row[index]]).sum(1)
         if teacher is not None:
             loss = (1 - args.distill_weight) * loss + args.distill_weight * distillation_loss(
                 logits, teacher_logits, args.distill_temperature)
@@ -459,19 +459,19 @@ def main(argv=None) -> None:
     targets, weights = training_targets(train, args.label_mix)
     if source_weight is not None:
         weights = weights * source_weight
-    class_row = None
-    if args.class_weights_within == "source" and source_names is None:
-        raise SystemExit("--class-weights-within source: FER2013 is the only source (--sources none)")
+    # Class weights: one row over the mix, or one per source; `per_class` is what config.json records.
     if args.class_weights_within == "source":
+        if source_names is None:
+            raise SystemExit("--class-weights-within source: FER2013 is the only source (--sources none)")
         order = list(dict.fromkeys(source_names))
         class_row = torch.tensor([order.index(n) for n in source_names])
-        per_source, per_class = class_weights_by_group(targets, weights, args.class_weight_power, class_row)
-        per_source = per_source.to(device)
+        class_rows, per_class = class_weights_by_group(targets, weights, args.class_weight_power, class_row)
         print("class weights within each source: " + "; ".join(
-            f"{name} {[round(float(w), 2) for w in row]}" for name, row in zip(order, per_source)), file=sys.stderr)
+            f"{name} {[round(float(w), 2) for w in row]}" for name, row in zip(order, class_rows)), file=sys.stderr)
     else:
         per_class = class_weights(targets, weights, args.class_weight_power)
-    per_class = per_class.to(device)
+        class_rows, class_row = per_class[None], torch.zeros(len(targets), dtype=torch.long)
+    class_rows, per_class = class_rows.to(device), per_class.to(device)
     mean, std = pixel_stats(train.images)
 
     # Model, optimiser, schedule.
@@ -530,9 +530,8 @@ def main(argv=None) -> None:
     with (args.out / "log.jsonl").open("a") as log:
         for epoch in range(start_epoch, args.epochs):
             began = time.time()
-            loss = train_one_epoch(model, ema, optimiser, schedule, train, targets, weights,
-                                   per_class if class_row is None else per_source, mean, std,
-                                   args, generator, epoch, teacher, framing, class_row)
+            loss = train_one_epoch(model, ema, optimiser, schedule, train, targets, weights, class_rows, class_row,
+                                   mean, std, args, generator, epoch, teacher, framing)
             evaluated = ema.module if ema is not None else model
             result = evaluate(evaluated, val, devset, mean, std, others=held_out)
             score = selection_score(result)
